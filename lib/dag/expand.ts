@@ -1,0 +1,80 @@
+// `${NAME}` / `$NAME` expansion and backtick substitution, done on the host before anything
+// reaches a shell or a container (dagu-behavior.md §2.2). Unlike seed-era Dagu, a name that is
+// defined nowhere is left as written so a container's own shell can still expand it, and `\$`
+// is a literal `$` (the behaviour Dagu adopted later).
+import { execFileSync } from 'node:child_process';
+import { SkiffError } from '../engine/errors.js';
+
+export type Lookup = (name: string) => string | undefined;
+
+export interface ExpandOptions {
+  /** Run `` `cmd` `` on the host and splice its trimmed stdout. */
+  backticks?: boolean;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const VARIABLE = /\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9]+)((?:\.[A-Za-z0-9_]+)*)\}|\$([A-Za-z_][A-Za-z0-9_]*|[0-9])/g;
+const BACKTICK = /`([^`]*)`/g;
+
+export function expand(text: string, lookup: Lookup, options: ExpandOptions = {}): string {
+  if (!text.includes('$') && !(options.backticks && text.includes('`'))) return text;
+  const withVars = text.replace(VARIABLE, (whole, braced?: string, path?: string, bare?: string) => {
+    if (whole === '\\$') return '$';
+    if (bare !== undefined) return lookup(bare) ?? whole;
+    const name = braced as string;
+    if (!path) return lookup(name) ?? whole;
+    // `${id.stdout}` is a name of its own; otherwise `${NAME.a.b}` reads a JSON output.
+    const direct = lookup(name + path);
+    if (direct !== undefined) return direct;
+    const json = lookup(name);
+    return json === undefined ? whole : (readJsonPath(json, path.slice(1).split('.')) ?? whole);
+  });
+  return options.backticks ? substituteCommands(withVars, options) : withVars;
+}
+
+function readJsonPath(json: string, keys: string[]): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  for (const key of keys) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function substituteCommands(text: string, options: ExpandOptions): string {
+  return text.replace(BACKTICK, (_whole, command: string) => {
+    if (command.trim() === '') return '';
+    try {
+      const out = execFileSync('/bin/sh', ['-c', command], {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      });
+      return out.trim();
+    } catch (err) {
+      const stderr = (err as { stderr?: string }).stderr?.trim();
+      throw new SkiffError('config', `command substitution \`${command}\` failed${stderr ? `: ${stderr}` : ''}`, { cause: err });
+    }
+  });
+}
+
+/** A lookup over several scopes, highest precedence first. */
+export function chainLookups(...scopes: Array<Lookup | Record<string, string | undefined> | undefined>): Lookup {
+  const fns = scopes.filter((s) => s !== undefined).map((s) => (typeof s === 'function' ? s : (name: string) => (Object.hasOwn(s!, name) ? s![name] : undefined)));
+  return (name) => {
+    for (const fn of fns) {
+      const v = fn(name);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+}

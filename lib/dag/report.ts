@@ -1,0 +1,37 @@
+// The run report (`skiff run --report FILE`): the shape CI and the conformance suite read.
+// Its shape is fixed by issue 4 and documented in the README; change neither without the other.
+
+export type RunStatus = 'succeeded' | 'partially_succeeded' | 'failed' | 'aborted';
+export type StepStatus = 'succeeded' | 'failed' | 'aborted' | 'skipped' | 'not_started' | 'cancelled';
+export type FailurePhase = 'load' | 'startup' | 'step';
+
+export interface StepReport {
+  name: string;
+  status: StepStatus;
+  exitCode: number | null;
+  error: string | null;
+  /** Absolute paths; null for a step that never ran. */
+  stdoutFile: string | null;
+  stderrFile: string | null;
+  outputs: Record<string, string>;
+}
+
+export interface RunReport {
+  status: RunStatus;
+  /** Where a failed run failed; null on success. */
+  phase: FailurePhase | null;
+  /** The load or start-up error, else the first failed step's error. */
+  error: string | null;
+  /** Every step in file order (handlers are not listed). */
+  steps: StepReport[];
+}
+
+/** The report of a run that failed before any step could run. */
+export function failedBeforeSteps(phase: 'load' | 'startup', error: string, stepNames: string[] = []): RunReport {
+  return {
+    status: 'failed',
+    phase,
+    error,
+    steps: stepNames.map((name) => ({ name, status: 'not_started', exitCode: null, error: null, stdoutFile: null, stderrFile: null, outputs: {} })),
+  };
+}

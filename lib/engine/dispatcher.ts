@@ -1,0 +1,33 @@
+// The one connection pool to the engine. A Pool, never a single Client: a blocking wait or a
+// followed log holds its connection for minutes and must not stall create/start (engine-api.md
+// §1.1). Engine code receives a Dispatcher; only this file builds the live one.
+import { Pool, type Dispatcher } from 'undici';
+import type { EngineTarget } from './host.js';
+
+export function createDispatcher(target: EngineTarget): Dispatcher {
+  const common = {
+    // The daemon keeps idle connections forever; reuse them across steps of a run.
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 600_000,
+    // Per-request timeouts are set by request.ts; these are only the fallbacks.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  };
+  if (target.kind === 'unix') {
+    return new Pool('http://localhost', { ...common, connect: { socketPath: target.socketPath } });
+  }
+  const origin = `${target.tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  return new Pool(origin, {
+    ...common,
+    connect: {
+      timeout: 3_000,
+      ...(target.tls && {
+        ca: target.tls.ca,
+        cert: target.tls.cert,
+        key: target.tls.key,
+        rejectUnauthorized: target.tls.verify,
+        servername: target.host,
+      }),
+    },
+  });
+}

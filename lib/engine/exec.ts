@@ -1,0 +1,52 @@
+// Exec endpoints (engine-api.md §7): create, start hijacked, inspect for the exit code.
+import type { Hijacked } from './hijack.js';
+import type { Transport } from './request.js';
+import type { Signalled } from './containers.js';
+
+export interface ExecBody {
+  Cmd: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Privileged?: boolean;
+  Tty?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+}
+
+export interface ExecInfo {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ContainerID: string;
+  Pid: number;
+}
+
+export class Execs {
+  readonly #t: Transport;
+
+  constructor(transport: Transport) {
+    this.#t = transport;
+  }
+
+  async create(containerId: string, body: ExecBody, options: Signalled = {}): Promise<string> {
+    const res = await this.#t.json<{ Id: string }>({
+      method: 'POST',
+      path: `/containers/${encodeURIComponent(containerId)}/exec`,
+      json: { AttachStdout: true, AttachStderr: true, ...body },
+      signal: options.signal,
+      what: 'create exec',
+    });
+    return res.Id;
+  }
+
+  /** The framing follows the start body's Tty, so it must repeat the create's (engine-api.md §7.2). */
+  start(id: string, tty: boolean, options: Signalled = {}): Promise<Hijacked> {
+    return this.#t.hijack({ method: 'POST', path: `/exec/${id}/start`, json: { Detach: false, Tty: tty }, signal: options.signal, what: 'start exec' });
+  }
+
+  inspect(id: string, options: Signalled = {}): Promise<ExecInfo> {
+    return this.#t.json<ExecInfo>({ method: 'GET', path: `/exec/${id}/json`, signal: options.signal, what: 'inspect exec' });
+  }
+}

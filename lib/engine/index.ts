@@ -1,0 +1,79 @@
+// The public surface of the engine client: `openEngine()` gives an Engine with one facet per
+// kind of object. The caller owns it and closes it; the dispatcher is injectable so a recording
+// or a replay can stand in for the daemon.
+import type { Dispatcher } from 'undici';
+import { createDispatcher } from './dispatcher.js';
+import { resolveEngineTarget, type EngineTarget } from './host.js';
+import { pinnedVersion } from './negotiate.js';
+import { Transport } from './request.js';
+import { Containers } from './containers.js';
+import { Execs } from './exec.js';
+import { Images } from './images.js';
+import { Networks } from './networks.js';
+import { Volumes } from './volumes.js';
+
+export interface EngineInfo {
+  OSType: string;
+  Architecture: string;
+  ServerVersion: string;
+  [field: string]: unknown;
+}
+
+export interface OpenEngineOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on DOCKER_HOST. */
+  dispatcher?: Dispatcher;
+  apiVersion?: string;
+}
+
+export class Engine {
+  readonly target: EngineTarget;
+  readonly transport: Transport;
+  readonly containers: Containers;
+  readonly exec: Execs;
+  readonly images: Images;
+  readonly networks: Networks;
+  readonly volumes: Volumes;
+  readonly #ownsDispatcher: boolean;
+
+  constructor(transport: Transport, ownsDispatcher: boolean) {
+    this.target = transport.target;
+    this.transport = transport;
+    this.#ownsDispatcher = ownsDispatcher;
+    this.containers = new Containers(transport);
+    this.exec = new Execs(transport);
+    this.images = new Images(transport);
+    this.networks = new Networks(transport);
+    this.volumes = new Volumes(transport);
+  }
+
+  /** The negotiated API version (pings once). */
+  version(signal?: AbortSignal): Promise<string> {
+    return this.transport.version(signal);
+  }
+
+  info(signal?: AbortSignal): Promise<EngineInfo> {
+    return this.transport.json<EngineInfo>({ method: 'GET', path: '/info', signal, what: 'read engine info' });
+  }
+
+  /** Lets running requests finish, then closes the connections (a dispatcher passed in stays open). */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.transport.dispatcher.close();
+  }
+
+  /** Aborts whatever is still running; for the last stage of Ctrl-C. */
+  async destroy(): Promise<void> {
+    if (this.#ownsDispatcher) await this.transport.dispatcher.destroy();
+  }
+}
+
+export function openEngine(options: OpenEngineOptions = {}): Engine {
+  const env = options.env ?? process.env;
+  const target = resolveEngineTarget(env);
+  const dispatcher = options.dispatcher ?? createDispatcher(target);
+  const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env) });
+  return new Engine(transport, options.dispatcher === undefined);
+}
+
+export { SkiffError, isSkiffError } from './errors.js';
+export type { EngineTarget } from './host.js';

@@ -1,0 +1,58 @@
+// One process exec'd into a running container (engine-api.md §7): create, start hijacked,
+// read the stream to its end, then inspect once for the exit code. The container belongs to
+// someone else (the user, or the DAG-level container's owner); only the exec'd process is ours.
+import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import type { Engine } from '../../engine/index.js';
+import type { ExecBody } from '../../engine/exec.js';
+import { outputSink } from '../../engine/framing.js';
+import { feedStdin } from '../../engine/hijack.js';
+import { SkiffError } from '../../engine/errors.js';
+
+export interface ExecOptions {
+  body: ExecBody;
+  stdin?: Readable | Buffer | string;
+  stdout: Writable;
+  stderr: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  execId: string;
+  exitCode: number;
+}
+
+const INSPECT_POLL_MS = 50;
+const INSPECT_POLL_LIMIT = 40;
+
+export async function execIn(engine: Engine, containerId: string, options: ExecOptions): Promise<ExecResult> {
+  const { signal } = options;
+  const tty = options.body.Tty === true;
+  const withStdin = options.stdin !== undefined;
+  const execId = await engine.exec.create(containerId, { ...options.body, AttachStdin: withStdin }, { signal });
+  const { socket } = await engine.exec.start(execId, tty, { signal });
+  const onAbort = () => socket.destroy(new SkiffError('aborted', 'exec cancelled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const done = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
+    feedStdin(socket, options.stdin);
+    await done;
+  } catch (err) {
+    if (signal?.aborted) throw new SkiffError('aborted', 'exec cancelled', { cause: err });
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return { execId, exitCode: await exitCodeOf(engine, execId, signal) };
+}
+
+// The daemon records the exit code before it closes the stream on current engines; older ones
+// (and a stream cut short by the container dying) need a brief poll (engine-api.md §7.3).
+async function exitCodeOf(engine: Engine, execId: string, signal?: AbortSignal): Promise<number> {
+  for (let i = 0; ; i++) {
+    const info = await engine.exec.inspect(execId, { signal });
+    if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+    if (i >= INSPECT_POLL_LIMIT) throw new SkiffError('protocol', `exec ${execId.slice(0, 12)} output ended but the engine still reports it running`);
+    await new Promise((r) => setTimeout(r, INSPECT_POLL_MS));
+  }
+}

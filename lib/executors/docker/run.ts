@@ -1,0 +1,117 @@
+// One container from create to exit, owned here on every path (engine-api.md §6.8): attach and
+// the wait are registered before start, so no output and no exit code can be lost; on abort the
+// container is signalled, given a grace period, killed, and removed if it is ours to remove.
+import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import type { Engine } from '../../engine/index.js';
+import type { CreateBody, WaitResult } from '../../engine/containers.js';
+import { outputSink } from '../../engine/framing.js';
+import { feedStdin } from '../../engine/hijack.js';
+import { SkiffError } from '../../engine/errors.js';
+
+export interface RunContainerOptions {
+  body: CreateBody;
+  name?: string;
+  platform?: string;
+  /** Remove the container when it ends, on every path (success, failure, failed start, abort). */
+  autoRemove: boolean;
+  stdin?: Readable | Buffer | string;
+  stdout: Writable;
+  stderr: Writable;
+  signal?: AbortSignal;
+  /** Signal sent first when aborted; SIGKILL follows after `graceSec`. */
+  stopSignal?: string;
+  graceSec?: number;
+  /** Called as soon as the container exists (for reaping and reporting). */
+  onCreated?(id: string, warnings: string[]): void;
+}
+
+export interface RunContainerResult {
+  id: string;
+  exitCode: number;
+  /** True when the run was stopped because `signal` was aborted. */
+  stopped: boolean;
+}
+
+// Cleanup after an abort must not be cancelled by the aborted signal itself.
+const CLEANUP_MS = 30_000;
+
+export async function runContainer(engine: Engine, options: RunContainerOptions): Promise<RunContainerResult> {
+  const { signal } = options;
+  const tty = options.body.Tty === true;
+  const withStdin = options.stdin !== undefined;
+  const body: CreateBody = {
+    ...options.body,
+    AttachStdout: true,
+    AttachStderr: true,
+    ...(withStdin && { AttachStdin: true, OpenStdin: true, StdinOnce: true }),
+  };
+  const created = await engine.containers.create(body, { name: options.name, platform: options.platform, signal });
+  const id = created.Id;
+  options.onCreated?.(id, created.Warnings);
+
+  // Attach and wait both hold a connection of their own; set them up side by side. They answer
+  // to `local`, not to the caller's signal: after an abort we still read to the container's exit.
+  const local = new AbortController();
+  let socket: Awaited<ReturnType<Engine['containers']['attach']>>['socket'] | undefined;
+  let started = false;
+  try {
+    const [attached, wait] = await Promise.all([
+      engine.containers.attach(id, { stdin: withStdin, stdout: true, stderr: true }, { signal: local.signal }),
+      engine.containers.registerWait(id, 'next-exit', { signal: local.signal }),
+    ]);
+    socket = attached.socket;
+    const output = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
+    output.catch(() => undefined); // awaited below; a rejection before then must not be unhandled
+    wait.result.catch(() => undefined);
+
+    // Not cancelled by `signal`: a start cut off halfway leaves the container's state unknown;
+    // an abort that arrives meanwhile is handled right after, by stopOnAbort.
+    await engine.containers.start(id);
+    started = true;
+    feedStdin(socket, options.stdin);
+
+    const stopped = signal ? stopOnAbort(engine, id, signal, options, wait.result) : undefined;
+    let result: WaitResult;
+    try {
+      result = await wait.result;
+      await output;
+    } finally {
+      stopped?.dispose();
+    }
+    if (result.Error?.Message) throw new SkiffError('engine', `wait for container: ${result.Error.Message}`);
+    return { id, exitCode: result.StatusCode, stopped: signal?.aborted ?? false };
+  } catch (err) {
+    local.abort(err);
+    socket?.destroy();
+    if (signal?.aborted && started) {
+      // The abort path already stopped the container; what is left is removal below.
+      throw new SkiffError('aborted', 'container run cancelled', { cause: err });
+    }
+    throw err;
+  } finally {
+    if (options.autoRemove || !started) {
+      // A container whose start failed is ours and useless: never leave it behind (Dagu does).
+      await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+    }
+  }
+}
+
+/** On abort: the stop signal, then SIGKILL after the grace period, then wait for the exit. */
+function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: RunContainerOptions, exited: Promise<unknown>): { dispose(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    const cleanup = AbortSignal.timeout(CLEANUP_MS);
+    void engine.containers.kill(id, options.stopSignal ?? 'SIGTERM', { signal: cleanup }).catch(() => undefined);
+    timer = setTimeout(() => void engine.containers.kill(id, 'SIGKILL', { signal: cleanup }).catch(() => undefined), (options.graceSec ?? 5) * 1000);
+    void exited.finally(() => clearTimeout(timer)).catch(() => undefined);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    dispose() {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// The contract between the scheduler and whatever runs a step (a host process, a container,
+// an exec). Executors report a non-zero exit as a result, and throw a SkiffError only when the
+// step could not be run at all (bad config, engine unreachable, image missing...).
+import type { Writable } from 'node:stream';
+import type { Command, Dag, Step } from '../dag/model.js';
+import type { Lookup } from '../dag/expand.js';
+
+export type ExecutorEvent =
+  | { type: 'pull-start'; step: string; image: string }
+  | { type: 'pull-progress'; step: string; image: string; fraction: number; layersDone: number; layersKnown: number; bytesCurrent: number; bytesTotal: number }
+  | { type: 'pull-done'; step: string; image: string; pulled: boolean }
+  | { type: 'warning'; step?: string; message: string }
+  | { type: 'info'; step?: string; message: string };
+
+export interface StepContext {
+  dag: Dag;
+  step: Step;
+  runId: string;
+  /** The step's command with `${VAR}` already expanded; undefined when the step has none. */
+  command?: Command;
+  /** The variables the step sees (§2.1 precedence): used to expand executor config. */
+  lookup: Lookup;
+  /** The complete environment of a local step's process. */
+  env: Record<string, string>;
+  stdout: Writable;
+  stderr: Writable;
+  /**
+   * Aborted on cancel (reason: a SkiffError of kind 'aborted') or on the step's timeout
+   * (reason: a DOMException named 'TimeoutError'). The executor stops what it started
+   * (signalOnStop, then SIGKILL after dag.maxCleanUpTimeSec), waits for it, then returns.
+   */
+  signal: AbortSignal;
+  emit(event: ExecutorEvent): void;
+}
+
+export interface StepResult {
+  exitCode: number;
+  /** Dagu's error text for a non-zero exit: `exit status N` (plus a stderr tail for containers). */
+  error?: string;
+}
+
+export interface Executor {
+  run(ctx: StepContext): Promise<StepResult>;
+}
+
+/** Everything the scheduler needs to run a DAG's steps; owned and closed by the caller. */
+export interface ExecutorSet {
+  /** Run-wide set-up before the first step (the DAG-level container); failure = phase 'startup'. */
+  setup?(ctx: { dag: Dag; runId: string; signal: AbortSignal; emit(event: ExecutorEvent): void }): Promise<void>;
+  executorFor(step: Step): Executor;
+  /** Run-wide teardown after the handlers, on every path; must not throw. */
+  close(): Promise<void>;
+}
