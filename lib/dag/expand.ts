@@ -78,3 +78,15 @@ export function chainLookups(...scopes: Array<Lookup | Record<string, string | u
     return undefined;
   };
 }
+
+/** Expands every string leaf of a config value; map keys are left alone (dagu-behavior.md §2.2). */
+export function expandLeaves(value: unknown, lookup: Lookup, options: ExpandOptions = {}): unknown {
+  if (typeof value === 'string') return expand(value, lookup, options);
+  if (Array.isArray(value)) return value.map((v) => expandLeaves(v, lookup, options));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = expandLeaves(v, lookup, options);
+    return out;
+  }
+  return value;
+}

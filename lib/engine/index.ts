@@ -34,10 +34,16 @@ export class Engine {
   readonly images: Images;
   readonly networks: Networks;
   readonly volumes: Volumes;
+  /**
+   * True when this is a live engine on a local socket: host PIDs it reports (exec inspect) are
+   * processes on this machine. False over TCP and for an injected dispatcher (replay, tests).
+   */
+  readonly local: boolean;
   readonly #ownsDispatcher: boolean;
 
   constructor(transport: Transport, ownsDispatcher: boolean) {
     this.target = transport.target;
+    this.local = ownsDispatcher && transport.target.kind === 'unix';
     this.transport = transport;
     this.#ownsDispatcher = ownsDispatcher;
     this.containers = new Containers(transport);

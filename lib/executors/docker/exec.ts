@@ -15,6 +15,11 @@ export interface ExecOptions {
   stdout: Writable;
   stderr: Writable;
   signal?: AbortSignal;
+  /**
+   * Stops the exec'd process when `signal` aborts; the stream then ends by itself and the exit
+   * code is read as usual. Without it (or if it fails) the stream is cut and the process is left.
+   */
+  stop?(execId: string): Promise<void>;
 }
 
 export interface ExecResult {
@@ -24,6 +29,9 @@ export interface ExecResult {
 
 const INSPECT_POLL_MS = 50;
 const INSPECT_POLL_LIMIT = 40;
+const INSPECT_TIMEOUT_MS = 10_000;
+// The daemon closes an exec stream up to ~2 s after the process exits (engine-api.md §7.2).
+const STREAM_DRAIN_MS = 3_000;
 
 export async function execIn(engine: Engine, containerId: string, options: ExecOptions): Promise<ExecResult> {
   const { signal } = options;
@@ -31,7 +39,12 @@ export async function execIn(engine: Engine, containerId: string, options: ExecO
   const withStdin = options.stdin !== undefined;
   const execId = await engine.exec.create(containerId, { ...options.body, AttachStdin: withStdin }, { signal });
   const { socket } = await engine.exec.start(execId, tty, { signal });
-  const onAbort = () => socket.destroy(new SkiffError('aborted', 'exec cancelled'));
+  const cut = () => socket.destroy(new SkiffError('aborted', 'exec cancelled'));
+  const onAbort = () => {
+    if (!options.stop) return cut();
+    // Give the stream a moment to end on its own once the process is gone.
+    options.stop(execId).then(() => setTimeout(cut, STREAM_DRAIN_MS).unref(), cut);
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const done = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
@@ -43,7 +56,8 @@ export async function execIn(engine: Engine, containerId: string, options: ExecO
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  return { execId, exitCode: await exitCodeOf(engine, execId, signal) };
+  // Not cancelled by `signal`: after a stop the exit code is exactly what the caller needs.
+  return { execId, exitCode: await exitCodeOf(engine, execId, AbortSignal.timeout(INSPECT_TIMEOUT_MS)) };
 }
 
 // The daemon records the exit code before it closes the stream on current engines; older ones

@@ -8,6 +8,7 @@ import type { CreateBody, WaitResult } from '../../engine/containers.js';
 import { outputSink } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
 import { SkiffError } from '../../engine/errors.js';
+import { forceSignalOf } from '../stop.js';
 
 export interface RunContainerOptions {
   body: CreateBody;
@@ -97,13 +98,23 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
   }
 }
 
-/** On abort: the stop signal, then SIGKILL after the grace period, then wait for the exit. */
+/**
+ * On abort: the stop signal, then SIGKILL after the grace period (at once if the abort reason
+ * carries an aborted `force` signal: the second Ctrl-C), then the caller waits for the exit.
+ */
 function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: RunContainerOptions, exited: Promise<unknown>): { dispose(): void } {
   let timer: NodeJS.Timeout | undefined;
+  let force: AbortSignal | undefined;
+  const cleanup = () => AbortSignal.timeout(CLEANUP_MS);
+  const kill = () => void engine.containers.kill(id, 'SIGKILL', { signal: cleanup() }).catch(() => undefined);
   const onAbort = () => {
-    const cleanup = AbortSignal.timeout(CLEANUP_MS);
-    void engine.containers.kill(id, options.stopSignal ?? 'SIGTERM', { signal: cleanup }).catch(() => undefined);
-    timer = setTimeout(() => void engine.containers.kill(id, 'SIGKILL', { signal: cleanup }).catch(() => undefined), (options.graceSec ?? 5) * 1000);
+    void engine.containers.kill(id, options.stopSignal ?? 'SIGTERM', { signal: cleanup() }).catch(() => undefined);
+    timer = setTimeout(kill, (options.graceSec ?? 5) * 1000);
+    force = forceSignalOf(signal);
+    if (force) {
+      if (force.aborted) kill();
+      else force.addEventListener('abort', kill, { once: true });
+    }
     void exited.finally(() => clearTimeout(timer)).catch(() => undefined);
   };
   if (signal.aborted) onAbort();
@@ -111,6 +122,7 @@ function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: R
   return {
     dispose() {
       signal.removeEventListener('abort', onAbort);
+      force?.removeEventListener('abort', kill);
       clearTimeout(timer);
     },
   };

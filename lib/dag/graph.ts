@@ -1,0 +1,71 @@
+// `depends` as a graph: cycle detection for the loader (Dagu rejects cycles when it builds the
+// plan, §1.2) and a stable topological order for whoever needs one.
+import { SkiffError } from '../engine/errors.js';
+
+export interface GraphNode {
+  name: string;
+  /** Names of the nodes this one waits for. */
+  depends: readonly string[];
+}
+
+/**
+ * Every distinct cycle, each written in `depends` direction and starting at its step that comes
+ * first in the list: `['a', 'b', 'a']` means a depends on b, which depends on a. Dependencies on
+ * names that are not in the list are ignored (the loader reports those separately).
+ */
+export function findCycles(nodes: readonly GraphNode[]): string[][] {
+  const index = new Map(nodes.map((n, i) => [n.name, i]));
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+
+  const visit = (name: string): void => {
+    state.set(name, 'open');
+    stack.push(name);
+    for (const dep of nodes[index.get(name)!]!.depends) {
+      if (!index.has(dep)) continue;
+      const s = state.get(dep);
+      if (s === undefined) visit(dep);
+      else if (s === 'open') {
+        const loop = stack.slice(stack.lastIndexOf(dep));
+        const key = [...loop].sort().join('\0');
+        if (seen.has(key)) continue;
+        seen.add(key);
+        let first = 0;
+        loop.forEach((n, i) => {
+          if (index.get(n)! < index.get(loop[first]!)!) first = i;
+        });
+        const rotated = [...loop.slice(first), ...loop.slice(0, first)];
+        cycles.push([...rotated, rotated[0]!]);
+      }
+    }
+    stack.pop();
+    state.set(name, 'done');
+  };
+  for (const node of nodes) if (!state.has(node.name)) visit(node.name);
+  return cycles.sort((a, b) => index.get(a[0]!)! - index.get(b[0]!)!);
+}
+
+/**
+ * The nodes ordered so that each comes after everything it depends on; among nodes that are
+ * ready together, list order is kept. Throws a `config` SkiffError naming a cycle if there is one.
+ */
+export function topologicalOrder<T extends GraphNode>(nodes: readonly T[]): T[] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const waiting = new Map(nodes.map((n) => [n.name, new Set(n.depends.filter((d) => byName.has(d) && d !== n.name))]));
+  const order: T[] = [];
+  const placed = new Set<string>();
+  while (order.length < nodes.length) {
+    const ready = nodes.filter((n) => !placed.has(n.name) && [...waiting.get(n.name)!].every((d) => placed.has(d)));
+    if (ready.length === 0 || nodes.some((n) => n.depends.includes(n.name))) {
+      const cycle = findCycles(nodes)[0] ?? [];
+      throw new SkiffError('config', `dependency cycle: ${cycle.join(' -> ')}`);
+    }
+    for (const n of ready) {
+      placed.add(n.name);
+      order.push(n);
+    }
+  }
+  return order;
+}

@@ -1,0 +1,158 @@
+// Read a DAG file and parse its YAML, keeping every node's position so that any key path can be
+// reported as `file:line:col`. No validation happens here: this only turns bytes into a value
+// plus the means to point back into the text.
+import { readFileSync } from 'node:fs';
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { Place } from '../engine/errors.js';
+import type { Locate, Problem } from './problem.js';
+
+export type KeyPath = ReadonlyArray<string | number>;
+
+export interface DagSource {
+  /** Absolute path of the file. */
+  file: string;
+  /** The document as plain data (maps → objects); undefined when it could not be read or parsed. */
+  value: unknown;
+  /** Problems that stop the load before validation: unreadable file, YAML syntax errors. */
+  problems: Problem[];
+  /** Place of the value at a key path as written in the file; the nearest existing parent's when absent. */
+  locate: Locate;
+  /** Place of the key itself for the path's last segment (where an unknown key is reported). */
+  locateKey: Locate;
+  /** The text of a plain scalar as written (`1.10`, `0755`), so numbers can be kept verbatim. */
+  scalarText(path: KeyPath): string | undefined;
+}
+
+export function readDagSource(file: string): DagSource {
+  const start: Place = { file, line: 1, col: 1 };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? String(err));
+    return unreadable(file, `cannot read DAG file: ${why}`);
+  }
+
+  const lineCounter = new LineCounter();
+  // `merge: true`: Dagu's YAML decoder honours `<<: *anchor`.
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true });
+  const placeAt = (offset: number): Place => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  };
+
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const err of doc.errors) {
+    const pos = err.linePos?.[0];
+    const place = pos ? { file, line: pos.line, col: pos.col } : placeAt(err.pos[0]);
+    const key = `${place.line}:${place.col}`;
+    // yaml often reports one mistake twice at the same spot (e.g. a bad indent as two key errors).
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ path: '', message: `invalid YAML: ${shortMessage(err.message)}`, place });
+  }
+
+  let value: unknown;
+  if (problems.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      problems.push({ path: '', message: `invalid YAML: ${(err as Error).message}`, place: start });
+    }
+  }
+
+  const nodePlace = (node: Node | null | undefined): Place | undefined => (node?.range ? placeAt(node.range[0]) : undefined);
+
+  const locate: Locate = (path) => {
+    const found = walk(doc, path);
+    return nodePlace(found.node) ?? nodePlace(found.key) ?? nodePlace(found.parent) ?? start;
+  };
+  const locateKey: Locate = (path) => {
+    const found = walk(doc, path);
+    return nodePlace(found.key) ?? nodePlace(found.node) ?? nodePlace(found.parent) ?? start;
+  };
+  const scalarText = (path: KeyPath): string | undefined => {
+    const { node } = walk(doc, path);
+    if (!isScalar(node) || node.type !== 'PLAIN' || !node.range) return undefined;
+    return text.slice(node.range[0], node.range[1]).trim();
+  };
+  return { file, value, problems, locate, locateKey, scalarText };
+}
+
+function unreadable(file: string, message: string): DagSource {
+  const place: Place = { file, line: 1, col: 1 };
+  return {
+    file,
+    value: undefined,
+    problems: [{ path: '', message, place }],
+    locate: () => place,
+    locateKey: () => place,
+    scalarText: () => undefined,
+  };
+}
+
+/** yaml's pretty message carries ` at line N, column M:` and a code excerpt; the place says that already. */
+function shortMessage(message: string): string {
+  const cut = message.search(/ at line \d+, column \d+/);
+  return (cut >= 0 ? message.slice(0, cut) : message.split('\n')[0] ?? message).trim();
+}
+
+interface Found {
+  /** The node at the path, when it exists and has a value. */
+  node?: Node | null;
+  /** The key node of the last map segment that was found. */
+  key?: Node | null;
+  /** The deepest node reached (the parent of a missing key). */
+  parent?: Node | null;
+}
+
+function walk(doc: Document, path: KeyPath): Found {
+  let node = resolve(doc, doc.contents as Node | null);
+  let key: Node | null | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    if (isMap(node)) {
+      const pair = findPair(doc, node, String(segment));
+      if (!pair) return { parent: node };
+      key = pair.key as Node | null;
+      const value = resolve(doc, pair.value as Node | null);
+      // `key:` with no value: the key is the best place there is.
+      if (value === null || value === undefined) return { key, parent: node };
+      node = value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = resolve(doc, node.items[segment] as Node | null | undefined);
+      if (item === null || item === undefined) return { parent: node };
+      key = undefined;
+      node = item;
+    } else {
+      return { parent: node };
+    }
+  }
+  return { node, key, parent: node };
+}
+
+function findPair(doc: Document, map: Node, key: string): { key: unknown; value: unknown } | undefined {
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) return pair;
+  }
+  // A key brought in by `<<: *anchor` lives in the anchored map.
+  for (const pair of map.items) {
+    if (!isPair(pair) || !isScalar(pair.key) || pair.key.value !== '<<') continue;
+    const sources = resolve(doc, pair.value as Node | null);
+    const maps = isSeq(sources) ? sources.items.map((n) => resolve(doc, n as Node | null)) : [sources];
+    for (const m of maps) {
+      const found = m ? findPair(doc, m, key) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function resolve(doc: Document, node: Node | null | undefined): Node | null | undefined {
+  let current = node;
+  for (let depth = 0; isAlias(current) && depth < 100; depth++) current = current.resolve(doc) as Node | undefined;
+  return current;
+}

@@ -1,0 +1,57 @@
+// The pull decision and the pull itself (dagu-behavior.md §3.7): `missing` means no local image
+// for the wanted platform; progress is aggregated and handed to the caller as events, never printed.
+import type { Engine } from '../../engine/index.js';
+import type { ImageInfo } from '../../engine/images.js';
+import { PullProgress } from '../../engine/pull-progress.js';
+import type { PullPolicy } from '../../dag/model.js';
+import type { ExecutorEvent } from '../types.js';
+
+export interface EnsureImageOptions {
+  policy: PullPolicy;
+  /** `os/arch[/variant]` the container must run as. */
+  platform: string;
+  /** The X-Registry-Auth value for this image's registry, or undefined for anonymous. */
+  registryAuth?: () => Promise<string | undefined>;
+  signal?: AbortSignal;
+  step: string;
+  emit(event: ExecutorEvent): void;
+}
+
+// Progress events are throttled: a pull of many layers sends hundreds of lines a second.
+const PROGRESS_EVERY_MS = 100;
+
+export async function ensureImage(engine: Engine, image: string, options: EnsureImageOptions): Promise<void> {
+  if (options.policy === 'never') return;
+  if (options.policy === 'missing') {
+    const local = await engine.images.find(image, { signal: options.signal });
+    if (local && matchesPlatform(local, options.platform)) return;
+  }
+  await pullImage(engine, image, options);
+}
+
+export async function pullImage(engine: Engine, image: string, options: Omit<EnsureImageOptions, 'policy'>): Promise<void> {
+  const { step, emit } = options;
+  emit({ type: 'pull-start', step, image });
+  const progress = new PullProgress();
+  let last = 0;
+  const registryAuth = await options.registryAuth?.();
+  for await (const event of engine.images.pull(image, { platform: options.platform, registryAuth, signal: options.signal })) {
+    progress.update(event);
+    const now = Date.now();
+    if (now - last >= PROGRESS_EVERY_MS) {
+      last = now;
+      const s = progress.snapshot();
+      emit({ type: 'pull-progress', step, image, fraction: s.fraction, layersDone: s.layersDone, layersKnown: s.layersKnown, bytesCurrent: s.bytesCurrent, bytesTotal: s.bytesTotal });
+    }
+  }
+  emit({ type: 'pull-done', step, image, pulled: progress.snapshot().pulled });
+}
+
+/** Same OS, architecture and (when asked for) variant; a lone OS accepts any architecture. */
+export function matchesPlatform(image: ImageInfo, platform: string): boolean {
+  const [os, arch, variant] = platform.split('/');
+  if (image.Os !== os) return false;
+  if (arch === undefined) return true;
+  if (image.Architecture !== arch) return false;
+  return variant === undefined || (image.Variant ?? '') === variant;
+}

@@ -1,0 +1,144 @@
+// The step-level Docker executor (dagu-behavior.md §3, with the seeds' promises kept, §10):
+// decides between a new container and an exec into an existing one, then hands over to
+// run.ts or exec.ts. A container skiff did not create is never stopped or removed.
+import type { Engine } from '../../engine/index.js';
+import type { ContainerInfo } from '../../engine/containers.js';
+import { SkiffError, isSkiffError } from '../../engine/errors.js';
+import type { Command, Step } from '../../dag/model.js';
+import { expandLeaves } from '../../dag/expand.js';
+import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from '../../dag/docker-config.js';
+import type { Executor, StepContext, StepResult } from '../types.js';
+import { ensureImage } from './pull.js';
+import { runContainer } from './run.js';
+import { execIn } from './exec.js';
+import { isSkiffOwned, skiffLabels } from './labels.js';
+import { TailWriter } from './tail.js';
+import { stopExecProcess } from './stop-exec.js';
+
+/** What the executor needs from the run: the engine (opened on first use) and auth. */
+export interface DockerRuntime {
+  engine(): Engine;
+  /** The daemon's own `os/arch`, asked once. */
+  platform(signal?: AbortSignal): Promise<string>;
+  /** X-Registry-Auth for an image, or undefined for an anonymous pull. */
+  registryAuthFor(image: string): Promise<string | undefined>;
+}
+
+export class DockerStepExecutor implements Executor {
+  readonly #docker: DockerRuntime;
+
+  constructor(docker: DockerRuntime) {
+    this.#docker = docker;
+  }
+
+  async run(ctx: StepContext): Promise<StepResult> {
+    const { step } = ctx;
+    if (step.executor.type !== 'docker') throw new SkiffError('config', `step "${step.name}" is not a docker step`);
+    const raw = step.executor.config ?? {};
+    for (const message of dockerConfigWarnings(raw)) ctx.emit({ type: 'warning', step: step.name, message });
+    const config = normalizeDockerStepConfig(expandLeaves(raw, ctx.lookup), { dir: ctx.dag.dir });
+    const engine = this.#docker.engine();
+
+    if (config.containerName) {
+      const existing = await findByName(engine, config.containerName, ctx.signal);
+      if (existing?.State.Running) return this.#exec(engine, existing, config, ctx);
+      if (!config.image) throw new SkiffError('config', `container "${config.containerName}" is not running`);
+      if (existing) {
+        // The seed's promise: a stopped container of that name is recreated from the image.
+        if (!isSkiffOwned(existing.Config.Labels)) {
+          ctx.emit({ type: 'warning', step: step.name, message: `removing stopped container "${config.containerName}" (${existing.State.Status}) to recreate it from ${config.image}` });
+        }
+        await engine.containers.remove(existing.Id, { force: true, signal: ctx.signal });
+      }
+    }
+    return this.#create(engine, config, ctx);
+  }
+
+  async #create(engine: Engine, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
+    const { step, dag } = ctx;
+    const image = config.image!;
+    const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
+    await ensureImage(engine, image, {
+      policy: config.pull,
+      platform,
+      registryAuth: () => this.#docker.registryAuthFor(image),
+      signal: ctx.signal,
+      step: step.name,
+      emit: ctx.emit,
+    });
+    const cmd = argvOf(ctx.command) ?? (config.container.Cmd as string[] | undefined);
+    const userLabels = (config.container.Labels as Record<string, string> | undefined) ?? {};
+    const stderr = new TailWriter(ctx.stderr);
+    let result;
+    try {
+      result = await runContainer(engine, {
+        body: {
+          ...config.container,
+          Image: image,
+          ...(cmd !== undefined && { Cmd: cmd }),
+          Labels: { ...userLabels, ...skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }) },
+          HostConfig: config.host,
+          NetworkingConfig: config.network,
+        },
+        name: config.containerName,
+        platform: config.platform,
+        autoRemove: config.autoRemove,
+        stdout: ctx.stdout,
+        stderr,
+        signal: ctx.signal,
+        stopSignal: step.signalOnStop,
+        graceSec: dag.maxCleanUpTimeSec,
+      });
+    } catch (err) {
+      throw explainStartFailure(err, image, ctx.command);
+    }
+    if (result.exitCode === 0) return { exitCode: 0 };
+    const tail = stderr.lines();
+    return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+  }
+
+  async #exec(engine: Engine, container: ContainerInfo, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
+    const { step, dag } = ctx;
+    const cmd = argvOf(ctx.command);
+    if (!cmd) throw new SkiffError('config', `step "${step.name}" has no command to run in container "${config.containerName}"`);
+    const exec = config.exec ?? {};
+    const result = await execIn(engine, container.Id, {
+      body: { Cmd: cmd, User: exec.User, WorkingDir: exec.WorkingDir, Env: exec.Env, Privileged: exec.Privileged, Tty: exec.Tty },
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+      signal: ctx.signal,
+      stop: (execId) => stopExecProcess(engine, execId, { stopSignal: step.signalOnStop, graceSec: dag.maxCleanUpTimeSec, signal: ctx.signal }),
+    });
+    if (result.exitCode === 0) return { exitCode: 0 };
+    return { exitCode: result.exitCode, error: `exec failed with exit code: ${result.exitCode}` };
+  }
+}
+
+/** The Dockerfile rule: a string is shell form, a list is exec form. */
+export function argvOf(command: Command | undefined): string[] | undefined {
+  if (!command) return undefined;
+  return command.form === 'shell' ? ['/bin/sh', '-c', command.script] : command.argv;
+}
+
+/**
+ * Inspect by name, but only accept the container whose name is exactly that: the daemon also
+ * resolves ID prefixes, so a short hex-looking name could otherwise match another container
+ * (engine-api.md §1.3).
+ */
+async function findByName(engine: Engine, name: string, signal: AbortSignal): Promise<ContainerInfo | undefined> {
+  const info = await engine.containers.find(name, { signal });
+  if (!info) return undefined;
+  return info.Name === `/${name}` || info.Id === name ? info : undefined;
+}
+
+function explainStartFailure(err: unknown, image: string, command: Command | undefined): unknown {
+  if (!isSkiffError(err) || command?.form !== 'shell') return err;
+  if (/"\/bin\/sh"/.test(err.message) && /no such file|not found/i.test(err.message)) {
+    return new SkiffError('config', `image ${image} has no /bin/sh, so a string command cannot run in a shell: write the command as a list (exec form), e.g. command: ["/app", "--flag"]`, {
+      cause: err,
+    });
+  }
+  return err;
+}
+
+export type { Step };

@@ -1,0 +1,55 @@
+// Stopping an exec'd process. The Engine API has no call for it (Dagu just leaves it running);
+// exec inspect gives the process's host PID, which a local engine lets us signal directly.
+// Over TCP the PID is on another machine, so the process is left to finish and we say so.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Engine } from '../../engine/index.js';
+import { SkiffError } from '../../engine/errors.js';
+import { forceSignalOf } from '../stop.js';
+
+export interface StopExecOptions {
+  stopSignal?: string;
+  graceSec: number;
+  /** The aborted step signal; its reason may carry a `force` signal (second Ctrl-C). */
+  signal: AbortSignal;
+}
+
+const CLEANUP_MS = 10_000;
+const POLL_MS = 50;
+
+export async function stopExecProcess(engine: Engine, execId: string, options: StopExecOptions): Promise<void> {
+  if (!engine.local) {
+    throw new SkiffError('engine', 'cannot stop a process exec\'d through a remote engine; it keeps running in the container');
+  }
+  const info = await engine.exec.inspect(execId, { signal: AbortSignal.timeout(CLEANUP_MS) });
+  if (!info.Running || info.Pid <= 0) return;
+  const pid = info.Pid;
+  const signalName = (options.stopSignal ?? 'SIGTERM').toUpperCase().replace(/^(?!SIG)/, 'SIG') as NodeJS.Signals;
+  if (!send(pid, signalName)) return;
+  const force = forceSignalOf(options.signal);
+  const deadline = Date.now() + options.graceSec * 1000;
+  while (alive(pid)) {
+    if (Date.now() >= deadline || force?.aborted === true) {
+      send(pid, 'SIGKILL');
+      return;
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+function send(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,32 @@
+// A bounded tail of a stream, for the step error (`exit status N` + recent stderr, like Dagu's
+// tail.go): the stream passes through untouched, only the last bytes are kept.
+import { Writable } from 'node:stream';
+
+export class TailWriter extends Writable {
+  readonly #target: Writable;
+  readonly #limit: number;
+  #kept: Buffer = Buffer.alloc(0);
+
+  constructor(target: Writable, limitBytes = 4096) {
+    super();
+    this.#target = target;
+    this.#limit = limitBytes;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    // Buffer.concat copies, so the kept bytes never alias a chunk the target may reuse.
+    this.#kept =
+      chunk.length >= this.#limit
+        ? Buffer.from(chunk.subarray(chunk.length - this.#limit))
+        : Buffer.concat([this.#kept.subarray(Math.max(0, this.#kept.length - (this.#limit - chunk.length))), chunk]);
+    if (this.#target.write(chunk)) cb();
+    else this.#target.once('drain', () => cb());
+  }
+
+  /** The last `lines` complete or partial lines, without trailing blank lines. */
+  lines(lines = 10): string[] {
+    const text = this.#kept.toString('utf8').replace(/\s+$/, '');
+    if (text === '') return [];
+    return text.split(/\r?\n/).slice(-lines);
+  }
+}

@@ -1,0 +1,77 @@
+// Which executor runs which step, for one run. The engine is opened only when a step needs it
+// (a DAG of local steps never touches Docker) and closed with the set.
+import type { Dag, RegistryAuths } from '../dag/model.js';
+import { openEngine, type Engine } from '../engine/index.js';
+import { encodeRegistryAuth } from '../engine/auth.js';
+import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
+import type { ExecutorSet } from './types.js';
+import { localExecutor } from './local.js';
+import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
+import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
+
+export interface CreateExecutorsOptions {
+  env: NodeJS.ProcessEnv;
+}
+
+export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
+  // The DAG's env may point at another engine (seed 000: `env: DOCKER_HOST: tcp://…`).
+  const env = { ...options.env, ...Object.fromEntries(dag.env) };
+  let engine: Engine | undefined;
+  let platform: Promise<string> | undefined;
+  const credentials = credentialChain(dag.registryAuths, env);
+  const runtime: DockerRuntime = {
+    engine: () => (engine ??= openEngine({ env })),
+    platform: (signal) =>
+      (platform ??= runtime
+        .engine()
+        .info(signal)
+        .then((info) => `${info.OSType}/${normalizeArch(info.Architecture)}`)),
+    registryAuthFor: async (image) => {
+      const registry = registryOf(image);
+      return encodeRegistryAuth(await credentials(registry), registry);
+    },
+  };
+  const docker = new DockerStepExecutor(runtime);
+  if (!dag.container) {
+    return {
+      executorFor: (step) => (step.executor.type === 'docker' ? docker : localExecutor),
+      async close() {
+        await engine?.close();
+      },
+    };
+  }
+  // With a DAG-level container every step runs in it, docker steps included: their own config
+  // is ignored, as seed 001 says (dagu-behavior.md §4.8).
+  const shared = new DagContainerRun(dag.container, runtime);
+  const inContainer = new DagContainerExecutor(shared, runtime.engine);
+  return {
+    async setup(ctx) {
+      try {
+        await shared.setup(ctx);
+      } catch (err) {
+        await shared.discard();
+        throw err;
+      }
+    },
+    executorFor: () => inContainer,
+    async close() {
+      await shared.teardown();
+      await engine?.close();
+    },
+  };
+}
+
+/** The seed's priority: DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
+function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
+  const sources: CredentialSource[] = [];
+  if (auths?.form === 'json') sources.push(fromConfigDocument(auths.document, 'registryAuths'));
+  if (auths?.form === 'map') sources.push(fromMap(auths.entries));
+  if (env.DOCKER_AUTH_CONFIG) sources.push(fromConfigDocument(env.DOCKER_AUTH_CONFIG, 'DOCKER_AUTH_CONFIG'));
+  sources.push(fromDockerConfigFile(env));
+  return firstOf(...sources);
+}
+
+/** `/info` says `x86_64`; images and platforms say `amd64`. */
+function normalizeArch(arch: string): string {
+  return ({ x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm' } as Record<string, string>)[arch] ?? arch;
+}

@@ -1,0 +1,43 @@
+// Cycle detection and topological order over `depends`.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { findCycles, topologicalOrder } from '../../lib/dag/graph.js';
+import { isSkiffError } from '../../lib/engine/errors.js';
+
+const node = (name: string, ...depends: string[]) => ({ name, depends });
+
+describe('findCycles', () => {
+  it('finds none in a DAG, ignoring unknown names', () => {
+    assert.deepEqual(findCycles([node('a'), node('b', 'a'), node('c', 'a', 'b', 'ghost')]), []);
+  });
+
+  it('writes a cycle in depends direction, starting at its first listed step', () => {
+    assert.deepEqual(findCycles([node('x'), node('a', 'c'), node('b', 'a'), node('c', 'b')]), [['a', 'c', 'b', 'a']]);
+  });
+
+  it('reports a self-dependency and separate cycles once each', () => {
+    assert.deepEqual(findCycles([node('a', 'a'), node('b', 'c'), node('c', 'b'), node('d', 'b')]), [
+      ['a', 'a'],
+      ['b', 'c', 'b'],
+    ]);
+  });
+});
+
+describe('topologicalOrder', () => {
+  it('puts every node after its dependencies, keeping list order among ready nodes', () => {
+    const order = topologicalOrder([node('d', 'b', 'c'), node('b', 'a'), node('c', 'a'), node('a')]);
+    assert.deepEqual(order.map((n) => n.name), ['a', 'b', 'c', 'd']);
+  });
+
+  it('keeps independent nodes in list order', () => {
+    assert.deepEqual(topologicalOrder([node('z'), node('y'), node('x')]).map((n) => n.name), ['z', 'y', 'x']);
+  });
+
+  it('throws a config error naming the cycle', () => {
+    assert.throws(
+      () => topologicalOrder([node('a', 'b'), node('b', 'a')]),
+      (err: unknown) => isSkiffError(err, 'config') && err.message === 'dependency cycle: a -> b -> a',
+    );
+    assert.throws(() => topologicalOrder([node('a', 'a')]), /dependency cycle: a -> a/);
+  });
+});
