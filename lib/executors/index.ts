@@ -4,7 +4,8 @@ import type { Dag, RegistryAuths } from '../dag/model.js';
 import { openEngine, type Engine } from '../engine/index.js';
 import { encodeRegistryAuth } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
-import type { ExecutorSet } from './types.js';
+import type { ExecutorEvent, ExecutorSet } from './types.js';
+import { reapOrphans } from './docker/reap.js';
 import { localExecutor } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
@@ -32,20 +33,15 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     },
   };
   const docker = new DockerStepExecutor(runtime);
-  if (!dag.container) {
-    return {
-      executorFor: (step) => (step.executor.type === 'docker' ? docker : localExecutor),
-      async close() {
-        await engine?.close();
-      },
-    };
-  }
-  // With a DAG-level container every step runs in it, docker steps included: their own config
-  // is ignored, as seed 001 says (dagu-behavior.md §4.8).
-  const shared = new DagContainerRun(dag.container, runtime);
-  const inContainer = new DagContainerExecutor(shared, runtime.engine);
+  const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
+  const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
+  const usesDocker = shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker');
+  let reaping: Promise<void> | undefined;
   return {
     async setup(ctx) {
+      // Leftovers of runs that died are removed alongside this run's start, not before it.
+      if (usesDocker) reaping = reap(runtime.engine(), ctx.emit);
+      if (!shared) return;
       try {
         await shared.setup(ctx);
       } catch (err) {
@@ -53,12 +49,29 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
         throw err;
       }
     },
-    executorFor: () => inContainer,
+    // With a DAG-level container every step runs in it, docker steps included: their own config
+    // is ignored, as seed 001 says (dagu-behavior.md §4.8).
+    executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     async close() {
-      await shared.teardown();
+      await shared?.teardown();
+      await reaping;
       await engine?.close();
     },
   };
+}
+
+function allSteps(dag: Dag) {
+  return [...dag.steps, ...Object.values(dag.handlerOn).filter((s) => s !== undefined)];
+}
+
+async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promise<void> {
+  try {
+    const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(30_000) });
+    const names = [...reaped.containers, ...reaped.networks].map((o) => o.name);
+    if (names.length) emit({ type: 'info', message: `removed ${names.length} object(s) left by skiff runs that died: ${names.join(', ')}` });
+  } catch (err) {
+    emit({ type: 'warning', message: `could not look for leftovers of earlier runs: ${(err as Error).message}` });
+  }
 }
 
 /** The seed's priority: DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */

@@ -8,11 +8,14 @@ export const LABEL_DAG = 'dev.skiff.dag';
 export const LABEL_STEP = 'dev.skiff.step';
 export const LABEL_PID = 'dev.skiff.pid';
 export const LABEL_HOST = 'dev.skiff.host';
+/** Set on what the user asked to keep (keepContainer, a step container without autoRemove): never reaped. */
+export const LABEL_KEEP = 'dev.skiff.keep';
 
 export interface LabelScope {
   runId: string;
   dag: string;
   step?: string;
+  keep?: boolean;
 }
 
 export function skiffLabels(scope: LabelScope): Record<string, string> {
@@ -24,6 +27,7 @@ export function skiffLabels(scope: LabelScope): Record<string, string> {
     [LABEL_HOST]: hostname(),
   };
   if (scope.step !== undefined) labels[LABEL_STEP] = scope.step;
+  if (scope.keep) labels[LABEL_KEEP] = 'true';
   return labels;
 }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The `skiff` executable. `--version` is answered here, from package.json, without loading
+// clipanion or the library: a version check must cost no more than starting node.
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  let runExit;
+  try {
+    ({ runExit } = await import('../dist/cli/main.js'));
+  } catch (err) {
+    process.stderr.write(`skiff: cannot load dist/cli/main.js (${err?.message ?? err}); build it with "npm run build"\n`);
+    process.exit(70);
+  }
+  await runExit(args);
+}

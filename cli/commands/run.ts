@@ -1,0 +1,248 @@
+// `skiff run FILE`: load the DAG, run it, show it, write the report, exit with the run's code.
+// The command only gathers options; the flow below calls the library and the renderers.
+import { Command, Option, UsageError } from 'clipanion';
+import type { Writable } from 'node:stream';
+import type { Dag } from '../../lib/dag/model.js';
+import type { RunReport } from '../../lib/dag/report.js';
+import type { ExecutorSet } from '../../lib/executors/types.js';
+import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
+
+/** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
+export interface RunOptions {
+  file: string;
+  /** `--params` split into words, then the arguments after `--`, in that order. */
+  params: string[];
+  reportFile: string | undefined;
+  quiet: boolean;
+  follow: boolean;
+  debug: boolean;
+}
+
+export interface RunIO {
+  stdout: Writable;
+  stderr: Writable;
+  env: Record<string, string | undefined>;
+}
+
+export class RunCommand extends Command {
+  static override paths = [['run']];
+
+  static override usage = Command.Usage({
+    description: 'run a DAG file',
+    details: `
+      Runs the steps of a DAG file, locally or in Docker containers, in dependency order. On a
+      terminal each step's state is shown live; elsewhere (CI logs, pipes) every change is one
+      timestamped line. Step output goes to log files under the run's directory
+      (\`$SKIFF_STATE_DIR\`, else \`$XDG_STATE_HOME/skiff\`, else \`~/.local/state/skiff\`), and is also
+      printed with \`--follow\`.
+
+      Parameters override the DAG's \`params\`: a plain value replaces the positional parameter at the
+      same position, \`NAME=value\` the named one. They come from \`--params\` (space-separated, quote a
+      value that has spaces) and from the arguments after \`--\`.
+
+      Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
+      skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
+
+      Exit codes: 0 every step succeeded; 1 a step or a handler failed, or the run could not start;
+      2 the DAG file is invalid or the command line is wrong; 130 cancelled; 70 internal error.
+    `,
+    examples: [
+      ['Run a DAG', '$0 run build.yaml'],
+      ['Run with parameters', '$0 run deploy.yaml --params "staging TAG=1.4.2"'],
+      ['Same, with the parameters after --', '$0 run deploy.yaml -- staging TAG=1.4.2'],
+      ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
+    ],
+  });
+
+  params = Option.Array('--params,-p', [], {
+    description: 'Parameters: positional values or NAME=value, separated by spaces (may be repeated)',
+  });
+
+  report = Option.String('--report', {
+    description: 'Write the run report (JSON) to this file, on every outcome',
+  });
+
+  quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only errors and the final summary line' });
+
+  follow = Option.Boolean('--follow,-f', false, { description: "Print each step's output as it arrives, prefixed by the step name" });
+
+  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
+
+  file = Option.String({ name: 'FILE' });
+
+  extraParams = Option.Rest({ name: 'params' });
+
+  async execute(): Promise<number> {
+    try {
+      const { debugEnabled } = await import('../render/errors.js');
+      return await executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
+    } catch (err) {
+      const { debugEnabled, reportFailure } = await import('../render/errors.js');
+      return reportFailure(err, {
+        stderr: this.context.stderr,
+        debug: debugEnabled(this.debug, this.context.env),
+        formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
+      });
+    }
+  }
+
+  runOptions(debug: boolean): RunOptions {
+    if (this.quiet && this.follow) throw new UsageError('--quiet and --follow cannot be used together');
+    const params: string[] = [];
+    for (const text of this.params) params.push(...splitParams(text));
+    params.push(...this.extraParams);
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug };
+  }
+}
+
+/**
+ * `a "b c" K='x y' E=` → `a`, `b c`, `K=x y`, `E=`: words separated by whitespace, quotes group
+ * (and are removed), a backslash escapes the next character outside single quotes.
+ */
+export function splitParams(text: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"' && i + 1 < text.length) word += text[++i]!;
+      else word += ch;
+    } else if (/\s/.test(ch)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word ??= '';
+    } else if (ch === '\\' && i + 1 < text.length) {
+      word = (word ?? '') + text[++i]!;
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (quote) throw new UsageError(`--params has an unterminated ${quote === '"' ? 'double' : 'single'} quote: ${text}`);
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/**
+ * load → run id and directory → executors → runDag (rendered live) → report → exit code.
+ * The report file, when asked for, is written on every path: load errors, a run that could not
+ * start, a cancel, and our own bugs.
+ */
+export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
+  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+    import('../../lib/dag/index.js'),
+    import('../../lib/dag/report.js'),
+    import('../render/errors.js'),
+    import('../../lib/engine/errors.js'),
+  ]);
+  const writeReport = async (report: RunReport): Promise<boolean> => {
+    if (opts.reportFile === undefined) return true;
+    try {
+      await writeFileAtomic(opts.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      return true;
+    } catch (err) {
+      io.stderr.write(`skiff: cannot write the report ${opts.reportFile}: ${messageOf(err)}\n`);
+      return false;
+    }
+  };
+
+  let dag: Dag;
+  try {
+    dag = loadDag(opts.file, { params: opts.params, env: io.env });
+  } catch (err) {
+    if (err instanceof DagLoadError) {
+      const lines = problemLines(err.problems);
+      io.stderr.write(lines.map((l) => `${l}\n`).join(''));
+      await writeReport(failedBeforeSteps('load', lines.join('\n')));
+      return EXIT_USAGE;
+    }
+    await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
+    throw err;
+  }
+  const stepNames = dag.steps.map((s) => s.name);
+
+  const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
+    import('../../lib/dag/scheduler.js'),
+    import('../../lib/dag/run-dir.js'),
+    import('../render/renderer.js'),
+    import('../signals.js'),
+  ]);
+  const runId = newRunId();
+  const logDir = runDirFor(dag.name, runId, io.env);
+  const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
+  const interrupts = trapInterrupts({
+    onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
+    onForce: () => renderer.notice('forcing: killing every running step…'),
+  });
+
+  let report: RunReport;
+  let startedMs = Date.now();
+  try {
+    let executors: ExecutorSet;
+    try {
+      executors = await createExecutorSet(dag, opts, io);
+    } catch (err) {
+      if (!(err instanceof SkiffError)) {
+        // Our bug (exit 70, reported by the caller); the report is still written.
+        await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
+        throw err;
+      }
+      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
+      io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
+      const failed = failedBeforeSteps('startup', err.message, stepNames);
+      await writeReport(failed);
+      return exitCodeFor(failed, interrupts.cancelled);
+    }
+    startedMs = Date.now();
+    try {
+      report = await runDag({
+        dag,
+        executors,
+        runId,
+        logDir,
+        signal: interrupts.signal,
+        forceSignal: interrupts.forceSignal,
+        onEvent: (ev) => renderer.onEvent(ev),
+        follow: opts.follow,
+        env: io.env,
+      });
+    } catch (err) {
+      // runDag reports failures as results; reaching here is a bug, but the report still gets written.
+      await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
+      throw err;
+    }
+  } finally {
+    interrupts.dispose();
+  }
+
+  const cancelled = interrupts.cancelled;
+  renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
+  const written = await writeReport(report);
+  const code = exitCodeFor(report, cancelled);
+  return written || code !== 0 ? code : EXIT_FAILED;
+}
+
+/** The executors for this run. `--record`/`--replay` will choose the engine connection here. */
+async function createExecutorSet(dag: Dag, _opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
+  const { createExecutors } = await import('../../lib/executors/index.js');
+  return createExecutors(dag, { env: io.env });
+}
+
+/** Temp file in the same directory, then rename: a reader never sees half a report. */
+async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const { mkdir, rename, rm, writeFile } = await import('node:fs/promises');
+  const { dirname, resolve } = await import('node:path');
+  const target = resolve(file);
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  try {
+    await writeFile(temp, text);
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

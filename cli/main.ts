@@ -1,0 +1,95 @@
+// The `skiff` command line: register the commands, parse, run, and turn every outcome into an
+// exit code (cli/exit-codes.ts). Commands load the library lazily inside execute(), so `--help`
+// and bad usage cost no more than clipanion itself.
+import { readFileSync } from 'node:fs';
+import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
+import { RunCommand } from './commands/run.js';
+import { SchemaCommand } from './commands/schema.js';
+import { ValidateCommand } from './commands/validate.js';
+import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+export function createCli(): Cli {
+  const cli = new Cli({ binaryLabel: 'skiff', binaryName: 'skiff', binaryVersion: packageVersion(), enableCapture: false });
+  cli.register(RunCommand);
+  cli.register(ValidateCommand);
+  cli.register(SchemaCommand);
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  return cli;
+}
+
+/** Runs `skiff ARGS…` and resolves to the exit code; never rejects. */
+export async function main(argv: string[], context: Partial<BaseContext> = {}): Promise<number> {
+  const stdout = context.stdout ?? process.stdout;
+  const stderr = context.stderr ?? process.stderr;
+  const env = context.env ?? process.env;
+  const full: BaseContext = {
+    stdin: context.stdin ?? process.stdin,
+    stdout,
+    stderr,
+    env,
+    colorDepth: context.colorDepth ?? colourDepthOf(stdout, env),
+  };
+  try {
+    const cli = createCli();
+    let command: Command;
+    try {
+      command = cli.process(argv, full);
+    } catch (err) {
+      // clipanion prints its parse errors to stdout and exits 1; bad usage is 2 on stderr here.
+      if (!isClipanionError(err)) throw err;
+      stderr.write(withNewline(cli.error(err, { colored: colourDepthOf(stderr, env) > 1 })));
+      return EXIT_USAGE;
+    }
+    return await cli.run(command, full);
+  } catch (err) {
+    // Commands report their own errors; anything reaching this point is a bug in skiff.
+    const { describeError, debugEnabled } = await import('./render/errors.js');
+    stderr.write(describeError(err, debugEnabled(argv.includes('--debug'), env)).map((l) => `${l}\n`).join(''));
+    return EXIT_INTERNAL;
+  }
+}
+
+/** clipanion colours help and errors when this is > 1: only on a terminal, never with NO_COLOR. */
+function colourDepthOf(stream: unknown, env: Record<string, string | undefined>): number {
+  const tty = stream as { isTTY?: boolean; getColorDepth?(env?: object): number };
+  if (tty.isTTY !== true) return 1;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 1;
+  return tty.getColorDepth?.(env) ?? 8;
+}
+
+function withNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+// After the command returns, a handle someone forgot to close (a socket, a timer) must not keep
+// `skiff` from exiting: the exit code is known, so leave a bounded moment for output to drain.
+const EXIT_GRACE_MS = 3000;
+
+/**
+ * What bin/skiff.js calls: run, set the exit code, never leave a promise rejection unhandled
+ * (a leaked one is reported as an internal error and makes the exit code 70).
+ */
+export async function runExit(argv: string[]): Promise<void> {
+  let leaked = false;
+  const onRejection = (reason: unknown): void => {
+    leaked = true;
+    void import('./render/errors.js').then(({ describeError, debugEnabled }) => {
+      process.stderr.write(describeError(reason, debugEnabled(argv.includes('--debug'), process.env)).map((l) => `${l}\n`).join(''));
+    });
+  };
+  process.on('unhandledRejection', onRejection);
+  // `skiff run … | head`, a closed terminal: once the reader is gone (EPIPE, EIO) output is
+  // dropped, but the run goes on to its end and its cleanup instead of dying with steps running.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', dropOutput);
+  const code = await main(argv);
+  process.exitCode = leaked ? EXIT_INTERNAL : code;
+  setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+}
+
+function dropOutput(): void {}

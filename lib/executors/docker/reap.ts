@@ -1,0 +1,50 @@
+// Start-up reaping: containers and networks labelled by a skiff run whose process has died
+// (kill -9, a crash, a lost machine session) are removed by the next run or by `skiff cleanup`.
+// Only skiff-labelled objects from this host whose owning process is gone, and never what the
+// user asked to keep.
+import { hostname } from 'node:os';
+import type { Engine } from '../../engine/index.js';
+import { LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN, ownedFilter } from './labels.js';
+
+export interface Reaped {
+  containers: Array<{ id: string; name: string; run: string }>;
+  networks: Array<{ id: string; name: string; run: string }>;
+}
+
+export interface ReapOptions {
+  signal?: AbortSignal;
+  /** Is a process of this host still alive? (tests replace it) */
+  alive?(pid: number): boolean;
+}
+
+export async function reapOrphans(engine: Engine, options: ReapOptions = {}): Promise<Reaped> {
+  const alive = options.alive ?? processAlive;
+  const here = hostname();
+  const orphaned = (labels: Record<string, string> | null | undefined): boolean => {
+    if (!labels || labels[LABEL_KEEP] === 'true' || labels[LABEL_HOST] !== here) return false;
+    const pid = Number(labels[LABEL_PID]);
+    return Number.isInteger(pid) && pid > 0 && !alive(pid);
+  };
+  const reaped: Reaped = { containers: [], networks: [] };
+  for (const c of await engine.containers.list(ownedFilter(), { signal: options.signal })) {
+    if (!orphaned(c.Labels)) continue;
+    await engine.containers.remove(c.Id, { force: true, volumes: true, signal: options.signal });
+    reaped.containers.push({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), run: c.Labels[LABEL_RUN] ?? '' });
+  }
+  for (const n of await engine.networks.list(ownedFilter(), { signal: options.signal })) {
+    if (!orphaned(n.Labels)) continue;
+    await engine.networks.remove(n.Id, { signal: options.signal });
+    reaped.networks.push({ id: n.Id, name: n.Name, run: n.Labels?.[LABEL_RUN] ?? '' });
+  }
+  return reaped;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

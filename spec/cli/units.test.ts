@@ -1,0 +1,102 @@
+// The CLI's pure parts: --params splitting, signal trapping, error rendering, exit codes.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { UsageError } from 'clipanion';
+import { splitParams } from '../../cli/commands/run.js';
+import { EXIT_CANCELLED, EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, exitCodeForError } from '../../cli/exit-codes.js';
+import { debugEnabled, describeError, displayPath } from '../../cli/render/errors.js';
+import { trapInterrupts } from '../../cli/signals.js';
+import { DagLoadError } from '../../lib/dag/problem.js';
+import { SkiffError } from '../../lib/engine/errors.js';
+
+describe('splitParams', () => {
+  it('splits on whitespace, groups quotes, keeps NAME=value', () => {
+    assert.deepEqual(splitParams('a b k=v'), ['a', 'b', 'k=v']);
+    assert.deepEqual(splitParams('  one\t"two words"  K="x y" E= \'it\'\'s\' '), ['one', 'two words', 'K=x y', 'E=', 'its']);
+    assert.deepEqual(splitParams('a\\ b "q\\"uote"'), ['a b', 'q"uote']);
+    assert.deepEqual(splitParams('""'), ['']);
+    assert.deepEqual(splitParams(''), []);
+    assert.throws(() => splitParams('a "b'), UsageError);
+  });
+});
+
+describe('trapInterrupts', () => {
+  it('cancels on the first signal, forces on the second, ignores the rest, and lets go', () => {
+    const source = new EventEmitter();
+    const seen: string[] = [];
+    const traps = trapInterrupts({ source: source as never, onCancel: (s) => seen.push(`cancel ${s}`), onForce: (s) => seen.push(`force ${s}`) });
+    assert.equal(source.listenerCount('SIGINT'), 1);
+    assert.equal(source.listenerCount('SIGTERM'), 1);
+    assert.equal(traps.cancelled, false);
+
+    source.emit('SIGTERM', 'SIGTERM');
+    assert.equal(traps.signal.aborted, true);
+    assert.equal(traps.forceSignal.aborted, false);
+    assert.ok(traps.signal.reason instanceof SkiffError);
+    assert.equal((traps.signal.reason as SkiffError).kind, 'aborted');
+    assert.equal((traps.signal.reason as SkiffError).message, 'cancelled by user (SIGTERM)');
+    assert.equal(traps.cancelled, true);
+
+    source.emit('SIGINT', 'SIGINT');
+    assert.equal(traps.forceSignal.aborted, true);
+    source.emit('SIGINT', 'SIGINT');
+    assert.deepEqual(seen, ['cancel SIGTERM', 'force SIGINT']);
+
+    traps.dispose();
+    traps.dispose();
+    assert.equal(source.listenerCount('SIGINT'), 0);
+    assert.equal(source.listenerCount('SIGTERM'), 0);
+  });
+});
+
+describe('error rendering', () => {
+  it('shows a SkiffError as message and hint; the cause chain and stack only with debug', () => {
+    const err = new SkiffError('engine-unreachable', 'cannot connect to the Docker engine at /var/run/docker.sock', {
+      hint: 'is the daemon running? set DOCKER_HOST to use another engine',
+      cause: Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' }),
+    });
+    assert.deepEqual(describeError(err, false), [
+      'skiff: cannot connect to the Docker engine at /var/run/docker.sock',
+      '  hint: is the daemon running? set DOCKER_HOST to use another engine',
+    ]);
+    const debug = describeError(err, true);
+    assert.equal(debug[2], '  caused by: connect ENOENT /var/run/docker.sock (ENOENT)');
+    assert.ok(debug.some((l) => /^\s+at /.test(l)));
+  });
+
+  it('shows anything else as an internal error, with its stack only with debug', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'x')");
+    const plain = describeError(bug, false);
+    assert.equal(plain[0], "skiff: internal error: Cannot read properties of undefined (reading 'x')");
+    assert.match(plain.join('\n'), /please report/);
+    assert.ok(!plain.some((l) => /^\s+at /.test(l)));
+    assert.ok(describeError(bug, true).some((l) => /^\s+at /.test(l)));
+  });
+
+  it('turns on debug with --debug or SKIFF_DEBUG', () => {
+    assert.equal(debugEnabled(true, {}), true);
+    assert.equal(debugEnabled(false, {}), false);
+    assert.equal(debugEnabled(false, { SKIFF_DEBUG: '1' }), true);
+    assert.equal(debugEnabled(false, { SKIFF_DEBUG: '0' }), false);
+    assert.equal(debugEnabled(false, { SKIFF_DEBUG: '' }), false);
+  });
+
+  it('shows paths below the working directory relative to it', () => {
+    assert.equal(displayPath('/work/x/dag.yaml', '/work'), 'x/dag.yaml');
+    assert.equal(displayPath('/elsewhere/dag.yaml', '/work'), '/elsewhere/dag.yaml');
+    assert.equal(displayPath('dag.yaml', '/work'), 'dag.yaml');
+  });
+});
+
+describe('exit codes', () => {
+  it('maps errors to 2 (input), 1 (run), 130 (cancel), 70 (bug)', () => {
+    const place = { file: '/d.yaml', line: 1, col: 1 };
+    assert.equal(exitCodeForError(new DagLoadError([{ path: '', message: 'x', place }])), EXIT_USAGE);
+    assert.equal(exitCodeForError(new SkiffError('usage', 'x')), EXIT_USAGE);
+    assert.equal(exitCodeForError(new UsageError('x')), EXIT_USAGE);
+    assert.equal(exitCodeForError(new SkiffError('engine-unreachable', 'x')), EXIT_FAILED);
+    assert.equal(exitCodeForError(new SkiffError('aborted', 'x')), EXIT_CANCELLED);
+    assert.equal(exitCodeForError(new Error('x')), EXIT_INTERNAL);
+  });
+});
