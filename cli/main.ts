@@ -3,6 +3,7 @@
 // and bad usage cost no more than clipanion itself.
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
+import { CleanupCommand } from './commands/cleanup.js';
 import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
 import { ValidateCommand } from './commands/validate.js';
@@ -18,6 +19,7 @@ export function createCli(): Cli {
   cli.register(RunCommand);
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
+  cli.register(CleanupCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;

@@ -1,0 +1,39 @@
+// `skiff cleanup`: remove what skiff runs that died (kill -9, a crash) left on the engine. Only
+// skiff-labelled containers and networks from this host whose owning process is gone; never
+// anything skiff did not create, nor what a user asked to keep.
+import { Command, Option } from 'clipanion';
+import { EXIT_OK } from '../exit-codes.js';
+
+export class CleanupCommand extends Command {
+  static override paths = [['cleanup']];
+
+  static override usage = Command.Usage({
+    description: 'remove containers and networks left by skiff runs that died',
+    details: `
+      Every run also does this when it starts. Containers kept on purpose (\`keepContainer\`, a step
+      container without \`autoRemove\`) and anything skiff did not create are never touched.
+    `,
+    examples: [['Remove leftovers of crashed runs', '$0 cleanup']],
+  });
+
+  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
+
+  async execute(): Promise<number> {
+    const { openEngine } = await import('../../lib/engine/index.js');
+    const { reapOrphans } = await import('../../lib/executors/docker/reap.js');
+    let engine;
+    try {
+      engine = openEngine({ env: this.context.env });
+      const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(60_000) });
+      for (const c of reaped.containers) this.context.stdout.write(`removed container ${c.name} (run ${c.run})\n`);
+      for (const n of reaped.networks) this.context.stdout.write(`removed network ${n.name} (run ${n.run})\n`);
+      this.context.stdout.write(`cleanup: ${reaped.containers.length} container(s), ${reaped.networks.length} network(s) removed\n`);
+      return EXIT_OK;
+    } catch (err) {
+      const { debugEnabled, reportFailure } = await import('../render/errors.js');
+      return reportFailure(err, { stderr: this.context.stderr, debug: debugEnabled(this.debug, this.context.env) });
+    } finally {
+      await engine?.close();
+    }
+  }
+}
