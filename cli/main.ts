@@ -9,7 +9,11 @@ import { SchemaCommand } from './commands/schema.js';
 import { ValidateCommand } from './commands/validate.js';
 import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
 
+/** Set by the single-file bundle (scripts/bundle.mjs), where package.json is not beside the code. */
+declare const SKIFF_BUNDLED_VERSION: string | undefined;
+
 export function packageVersion(): string {
+  if (typeof SKIFF_BUNDLED_VERSION === 'string') return SKIFF_BUNDLED_VERSION;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }

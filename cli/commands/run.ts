@@ -16,6 +16,10 @@ export interface RunOptions {
   quiet: boolean;
   follow: boolean;
   debug: boolean;
+  /** `--record DIR`: write every exchange with the engine to DIR/engine.jsonl. */
+  recordDir: string | undefined;
+  /** `--replay DIR`: serve the engine from DIR's recording; no daemon needed. */
+  replayDir: string | undefined;
 }
 
 export interface RunIO {
@@ -51,6 +55,7 @@ export class RunCommand extends Command {
       ['Run with parameters', '$0 run deploy.yaml --params "staging TAG=1.4.2"'],
       ['Same, with the parameters after --', '$0 run deploy.yaml -- staging TAG=1.4.2'],
       ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
+      ['Record the engine traffic of a run, then replay it without Docker', '$0 run --record rec/ build.yaml && $0 run --replay rec/ build.yaml'],
     ],
   });
 
@@ -65,6 +70,14 @@ export class RunCommand extends Command {
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only errors and the final summary line' });
 
   follow = Option.Boolean('--follow,-f', false, { description: "Print each step's output as it arrives, prefixed by the step name" });
+
+  record = Option.String('--record', {
+    description: 'Record every exchange with the Docker engine into this directory (secrets redacted)',
+  });
+
+  replay = Option.String('--replay', {
+    description: 'Run against a recording made with --record instead of a Docker engine',
+  });
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
@@ -88,10 +101,11 @@ export class RunCommand extends Command {
 
   runOptions(debug: boolean): RunOptions {
     if (this.quiet && this.follow) throw new UsageError('--quiet and --follow cannot be used together');
+    if (this.record !== undefined && this.replay !== undefined) throw new UsageError('--record and --replay cannot be used together');
     const params: string[] = [];
     for (const text of this.params) params.push(...splitParams(text));
     params.push(...this.extraParams);
-    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug };
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay };
   }
 }
 
@@ -225,9 +239,40 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   return written || code !== 0 ? code : EXIT_FAILED;
 }
 
-/** The executors for this run. `--record`/`--replay` will choose the engine connection here. */
-async function createExecutorSet(dag: Dag, _opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
+/**
+ * The executors for this run; `--record` and `--replay` choose the engine connection here. The
+ * recorder or replay is owned by the returned set and closed (or checked) with it.
+ */
+async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
   const { createExecutors } = await import('../../lib/executors/index.js');
+  if (opts.recordDir !== undefined) {
+    const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([
+      import('../../lib/engine/record.js'),
+      import('../../lib/engine/dispatcher.js'),
+    ]);
+    let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
+    const dir = opts.recordDir;
+    const set = createExecutors(dag, {
+      env: io.env,
+      reap: false,
+      dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
+      onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
+    });
+    return { ...set, close: async () => {
+      await set.close();
+      await recorder?.close();
+    } };
+  }
+  if (opts.replayDir !== undefined) {
+    const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
+    const replay = ReplayDispatcher.fromDir(opts.replayDir);
+    const set = createExecutors(dag, { env: io.env, reap: false, dispatcher: () => replay });
+    return { ...set, close: async () => {
+      await set.close();
+      const unused = replay.unused();
+      if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
+    } };
+  }
   return createExecutors(dag, { env: io.env });
 }
 

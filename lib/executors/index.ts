@@ -1,8 +1,10 @@
 // Which executor runs which step, for one run. The engine is opened only when a step needs it
 // (a DAG of local steps never touches Docker) and closed with the set.
 import type { Dag, RegistryAuths } from '../dag/model.js';
-import { openEngine, type Engine } from '../engine/index.js';
-import { encodeRegistryAuth } from '../engine/auth.js';
+import type { Dispatcher } from 'undici';
+import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
+import { resolveEngineTarget } from '../engine/host.js';
+import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
 import type { ExecutorEvent, ExecutorSet } from './types.js';
 import { reapOrphans } from './docker/reap.js';
@@ -12,6 +14,18 @@ import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js
 
 export interface CreateExecutorsOptions {
   env: NodeJS.ProcessEnv;
+  /**
+   * Stands in for the live connection to the engine DOCKER_HOST names: a recording wrapped
+   * around it, or a replay. Called once, when a step first needs the engine; its owner closes it.
+   */
+  dispatcher?(target: EngineTarget): Dispatcher;
+  /** Told of every set of registry credentials a pull is about to use (so a recorder can redact them). */
+  onCredentials?(credentials: AuthConfig): void;
+  /**
+   * Remove leftovers of dead runs at start (default true). Off for recorded and replayed runs:
+   * what it finds depends on this host's processes at that moment, so it cannot be replayed.
+   */
+  reap?: boolean;
 }
 
 export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
@@ -21,7 +35,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
   const runtime: DockerRuntime = {
-    engine: () => (engine ??= openEngine({ env })),
+    engine: () => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) })),
     platform: (signal) =>
       (platform ??= runtime
         .engine()
@@ -29,18 +43,20 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
         .then((info) => `${info.OSType}/${normalizeArch(info.Architecture)}`)),
     registryAuthFor: async (image) => {
       const registry = registryOf(image);
-      return encodeRegistryAuth(await credentials(registry), registry);
+      const found = await credentials(registry);
+      if (found) options.onCredentials?.(found);
+      return encodeRegistryAuth(found, registry);
     },
   };
   const docker = new DockerStepExecutor(runtime);
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const usesDocker = shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker');
+  const reapAtStart = (options.reap ?? true) && (shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker'));
   let reaping: Promise<void> | undefined;
   return {
     async setup(ctx) {
       // Leftovers of runs that died are removed alongside this run's start, not before it.
-      if (usesDocker) reaping = reap(runtime.engine(), ctx.emit);
+      if (reapAtStart) reaping = reap(runtime.engine(), ctx.emit);
       if (!shared) return;
       try {
         await shared.setup(ctx);
