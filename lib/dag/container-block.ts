@@ -14,6 +14,7 @@ import type { DagContainer } from './model.js';
 import type { Locate, Problem } from './problem.js';
 import { goTypeName, normalizePlatform, parsePullPolicy, platformError } from './docker-config.js';
 import { caseInsensitiveObject, childPath, isPlainMap, matchKeys, type KeyPath } from './keys.js';
+import { compileLogPattern } from '../executors/docker/readiness.js';
 
 const EnvValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
 
@@ -183,7 +184,7 @@ export function buildDagContainer(
     try {
       compileLogPattern(logPattern);
     } catch (err) {
-      report([keyOf('logPattern')], `invalid logPattern regex: error parsing regexp: ${regexpReason(err)}: \`${logPattern}\``);
+      report([keyOf('logPattern')], `invalid logPattern regex: error parsing regexp: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -366,19 +367,5 @@ export function parsePort(specIn: string): ParsedPort {
 // ---------------------------------------------------------------------------------------------
 // logPattern (§4.4)
 
-/**
- * A Go RE2 pattern as a JavaScript RegExp. The syntaxes mostly overlap; a leading flag group
- * such as `(?i)` (common in Go, unsupported by Node 20) becomes RegExp flags.
- */
-export function compileLogPattern(pattern: string): RegExp {
-  const flags = /^\(\?([imsU]+)\)/.exec(pattern);
-  if (!flags) return new RegExp(pattern);
-  if (flags[1]!.includes('U')) throw new SyntaxError('Invalid regular expression: ungreedy flag (?U) is not supported');
-  return new RegExp(pattern.slice(flags[0].length), [...new Set(flags[1])].join(''));
-}
-
-function regexpReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const i = message.lastIndexOf(': ');
-  return i >= 0 ? message.slice(i + 2) : message;
-}
+// compileLogPattern lives with the code that reads the log (one regex dialect for load and run).
+export { compileLogPattern };

@@ -145,7 +145,7 @@ function analyse(raw: unknown, mode: Mode): { issues: DecodeIssue[]; value?: Nor
   const execRaw = get('exec');
   const exec = decodeBlock(execRaw, EXEC_OPTIONS, at('exec'), opts, issues) ?? {};
   const image = scalarString(get('image'), at('image'), issues);
-  const containerName = scalarString(get('containerName'), at('containerName'), issues);
+  const containerName = containerNameOf(scalarString(get('containerName'), at('containerName'), issues), at('containerName'), mode, issues);
   const platformRaw = scalarString(get('platform'), at('platform'), issues);
 
   // 2. pull
@@ -215,6 +215,23 @@ function scalarString(value: unknown, path: KeyPath, issues: DecodeIssue[]): str
     return undefined;
   }
   return value.trim() || undefined;
+}
+
+// Docker's rule for container names; the daemon shows names with a leading `/` and accepts one.
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/**
+ * `/my-app` is `my-app` (the form `docker inspect` prints); anything else Docker would refuse is
+ * an error now, not an unreadable engine answer when the step runs (a `/` inside the name turns
+ * the inspect URL into a redirect).
+ */
+function containerNameOf(name: string | undefined, path: KeyPath, mode: Mode, issues: DecodeIssue[]): string | undefined {
+  if (name === undefined || (mode.deferDynamic && isDynamic(name))) return name;
+  const bare = name.replace(/^\//, '');
+  if (!CONTAINER_NAME.test(bare)) {
+    issues.push({ path, message: `invalid container name ${quote(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed` });
+  }
+  return bare;
 }
 
 function pickExec(exec: Record<string, unknown>): NonNullable<NormalizedDockerConfig['exec']> {

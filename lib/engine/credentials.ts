@@ -22,8 +22,9 @@ interface ConfigDocument {
 const HELPER_TIMEOUT_MS = 10_000;
 const HUB_KEY = 'https://index.docker.io/v1/';
 
+/** The registry host of an image, Docker Hub's aliases (index.docker.io, registry-1.docker.io…) as docker.io. */
 export function registryOf(image: string): string {
-  return parseReference(image).domain;
+  return normalizeRegistryKey(parseReference(image).domain);
 }
 
 /** The first source that answers wins. */
@@ -40,12 +41,14 @@ export function firstOf(...sources: CredentialSource[]): CredentialSource {
 /** A map of registry host → credentials (DAG `registryAuths`), keys compared as registries. */
 export function fromMap(entries: Record<string, AuthConfig>): CredentialSource {
   const byHost = new Map(Object.entries(entries).map(([host, cred]) => [normalizeRegistryKey(host), cred]));
-  return async (registry) => byHost.get(registry);
+  return async (registry) => byHost.get(normalizeRegistryKey(registry));
 }
 
 /** The `auths` of a config.json-shaped document (DOCKER_AUTH_CONFIG, `registryAuths: ${…}`). */
 export function fromConfigDocument(document: string, origin: string): CredentialSource {
-  return fromAuths(parseDocument(document, origin).auths ?? {});
+  // Parsed on first use: a broken DOCKER_AUTH_CONFIG only matters to a run that pulls.
+  let source: CredentialSource | undefined;
+  return async (registry) => (source ??= fromAuths(parseDocument(document, origin).auths ?? {}))(registry);
 }
 
 export interface DockerConfigOptions {
@@ -68,10 +71,11 @@ export function fromDockerConfigFile(env: NodeJS.ProcessEnv, options: DockerConf
     );
     const config = await loaded;
     if (!config) return undefined;
-    const helper = helperFor(config, registry);
-    if (!helper) return fromAuths(config.auths ?? {})(registry);
+    const host = normalizeRegistryKey(registry);
+    const helper = helperFor(config, host);
+    if (!helper) return fromAuths(config.auths ?? {})(host);
     try {
-      return await runCredentialHelper(helper, registry === 'docker.io' ? HUB_KEY : registry, env);
+      return await runCredentialHelper(helper, host === 'docker.io' ? HUB_KEY : host, env);
     } catch (err) {
       options.warn?.(`${(err as Error).message}; pulling from ${registry} without credentials`);
       return undefined;
@@ -116,8 +120,9 @@ export function runCredentialHelper(name: string, serverKey: string, env: NodeJS
 
 function fromAuths(auths: Record<string, AuthConfig>): CredentialSource {
   return async (registry) => {
+    const host = normalizeRegistryKey(registry);
     for (const [key, value] of Object.entries(auths)) {
-      if (normalizeRegistryKey(key) !== registry || !value) continue;
+      if (normalizeRegistryKey(key) !== host || !value) continue;
       const entry = lowerKeys(value);
       if (entry.auth || entry.username || entry.identitytoken || entry.registrytoken) return entry;
     }
@@ -131,8 +136,12 @@ function parseDocument(document: string, origin: string): ConfigDocument {
     if (parsed === null || typeof parsed !== 'object') throw new Error('not a JSON object');
     return parsed as ConfigDocument;
   } catch (err) {
-    // Never quote the document: it holds secrets.
-    throw new SkiffError('auth', `invalid ${origin} format: ${(err as Error).message}`);
+    // Never quote the document: it holds secrets. V8's JSON.parse messages quote the start of the
+    // input (`Unexpected token 'c', "c2tpZmY6Pz"... is not valid JSON`): keep only the position.
+    const message = (err as Error).message;
+    const position = /position (\d+)/.exec(message);
+    const reason = message === 'not a JSON object' ? message : `not valid JSON${position ? ` (at position ${position[1]})` : ''}`;
+    throw new SkiffError('auth', `invalid ${origin} format: ${reason}`);
   }
 }
 

@@ -532,9 +532,10 @@ describe('logPattern', () => {
     assert.equal(compileLogPattern('ready').test('Server READY'), false);
   });
   const bad: Array<[string, string]> = [
-    ['(abc', 'invalid logPattern regex: error parsing regexp: Unterminated group: `(abc`'],
-    ['[a-', 'invalid logPattern regex: error parsing regexp: Unterminated character class: `[a-`'],
-    ['a**', 'invalid logPattern regex: error parsing regexp: Nothing to repeat: `a**`'],
+    // Go's regexp/syntax wording, as Dagu prints it.
+    ['(abc', 'invalid logPattern regex: error parsing regexp: missing closing ): `(abc`'],
+    ['[a-', 'invalid logPattern regex: error parsing regexp: missing closing ]: `[a-`'],
+    ['a**', 'invalid logPattern regex: error parsing regexp: invalid nested repetition operator: `**`'],
   ];
   for (const [pattern, message] of bad) {
     test(`${pattern} → ${message}`, () => {

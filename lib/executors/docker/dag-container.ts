@@ -55,9 +55,12 @@ export class DagContainerRun {
       step: 'container',
       emit: ctx.emit,
     });
-    const created = await engine.containers.create(this.#createBody(ctx), { name: spec.name, platform: spec.platform, signal: ctx.signal });
+    // Not cut short by Ctrl-C: the daemon may create the container anyway, and without its id
+    // discard() could not remove it. The cancel is honoured right after.
+    const created = await engine.containers.create(this.#createBody(ctx), { name: spec.name, platform: spec.platform });
     this.#id = created.Id;
     this.#created = true;
+    ctx.signal.throwIfAborted();
     for (const warning of created.Warnings) ctx.emit({ type: 'warning', message: `container: ${warning}` });
     await engine.containers.start(created.Id, { signal: ctx.signal });
     await waitReady(engine, created.Id, {
@@ -100,7 +103,7 @@ export class DagContainerRun {
       WorkingDir: spec.workingDir,
       User: spec.user,
       ExposedPorts: exposed,
-      Labels: skiffLabels({ runId: ctx.runId, dag: ctx.dag.name, step: 'container' }),
+      Labels: skiffLabels({ runId: ctx.runId, dag: ctx.dag.name, step: 'container', keep: spec.keepContainer }),
       HostConfig: {
         Init: true,
         Binds: spec.binds,

@@ -76,7 +76,7 @@ export class DockerStepExecutor implements Executor {
           ...config.container,
           Image: image,
           ...(cmd !== undefined && { Cmd: cmd }),
-          Labels: { ...userLabels, ...skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }) },
+          Labels: { ...userLabels, ...skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name, keep: !config.autoRemove }) },
           HostConfig: config.host,
           NetworkingConfig: config.network,
         },
@@ -88,6 +88,11 @@ export class DockerStepExecutor implements Executor {
         signal: ctx.signal,
         stopSignal: step.signalOnStop,
         graceSec: dag.maxCleanUpTimeSec,
+        // Docker's create warnings (a limit the kernel cannot enforce, a deprecated option) are
+        // the user's to see, as Dagu logs them (dagu-behavior.md §3.5).
+        onCreated: (_id, warnings) => {
+          for (const message of warnings) ctx.emit({ type: 'warning', step: step.name, message });
+        },
       });
     } catch (err) {
       throw explainStartFailure(err, image, ctx.command);
@@ -102,15 +107,25 @@ export class DockerStepExecutor implements Executor {
     const cmd = argvOf(ctx.command);
     if (!cmd) throw new SkiffError('config', `step "${step.name}" has no command to run in container "${config.containerName}"`);
     const exec = config.exec ?? {};
+    // The engine reports an exec whose process could not start (no /bin/sh, no such binary,
+    // bad working directory) only as text in the exec's own output stream, exit 126/127.
+    const stdout = new TailWriter(ctx.stdout, 1024);
+    const stderr = new TailWriter(ctx.stderr, 1024);
     const result = await execIn(engine, container.Id, {
       body: { Cmd: cmd, User: exec.User, WorkingDir: exec.WorkingDir, Env: exec.Env, Privileged: exec.Privileged, Tty: exec.Tty },
-      stdout: ctx.stdout,
-      stderr: ctx.stderr,
+      stdout,
+      stderr,
       signal: ctx.signal,
       stop: (execId) => stopExecProcess(engine, execId, { stopSignal: step.signalOnStop, graceSec: dag.maxCleanUpTimeSec, signal: ctx.signal }),
     });
     if (result.exitCode === 0) return { exitCode: 0 };
-    return { exitCode: result.exitCode, error: `exec failed with exit code: ${result.exitCode}` };
+    const error = `exec failed with exit code: ${result.exitCode}`;
+    const startFailure = result.exitCode === 126 || result.exitCode === 127 ? [...stdout.lines(), ...stderr.lines()].find((l) => /OCI runtime exec failed/.test(l)) : undefined;
+    if (!startFailure) return { exitCode: result.exitCode, error };
+    if (ctx.command?.form === 'shell' && isMissingShell(startFailure)) {
+      return { exitCode: result.exitCode, error: `${error}\n${noShellAdvice(`container "${config.containerName}"`)}` };
+    }
+    return { exitCode: result.exitCode, error: `${error}\n${startFailure}` };
   }
 }
 
@@ -133,12 +148,17 @@ async function findByName(engine: Engine, name: string, signal: AbortSignal): Pr
 
 function explainStartFailure(err: unknown, image: string, command: Command | undefined): unknown {
   if (!isSkiffError(err) || command?.form !== 'shell') return err;
-  if (/"\/bin\/sh"/.test(err.message) && /no such file|not found/i.test(err.message)) {
-    return new SkiffError('config', `image ${image} has no /bin/sh, so a string command cannot run in a shell: write the command as a list (exec form), e.g. command: ["/app", "--flag"]`, {
-      cause: err,
-    });
-  }
+  if (isMissingShell(err.message)) return new SkiffError('config', noShellAdvice(`image ${image}`), { cause: err });
   return err;
+}
+
+/** runc's words for a `/bin/sh` that is not there (create/start, or exec). */
+function isMissingShell(message: string): boolean {
+  return /"\/bin\/sh"/.test(message) && /no such file|not found/i.test(message);
+}
+
+function noShellAdvice(what: string): string {
+  return `${what} has no /bin/sh, so a string command cannot run in a shell: write the command as a list (exec form), e.g. command: ["/app", "--flag"]`;
 }
 
 export type { Step };

@@ -1,0 +1,151 @@
+// Shared by the live Docker executor tests (docker-seeds, docker-step): run `skiff run` as a user
+// would (the real CLI in a child process, a state directory of its own, NO_COLOR), read the run
+// report and the step logs, and reap whatever the runs created, by the run ids found under that
+// state directory. Not a test file itself.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Engine } from '../../lib/engine/index.js';
+import type { RunReport, StepReport } from '../../lib/dag/report.js';
+import { ownedFilter } from '../../lib/executors/docker/labels.js';
+import { repoRoot } from '../support/live.js';
+
+/**
+ * The CLI is run from a copy of the build taken when the file starts: other people rebuild the
+ * shared dist/ while tests run, and a CLI that loads half an old build and half a new one fails
+ * with errors that have nothing to do with the code under test. The copy is taken when dist/
+ * has been still for a moment, and taken again if it changed meanwhile.
+ */
+function snapshotOfBuild(): string {
+  const parts = ['dist/lib', 'dist/cli', 'bin', 'package.json'];
+  const newest = () => {
+    let max = 0;
+    const walk = (path: string): void => {
+      const st = statSync(path);
+      max = Math.max(max, st.mtimeMs);
+      if (st.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
+    };
+    for (const part of parts) walk(join(repoRoot, part));
+    return max;
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-build-'));
+  for (let attempt = 0; ; attempt++) {
+    const before = newest();
+    if (Date.now() - before < 2000 && attempt < 20) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      continue;
+    }
+    for (const part of parts) cpSync(join(repoRoot, part), join(dir, part), { recursive: true });
+    if (newest() === before || attempt >= 20) break;
+  }
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+let build: string | undefined;
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunResult extends CliResult {
+  report: RunReport;
+  step(name: string): StepReport & { out: string; err: string };
+}
+
+export interface CliOptions {
+  /** Added to (or, with `undefined`, removed from) the environment skiff runs in. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Called with each chunk of stdout as it arrives; may return a signal to send to skiff. */
+  onStdout?(text: string, all: string): NodeJS.Signals | undefined;
+}
+
+/** One state directory per test file; every run of that file writes its logs there. */
+export class Skiff {
+  readonly stateDir: string;
+  readonly #scratch: string[] = [];
+
+  constructor(name: string) {
+    this.stateDir = mkdtempSync(join(tmpdir(), `skiff-${name}-state-`));
+  }
+
+  /** A scratch directory removed in `dispose`. */
+  tempDir(name: string): string {
+    const dir = mkdtempSync(join(tmpdir(), `skiff-${name}-`));
+    this.#scratch.push(dir);
+    return dir;
+  }
+
+  cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, SKIFF_STATE_DIR: this.stateDir, NO_COLOR: '1', ...options.env })) {
+      if (v !== undefined) env[k] = v;
+    }
+    delete env.FORCE_COLOR;
+    return new Promise((resolve, reject) => {
+      build ??= snapshotOfBuild();
+      const child = spawn(process.execPath, [join(build, 'bin', 'skiff.js'), ...args], { cwd: options.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        const signal = options.onStdout?.(chunk, stdout);
+        if (signal) child.kill(signal);
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+  }
+
+  /** `skiff run --report R FILE`; the report must exist whatever the outcome. */
+  async run(file: string, options: CliOptions = {}): Promise<RunResult> {
+    const reportFile = join(this.tempDir('report'), 'report.json');
+    const result = await this.cli(['run', '--report', reportFile, file], options);
+    if (!existsSync(reportFile)) {
+      throw new Error(`skiff run wrote no report (exit ${result.code})\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+    }
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as RunReport;
+    return {
+      ...result,
+      report,
+      step(name) {
+        const s = report.steps.find((x) => x.name === name);
+        if (!s) throw new Error(`no step ${name} in the report: ${report.steps.map((x) => x.name).join(', ')}`);
+        const read = (f: string | null) => (f && existsSync(f) ? readFileSync(f, 'utf8') : '');
+        return { ...s, out: read(s.stdoutFile), err: read(s.stderrFile) };
+      },
+    };
+  }
+
+  /** The run ids of every run made so far (`<state>/runs/<dag>/<run id>`). */
+  runIds(): string[] {
+    const runs = join(this.stateDir, 'runs');
+    if (!existsSync(runs)) return [];
+    return readdirSync(runs).flatMap((dag) => readdirSync(join(runs, dag)));
+  }
+
+  /** Removes every container and network that skiff labelled with one of this file's run ids. */
+  async reap(engine: Engine): Promise<void> {
+    for (const runId of this.runIds()) {
+      for (const c of await engine.containers.list(ownedFilter(runId))) await engine.containers.remove(c.Id, { force: true });
+      for (const n of await engine.networks.list(ownedFilter(runId))) await engine.networks.remove(n.Id);
+    }
+  }
+
+  dispose(): void {
+    for (const dir of [...this.#scratch, this.stateDir]) rmSync(dir, { recursive: true, force: true });
+    if (build) rmSync(build, { recursive: true, force: true });
+    build = undefined;
+  }
+}
+
+/** A step report described for assertion messages. */
+export function explain(r: RunResult): string {
+  return `exit ${r.code}; report ${JSON.stringify(r.report, null, 1)}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+}

@@ -1,0 +1,234 @@
+// Runs the real `skiff` executable (bin/skiff.js) as a child process, the way a user does, with
+// its own state directory, and hands back the exit code, the output, the report and the run ids.
+// Also: a lock shared by the test files that pull the private registry's image, and helpers to
+// watch a run from the engine's side while it goes on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Engine } from '../../lib/engine/index.js';
+import type { ContainerSummary } from '../../lib/engine/containers.js';
+import type { RunReport } from '../../lib/dag/report.js';
+import { repoRoot } from './live.js';
+
+export const SKIFF_BIN = join(repoRoot, 'bin', 'skiff.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The report written with --report (undefined for `validate`, or if none was written). */
+  report: RunReport | undefined;
+  reportText: string;
+  stateDir: string;
+  /** Run ids found under the state directory (one per `skiff run`). */
+  runIds: string[];
+}
+
+export interface CliOptions {
+  /** Added to (and overriding) the inherited environment; a value undefined removes the variable. */
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Default: a fresh temp directory. */
+  stateDir?: string;
+  /** Kill the child (SIGKILL) after this long; the test then fails. Default 90 s. */
+  timeoutMs?: number;
+  /** Called once the child is spawned (to signal it, watch it…). */
+  started?(child: ChildProcess): void;
+}
+
+/** Variables the tests' environment must not leak into a run (credentials, engine choice). */
+const SCRUBBED = ['DOCKER_AUTH_CONFIG', 'DOCKER_CONFIG', 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION', 'FORCE_COLOR', 'SKIFF_DEBUG'];
+
+const madeDirs: string[] = [];
+
+/** A fresh directory under the system temp dir, removed by removeTempDirs(). */
+export async function tempDir(prefix: string): Promise<string> {
+  const made = await mkdtemp(join(tmpdir(), `skiff-${prefix}-`));
+  madeDirs.push(made);
+  return made;
+}
+
+/** Removes every directory tempDir() made in this process (call it in after()). */
+export async function removeTempDirs(): Promise<void> {
+  for (const made of madeDirs.splice(0)) await rm(made, { recursive: true, force: true });
+}
+
+/**
+ * `node bin/skiff.js ARGS…`. For `run`, `--report <stateDir>/report.json` is added in front.
+ * DOCKER_CONFIG points at an empty directory unless the caller sets it, so the machine's own
+ * docker credentials never take part.
+ */
+export async function skiff(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const stateDir = options.stateDir ?? (await tempDir('state'));
+  const reportFile = join(stateDir, 'report.json');
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.includes(k)) env[k] = v;
+  env.SKIFF_STATE_DIR = stateDir;
+  env.NO_COLOR = '1';
+  env.DOCKER_CONFIG = join(stateDir, 'empty-docker-config');
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const argv = args[0] === 'run' ? ['run', '--report', reportFile, ...args.slice(1)] : args;
+  const child = spawn(process.execPath, [SKIFF_BIN, ...argv], { env, cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  options.started?.(child);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c));
+  }).finally(() => clearTimeout(timer));
+  if (timedOut) throw new Error(`skiff ${argv.join(' ')} did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+  let reportText = '';
+  let report: RunReport | undefined;
+  if (args[0] === 'run' && existsSync(reportFile)) {
+    reportText = await readFile(reportFile, 'utf8');
+    report = JSON.parse(reportText) as RunReport;
+  }
+  return { code, stdout, stderr, report, reportText, stateDir, runIds: await runIdsIn(stateDir) };
+}
+
+/**
+ * `skiff ARGS…` through the CLI's own entry point (dist/cli/main.js, what bin/skiff.js calls) in
+ * this process: for commands that start no run and touch no engine (`validate`), where a new
+ * node process per case would only cost time.
+ */
+export async function skiffInProcess(args: string[], env: Record<string, string | undefined> = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = (await import(join(repoRoot, 'dist', 'cli', 'main.js'))) as { main(argv: string[], context: object): Promise<number> };
+  const { Collect } = await import('./live.js');
+  const stdout = new Collect();
+  const stderr = new Collect();
+  const code = await main(args, { stdout, stderr, env: { ...env, NO_COLOR: '1' } });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+async function runIdsIn(stateDir: string): Promise<string[]> {
+  const runs = join(stateDir, 'runs');
+  if (!existsSync(runs)) return [];
+  const ids: string[] = [];
+  for (const dag of await readdir(runs)) ids.push(...(await readdir(join(runs, dag))));
+  return ids;
+}
+
+/** Writes a DAG file into `dir` and returns its path. */
+export async function writeDag(dir: string, file: string, yaml: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, file);
+  await writeFile(path, yaml);
+  return path;
+}
+
+/** Everything the engine still holds for one run id (containers in any state). */
+export async function leftovers(engine: Engine, runId: string): Promise<ContainerSummary[]> {
+  return engine.containers.list({ label: [`dev.skiff.owner=skiff`, `dev.skiff.run=${runId}`] }, { all: true });
+}
+
+/** The containers skiff made for a DAG (by its name label), in any state. */
+export async function containersOfDag(engine: Engine, dag: string): Promise<ContainerSummary[]> {
+  return engine.containers.list({ label: [`dev.skiff.owner=skiff`, `dev.skiff.dag=${dag}`] }, { all: true });
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `ms`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${ms} ms`);
+    await sleep(100);
+  }
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Every file under `dir`, recursively, as text (logs, run.log, the report). */
+export async function allText(dir: string): Promise<string> {
+  let text = '';
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const parent = (entry as unknown as { parentPath?: string; path?: string }).parentPath ?? (entry as unknown as { path: string }).path;
+    text += await readFile(join(parent, entry.name), 'utf8');
+  }
+  return text;
+}
+
+/**
+ * A lock shared by processes (test files run in parallel): held around "remove the private
+ * registry's image locally, pull it, look at it", so no other test file pulls or removes it
+ * meanwhile. A lock left by a dead process is broken.
+ */
+export async function withImageLock<T>(name: string, body: () => Promise<T>): Promise<T> {
+  const dir = join(tmpdir(), `skiff-test-lock-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await mkdir(dir);
+      await writeFile(join(dir, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => ''));
+      if (owner > 0 && !alive(owner)) await rm(dir, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`lock ${dir} held for too long by pid ${owner}`);
+      else await sleep(50);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+}
+
+/** The engine's events between `since` and now (unix seconds) for objects with these labels. */
+export async function engineEvents(engine: Engine, since: number, labels: string[]): Promise<EngineEvent[]> {
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const res = await engine.transport.call({
+    method: 'GET',
+    path: '/events',
+    query: { since: String(since), until: String(until), filters: JSON.stringify({ label: labels }) },
+    long: true,
+    what: 'read events',
+  });
+  const text = await res.body.text();
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as EngineEvent);
+}
+
+export function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
