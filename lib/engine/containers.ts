@@ -108,7 +108,9 @@ export class Containers {
   }
 
   inspect(id: string, options: Signalled = {}): Promise<ContainerInfo> {
-    return this.#t.json<ContainerInfo>({ method: 'GET', path: `/containers/${encodeURIComponent(id)}/json`, signal: options.signal, what: `inspect container ${id}` });
+    // `docker inspect` prints names as `/name`; the API wants them without the slash.
+    const name = id.replace(/^\//, '');
+    return this.#t.json<ContainerInfo>({ method: 'GET', path: `/containers/${encodeURIComponent(name)}/json`, signal: options.signal, what: `inspect container ${name}` });
   }
 
   /** Inspect, with "no such container" as undefined instead of an error. */

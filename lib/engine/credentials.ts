@@ -11,7 +11,11 @@ import type { AuthConfig } from './auth.js';
 import { normalizeRegistryKey, parseReference } from './reference.js';
 
 /** One source of credentials: answers for a registry host, or undefined to pass. */
-export type CredentialSource = (registry: string) => Promise<AuthConfig | undefined>;
+/**
+ * One source of credentials: answers for a registry host, or undefined to pass. `warn` hears
+ * about a source that failed and was skipped (a broken credential helper).
+ */
+export type CredentialSource = (registry: string, warn?: (message: string) => void) => Promise<AuthConfig | undefined>;
 
 interface ConfigDocument {
   auths?: Record<string, AuthConfig>;
@@ -29,9 +33,9 @@ export function registryOf(image: string): string {
 
 /** The first source that answers wins. */
 export function firstOf(...sources: CredentialSource[]): CredentialSource {
-  return async (registry) => {
+  return async (registry, warn) => {
     for (const source of sources) {
-      const found = await source(registry);
+      const found = await source(registry, warn);
       if (found) return found;
     }
     return undefined;
@@ -64,7 +68,7 @@ export interface DockerConfigOptions {
 export function fromDockerConfigFile(env: NodeJS.ProcessEnv, options: DockerConfigOptions = {}): CredentialSource {
   const path = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker'), 'config.json');
   let loaded: Promise<ConfigDocument | undefined> | undefined;
-  return async (registry) => {
+  return async (registry, warn = options.warn) => {
     loaded ??= readFile(path, 'utf8').then(
       (text) => parseDocument(text, path),
       () => undefined,
@@ -77,7 +81,7 @@ export function fromDockerConfigFile(env: NodeJS.ProcessEnv, options: DockerConf
     try {
       return await runCredentialHelper(helper, host === 'docker.io' ? HUB_KEY : host, env);
     } catch (err) {
-      options.warn?.(`${(err as Error).message}; pulling from ${registry} without credentials`);
+      warn?.(`${(err as Error).message}; pulling from ${registry} without credentials`);
       return undefined;
     }
   };

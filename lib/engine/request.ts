@@ -152,6 +152,10 @@ export class Transport {
       return { status: res.statusCode, headers: res.headers, body: res.body as EngineResponse['body'] };
     }
     const text = await readCapped(res.body).catch(() => '');
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      // The daemon's router redirects paths it cannot route, e.g. a name holding a `/`.
+      throw new SkiffError('bad-request', `${options.what}: the engine could not route ${options.method} ${options.path} (HTTP ${res.statusCode}); is a name in it invalid?`, { status: res.statusCode });
+    }
     throw daemonError(res.statusCode, messageOf(text, res.headers['content-type']), options.what);
   }
 

@@ -41,9 +41,9 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
         .engine()
         .info(signal)
         .then((info) => `${info.OSType}/${normalizeArch(info.Architecture)}`)),
-    registryAuthFor: async (image) => {
+    registryAuthFor: async (image, warn) => {
       const registry = registryOf(image);
-      const found = await credentials(registry);
+      const found = await credentials(registry, warn);
       if (found) options.onCredentials?.(found);
       return encodeRegistryAuth(found, registry);
     },

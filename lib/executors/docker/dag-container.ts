@@ -24,7 +24,7 @@ const CLEANUP_MS = 30_000;
 export interface DagContainerDeps {
   engine(): Engine;
   platform(signal?: AbortSignal): Promise<string>;
-  registryAuthFor(image: string): Promise<string | undefined>;
+  registryAuthFor(image: string, warn?: (message: string) => void): Promise<string | undefined>;
 }
 
 export class DagContainerRun {
@@ -50,7 +50,7 @@ export class DagContainerRun {
     await ensureImage(engine, spec.image, {
       policy: spec.pullPolicy,
       platform,
-      registryAuth: () => this.#deps.registryAuthFor(spec.image),
+      registryAuth: () => this.#deps.registryAuthFor(spec.image, (message) => ctx.emit({ type: 'warning', message })),
       signal: ctx.signal,
       step: 'container',
       emit: ctx.emit,

@@ -21,7 +21,7 @@ export interface DockerRuntime {
   /** The daemon's own `os/arch`, asked once. */
   platform(signal?: AbortSignal): Promise<string>;
   /** X-Registry-Auth for an image, or undefined for an anonymous pull. */
-  registryAuthFor(image: string): Promise<string | undefined>;
+  registryAuthFor(image: string, warn?: (message: string) => void): Promise<string | undefined>;
 }
 
 export class DockerStepExecutor implements Executor {
@@ -61,7 +61,7 @@ export class DockerStepExecutor implements Executor {
     await ensureImage(engine, image, {
       policy: config.pull,
       platform,
-      registryAuth: () => this.#docker.registryAuthFor(image),
+      registryAuth: () => this.#docker.registryAuthFor(image, (message) => ctx.emit({ type: 'warning', step: step.name, message })),
       signal: ctx.signal,
       step: step.name,
       emit: ctx.emit,
