@@ -19,6 +19,7 @@ import { stopExecProcess } from './stop-exec.js';
 // end at once instead of after the current sleep.
 const KEEPALIVE = ['sh', '-c', "trap 'exit 0' TERM INT; while true; do sleep 86400 & wait $!; done"];
 const STOP_GRACE_SEC = 5;
+const FIRST_CHECK_MS = 500;
 const CLEANUP_MS = 30_000;
 
 export interface DagContainerDeps {
@@ -68,6 +69,7 @@ export class DagContainerRun {
       logPattern: spec.logPattern,
       tty: false,
       signal: ctx.signal,
+      firstCheckAfterMs: spec.startup === 'keepalive' ? 0 : FIRST_CHECK_MS,
       warn: (message) => ctx.emit({ type: 'warning', message }),
     });
   }

@@ -20,6 +20,11 @@ export interface ReadinessOptions {
   /** The run's signal; the budget is added to it here. */
   signal: AbortSignal;
   budgetMs?: number;
+  /**
+   * Wait this long before the first look (Dagu waits 0.5 s). An image's own command that exits
+   * at once would otherwise still be seen "running"; skiff's keepalive loop needs no such wait.
+   */
+  firstCheckAfterMs?: number;
   warn(message: string): void;
 }
 
@@ -30,6 +35,7 @@ export async function waitReady(engine: Engine, id: string, options: ReadinessOp
   let last: ContainerInfo | undefined;
   let mode = options.waitFor;
   try {
+    if (options.firstCheckAfterMs) await sleep(options.firstCheckAfterMs, undefined, { signal });
     for (;;) {
       last = await engine.containers.inspect(id, { signal });
       const state = last.State;

@@ -41,25 +41,38 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
   const { signal } = options;
   const tty = options.body.Tty === true;
   const withStdin = options.stdin !== undefined;
+  // The daemon removes the container itself, as `docker run --rm` has it do, and the wait on
+  // `removed` returns once it is gone: one round trip less than our own DELETE, and nothing left
+  // even if skiff dies. Docker refuses AutoRemove beside a restart policy; then we remove it.
+  const hostConfig = options.body.HostConfig ?? {};
+  const daemonRemoves = options.autoRemove && !hasRestartPolicy(hostConfig);
   const body: CreateBody = {
     ...options.body,
+    HostConfig: daemonRemoves ? { ...hostConfig, AutoRemove: true } : hostConfig,
     AttachStdout: true,
     AttachStderr: true,
     ...(withStdin && { AttachStdin: true, OpenStdin: true, StdinOnce: true }),
   };
-  const created = await engine.containers.create(body, { name: options.name, platform: options.platform, signal });
+  // Not cut short by `signal`: an aborted create may still make the container, with an id we
+  // would never learn. The abort is honoured right after, with the id in hand.
+  const created = await engine.containers.create(body, { name: options.name, platform: options.platform });
   const id = created.Id;
   options.onCreated?.(id, created.Warnings);
+  if (signal?.aborted) {
+    await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+    throw new SkiffError('aborted', 'container run cancelled before it started');
+  }
 
   // Attach and wait both hold a connection of their own; set them up side by side. They answer
   // to `local`, not to the caller's signal: after an abort we still read to the container's exit.
   const local = new AbortController();
   let socket: Awaited<ReturnType<Engine['containers']['attach']>>['socket'] | undefined;
   let started = false;
+  let exitedCleanly = false;
   try {
     const [attached, wait] = await Promise.all([
       engine.containers.attach(id, { stdin: withStdin, stdout: true, stderr: true }, { signal: local.signal }),
-      engine.containers.registerWait(id, 'next-exit', { signal: local.signal }),
+      engine.containers.registerWait(id, daemonRemoves ? 'removed' : 'next-exit', { signal: local.signal }),
     ]);
     socket = attached.socket;
     const output = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
@@ -81,6 +94,7 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
       stopped?.dispose();
     }
     if (result.Error?.Message) throw new SkiffError('engine', `wait for container: ${result.Error.Message}`);
+    exitedCleanly = true;
     return { id, exitCode: result.StatusCode, stopped: signal?.aborted ?? false };
   } catch (err) {
     local.abort(err);
@@ -91,7 +105,8 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
     }
     throw err;
   } finally {
-    if (options.autoRemove || !started) {
+    // After a clean exit the daemon has already removed it (the wait said `removed`).
+    if ((options.autoRemove && !(daemonRemoves && exitedCleanly)) || !started) {
       // A container whose start failed is ours and useless: never leave it behind (Dagu does).
       await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
     }
@@ -126,4 +141,9 @@ function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: R
       clearTimeout(timer);
     },
   };
+}
+
+function hasRestartPolicy(hostConfig: Record<string, unknown>): boolean {
+  const name = (hostConfig.RestartPolicy as { Name?: unknown } | undefined)?.Name;
+  return typeof name === 'string' && name !== '' && name !== 'no';
 }

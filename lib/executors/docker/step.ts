@@ -77,7 +77,9 @@ export class DockerStepExecutor implements Executor {
           Image: image,
           ...(cmd !== undefined && { Cmd: cmd }),
           Labels: { ...userLabels, ...skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name, keep: !config.autoRemove }) },
-          HostConfig: config.host,
+          // A container skiff removes anyway needs no json-file copy of its output: skiff has the
+          // output from attach, and the double write halves throughput. Unless the user set one.
+          HostConfig: config.autoRemove && config.host.LogConfig === undefined ? { ...config.host, LogConfig: { Type: 'none' } } : config.host,
           NetworkingConfig: config.network,
         },
         name: config.containerName,
