@@ -48,6 +48,15 @@ export class Demuxer {
     let pos = 0;
     while (pos < chunk.length && !this.#stopped) {
       if (this.#payloadLeft === 0) {
+        // Fast path: a whole, valid header inside this chunk is read in place. Split or invalid
+        // headers take the careful path, which also words the errors.
+        if (this.#headerFill === 0 && pos + HEADER_BYTES <= chunk.length && chunk[pos]! <= SYSTEM_ERROR && (chunk[pos + 1]! | chunk[pos + 2]! | chunk[pos + 3]!) === 0) {
+          this.#type = chunk[pos]!;
+          this.#payloadLeft = chunk.readUInt32BE(pos + 4);
+          pos += HEADER_BYTES;
+          if (this.#payloadLeft === 0 && this.#type === SYSTEM_ERROR) this.#finishSystemError();
+          continue;
+        }
         pos = this.#readHeader(chunk, pos);
         continue;
       }
