@@ -129,7 +129,9 @@ export class DagContainerRun {
     const signal = AbortSignal.timeout(CLEANUP_MS);
     if (this.#spec.keepContainer) return;
     if (!this.#created) return;
-    await engine.containers.stop(id, { t: STOP_GRACE_SEC, signal }).catch(() => undefined);
+    // Only the image's own program (startup entrypoint/command) deserves a graceful stop; the
+    // keepalive loop holds nothing, and a forced removal saves the stop's round trip.
+    if (this.#spec.startup !== 'keepalive') await engine.containers.stop(id, { t: STOP_GRACE_SEC, signal }).catch(() => undefined);
     await engine.containers.remove(id, { force: true, signal }).catch(() => undefined);
   }
 
