@@ -11,6 +11,7 @@ import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';
+import { withImageLock } from '../support/skiff-cli.js';
 
 let engine: Engine;
 const Labels = testLabels('engine-live');
@@ -131,47 +132,52 @@ async function pull(image: string, registryAuth?: string): Promise<ProgressEvent
   return events;
 }
 
-test('pull from the plain registry streams progress events and lands the image', async () => {
-  const image = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
-  await engine.images.remove(image, { force: true });
-  try {
-    const events = await pull(image);
-    assert.ok(events.some((e) => e.status?.startsWith('Pulling from')), 'no "Pulling from" event');
-    assert.ok(events.some((e) => e.id && /Pull complete|Download complete|Already exists/.test(e.status ?? '')), 'no layer event');
-    assert.ok(events.some((e) => e.status?.startsWith('Status: Downloaded newer image')), 'no final status');
-    assert.ok(await engine.images.find(image));
-  } finally {
+// The registries' busybox images are pulled and removed by other test files too: the shared
+// locks keep them out of each other's way.
+test('pull from the plain registry streams progress events and lands the image', () =>
+  withImageLock('plain-registry-image', async () => {
+    const image = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
     await engine.images.remove(image, { force: true });
-  }
-});
+    try {
+      const events = await pull(image);
+      assert.ok(events.some((e) => e.status?.startsWith('Pulling from')), 'no "Pulling from" event');
+      assert.ok(events.some((e) => e.id && /Pull complete|Download complete|Already exists/.test(e.status ?? '')), 'no layer event');
+      assert.ok(events.some((e) => e.status?.startsWith('Status: Downloaded newer image')), 'no final status');
+      assert.ok(await engine.images.find(image));
+    } finally {
+      await engine.images.remove(image, { force: true });
+    }
+  }));
 
-test('pull from the auth registry works with the right password', async () => {
-  const registry = engineEnv.SKIFF_AUTH_REGISTRY!;
-  const image = `${registry}/busybox:latest`;
-  await engine.images.remove(image, { force: true });
-  try {
-    const auth = encodeRegistryAuth({ username: engineEnv.SKIFF_REGISTRY_USER, password: engineEnv.SKIFF_REGISTRY_PASSWORD }, registry);
-    await pull(image, auth);
-    assert.ok(await engine.images.find(image));
-  } finally {
+test('pull from the auth registry works with the right password', () =>
+  withImageLock('auth-registry-image', async () => {
+    const registry = engineEnv.SKIFF_AUTH_REGISTRY!;
+    const image = `${registry}/busybox:latest`;
     await engine.images.remove(image, { force: true });
-  }
-});
+    try {
+      const auth = encodeRegistryAuth({ username: engineEnv.SKIFF_REGISTRY_USER, password: engineEnv.SKIFF_REGISTRY_PASSWORD }, registry);
+      await pull(image, auth);
+      assert.ok(await engine.images.find(image));
+    } finally {
+      await engine.images.remove(image, { force: true });
+    }
+  }));
 
-test('pull from the auth registry with a wrong password fails clearly and pulls nothing', async () => {
-  const registry = engineEnv.SKIFF_AUTH_REGISTRY!;
-  const image = `${registry}/busybox:latest`;
-  await engine.images.remove(image, { force: true });
-  const auth = encodeRegistryAuth({ username: engineEnv.SKIFF_REGISTRY_USER, password: 'wrong-password' }, registry);
-  await assert.rejects(pull(image, auth), (err: unknown) => {
-    assert.ok(isSkiffError(err, 'auth'), `expected an auth error, got ${String(err)}`);
-    assert.match(err.message, /unauthorized|authentication required/);
-    assert.match(err.message, new RegExp(registry.replace(/\./g, '\\.')));
-    assert.doesNotMatch(err.message, /wrong-password/);
-    return true;
-  });
-  assert.equal(await engine.images.find(image), undefined);
-});
+test('pull from the auth registry with a wrong password fails clearly and pulls nothing', () =>
+  withImageLock('auth-registry-image', async () => {
+    const registry = engineEnv.SKIFF_AUTH_REGISTRY!;
+    const image = `${registry}/busybox:latest`;
+    await engine.images.remove(image, { force: true });
+    const auth = encodeRegistryAuth({ username: engineEnv.SKIFF_REGISTRY_USER, password: 'wrong-password' }, registry);
+    await assert.rejects(pull(image, auth), (err: unknown) => {
+      assert.ok(isSkiffError(err, 'auth'), `expected an auth error, got ${String(err)}`);
+      assert.match(err.message, /unauthorized|authentication required/);
+      assert.match(err.message, new RegExp(registry.replace(/\./g, '\\.')));
+      assert.doesNotMatch(err.message, /wrong-password/);
+      return true;
+    });
+    assert.equal(await engine.images.find(image), undefined);
+  }));
 
 test('a stopped daemon: the first call fails within 2 s naming the socket and how to start it', async () => {
   const down = openEngine({ env: { DOCKER_HOST: 'unix:///tmp/skiff-no-such-docker.sock' } });

@@ -34,7 +34,10 @@ function find<E extends RecordedEvent['ev']>(events: RecordedEvent[], n: number,
 async function echo(engine: Engine, options: { cmd?: string[]; stdin?: string } = {}) {
   const stdout = new Collect();
   const stderr = new Collect();
-  const r = await runContainer(engine, { body: { Image: 'skiff-busybox:latest', Cmd: options.cmd ?? ['echo', 'hi'], Labels: LABELS }, autoRemove: true, stdin: options.stdin, stdout, stderr });
+  // Removed by the client, not the daemon: the recording ends with a DELETE, which the runs
+  // that fail before start also make.
+  const r = await runContainer(engine, { body: { Image: 'skiff-busybox:latest', Cmd: options.cmd ?? ['echo', 'hi'], Labels: LABELS }, autoRemove: false, stdin: options.stdin, stdout, stderr });
+  await engine.containers.remove(r.id, { force: true });
   return { exitCode: r.exitCode, stdout: stdout.text(), stderr: stderr.text() };
 }
 

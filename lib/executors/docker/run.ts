@@ -44,8 +44,8 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
   // The daemon removes the container itself, as `docker run --rm` has it do, and the wait on
   // `removed` returns once it is gone: one round trip less than our own DELETE, and nothing left
   // even if skiff dies. Docker refuses AutoRemove beside a restart policy; then we remove it.
-  const hostConfig = options.body.HostConfig ?? {};
-  const daemonRemoves = options.autoRemove && !hasRestartPolicy(hostConfig);
+  const hostConfig = options.body.HostConfig;
+  const daemonRemoves = options.autoRemove && !hasRestartPolicy(hostConfig ?? {});
   const body: CreateBody = {
     ...options.body,
     HostConfig: daemonRemoves ? { ...hostConfig, AutoRemove: true } : hostConfig,
