@@ -1,5 +1,9 @@
 // Seed 001's DAG-level `container:` and `registryAuths` examples (examples/seed-001/), each run
 // with the real `skiff` executable against the real engine, asserting what the seed says about it.
+// Each run is recorded (`--record`) and then replayed with no daemon (`--replay`, DOCKER_HOST
+// pointing nowhere): the replay's report (apart from log paths), step logs and exit code must be
+// the live run's (recordAndReplay in spec/support/skiff-cli.ts); the assertions below are made
+// on the live run. The registry-auth recordings must hold no form of the password.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -8,7 +12,7 @@ import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import { encodeRegistryAuth } from '../../lib/engine/auth.js';
 import { engineEnv, liveEngine, repoRoot } from '../support/live.js';
-import { allText, type CliResult, engineEvents, leftovers, nowSeconds, removeTempDirs, skiff, withImageLock } from '../support/skiff-cli.js';
+import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, removeTempDirs, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'seed-001');
 const AUTH_REGISTRY = engineEnv.SKIFF_AUTH_REGISTRY!;
@@ -24,6 +28,8 @@ const HEALTHCHECK = 'test ! -e /tmp/unhealthy';
 let engine: Engine;
 /** Run ids of every run made here: whatever they left is removed in after(). */
 const runIds: string[] = [];
+/** Wall time of each live (recorded) run and of its replay. */
+const timings: Array<{ example: string; liveMs: number; replayMs: number }> = [];
 
 before(async () => {
   engine = await liveEngine();
@@ -32,11 +38,16 @@ after(async () => {
   for (const id of runIds) for (const c of await leftovers(engine, id)) await engine.containers.remove(c.Id, { force: true });
   await engine.close();
   await removeTempDirs();
+  const sum = (k: 'liveMs' | 'replayMs') => (timings.reduce((a, t) => a + t[k], 0) / 1000).toFixed(2);
+  console.log(`dag-container-seeds record/replay: ${timings.length} runs recorded live in ${sum('liveMs')} s (sum of runs), replayed with no daemon in ${sum('replayMs')} s; each live/replay ms: ${timings.map((t) => `${t.example.replace(/\.yaml$/, '')} ${Math.round(t.liveMs)}/${Math.round(t.replayMs)}`).join(', ')}`);
 });
 
-async function run(example: string, env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  const result = await skiff(['run', join(EXAMPLES, example)], { env });
-  runIds.push(...result.runIds);
+/** Runs the example live (recorded), then from its recording; see the top of the file. */
+async function run(example: string, env: Record<string, string | undefined> = {}): Promise<RecordedCliResult> {
+  // The live run's ids are kept before the replay is compared, so that after() removes what it
+  // kept (keepContainer) even when the comparison fails.
+  const result = await recordAndReplay(join(EXAMPLES, example), { env }, (live) => runIds.push(...live.runIds));
+  timings.push({ example, liveMs: result.liveMs, replayMs: result.replayMs });
   assert.equal(result.runIds.length, 1, `one run directory expected\n${result.stdout}${result.stderr}`);
   return result;
 }
@@ -67,7 +78,12 @@ async function containerActivity(since: number, runId: string): Promise<{ create
 async function assertNoSecrets(result: CliResult): Promise<void> {
   const header = encodeRegistryAuth({ username: USER, password: PASSWORD }, AUTH_REGISTRY)!;
   const forms = [PASSWORD, AUTH_B64, Buffer.from(PASSWORD).toString('base64'), header, header.replace(/-/g, '+').replace(/_/g, '/')];
-  const places = { stdout: result.stdout, stderr: result.stderr, report: result.reportText, 'state dir': await allText(result.stateDir) };
+  const places: Record<string, string> = { stdout: result.stdout, stderr: result.stderr, report: result.reportText, 'state dir': await allText(result.stateDir) };
+  if ('recordDir' in result) {
+    const recorded = result as RecordedCliResult;
+    places.recording = await allText(recorded.recordDir);
+    Object.assign(places, { 'replay stdout': recorded.replayed.stdout, 'replay stderr': recorded.replayed.stderr, 'replay state dir': await allText(recorded.replayed.stateDir) });
+  }
   for (const [where, text] of Object.entries(places)) for (const form of forms) assert.ok(!text.includes(form), `a secret form appears in ${where}`);
 }
 
@@ -179,7 +195,9 @@ describe('seed 001: the DAG-level container field', { concurrency: 3 }, () => {
 describe('seed 001: registry authentication', () => {
   // Each case removes the private image locally first, so the run has to pull it, with credentials.
   async function pulled(example: string, env: Record<string, string>, images: string[] = [PRIVATE_IMAGE]): Promise<CliResult> {
-    return withImageLock('auth-registry-image', async () => {
+    // Always the auth lock first, then the plain one: no two holders wait on each other.
+    const locked = <T>(body: () => Promise<T>) => withImageLock('auth-registry-image', () => (images.includes(PLAIN_IMAGE) ? withImageLock('plain-registry-image', body) : body()));
+    return locked(async () => {
       for (const image of images) await engine.images.remove(image, { force: true });
       const result = await run(example, env);
       try {

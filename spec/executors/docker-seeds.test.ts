@@ -4,6 +4,12 @@
 // (`./data`, `./backups`, `.`) write into scratch space, never into the repository. Whatever an
 // example needs (a running container, a network) is made here with the engine client, labelled,
 // and removed afterwards; so is whatever the runs leave (named containers, built images).
+//
+// Every example also runs from its recording (issue 7): the live run is made with `--record`, then
+// the same DAG runs again with `--replay` and DOCKER_HOST pointing nowhere, and its report (apart
+// from the log paths), step logs and exit code must be the live run's (Skiff.recordAndReplay).
+// The examples' own assertions are made on the live run: what the replay cannot reproduce is
+// the world outside skiff (files the containers wrote, the engine's state afterwards).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +21,7 @@ import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
 import { withImageLock } from '../support/skiff-cli.js';
-import { Skiff, explain, type RunResult } from './docker-support.js';
+import { Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('docker-seeds');
 const skiff = new Skiff('docker-seeds');
@@ -36,6 +42,7 @@ after(async () => {
     for (const image of images) await engine.images.remove(image, { force: true }).catch(() => undefined);
   } finally {
     for (const dir of hostDirs) rmSync(dir, { recursive: true, force: true });
+    console.log(`docker-seeds record/replay: ${skiff.timingSummary()}`);
     skiff.dispose();
     await engine.close();
   }
@@ -48,9 +55,10 @@ function copyOf(seed: 'seed-000' | 'seed-001'): string {
   return dir;
 }
 
-async function runExample(seed: 'seed-000' | 'seed-001', name: string, env?: Record<string, string>): Promise<RunResult & { dir: string }> {
+/** Runs the example live (recorded), then from its recording; see the top of the file. */
+async function runExample(seed: 'seed-000' | 'seed-001', name: string, env?: Record<string, string>): Promise<RecordedRun & { dir: string }> {
   const dir = copyOf(seed);
-  const result = await skiff.run(join(dir, `${name}.yaml`), { env });
+  const result = await skiff.recordAndReplay(join(dir, `${name}.yaml`), { env });
   return { ...result, dir };
 }
 
@@ -325,7 +333,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
 
   test('seed 000 "Using TCP Socket": DOCKER_HOST in the DAG env selects the engine (tcp://127.0.0.1:2375)', async () => {
     // The process's own DOCKER_HOST points nowhere: only the DAG's can make this run.
-    const r = await skiff.run(join(copyOf('seed-000'), 'using-tcp-socket.yaml'), { env: { DOCKER_HOST: 'unix:///nonexistent/skiff-docker.sock' } });
+    const r = await skiff.recordAndReplay(join(copyOf('seed-000'), 'using-tcp-socket.yaml'), { env: { DOCKER_HOST: 'unix:///nonexistent/skiff-docker.sock' } });
     assertSucceeded(r);
     assert.equal(r.step('remote-docker').out, 'Using remote Docker\n');
   });

@@ -2,14 +2,16 @@
 // would (the real CLI in a child process, a state directory of its own, NO_COLOR), read the run
 // report and the step logs, and reap whatever the runs created, by the run ids found under that
 // state directory. Not a test file itself.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import type { RunReport, StepReport } from '../../lib/dag/report.js';
 import { ownedFilter } from '../../lib/executors/docker/labels.js';
 import { repoRoot } from '../support/live.js';
+import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from '../support/replay-check.js';
 
 /**
  * The CLI is run from a copy of the build taken when the file starts: other people rebuild the
@@ -18,7 +20,9 @@ import { repoRoot } from '../support/live.js';
  * has been still for a moment, and taken again if it changed meanwhile.
  */
 function snapshotOfBuild(): string {
-  const parts = ['dist/lib', 'dist/cli', 'bin', 'package.json'];
+  // dist/skiff.mjs is the bundle bin/skiff.js prefers when it is at least as new as dist/cli:
+  // copied with its timestamp (as everything is), so a stale bundle stays stale in the copy.
+  const parts = ['dist/lib', 'dist/cli', 'bin', 'package.json', ...(existsSync(join(repoRoot, 'dist', 'skiff.mjs')) ? ['dist/skiff.mjs'] : [])];
   const newest = () => {
     let max = 0;
     const walk = (path: string): void => {
@@ -36,7 +40,7 @@ function snapshotOfBuild(): string {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
       continue;
     }
-    for (const part of parts) cpSync(join(repoRoot, part), join(dir, part), { recursive: true });
+    for (const part of parts) cpSync(join(repoRoot, part), join(dir, part), { recursive: true, preserveTimestamps: true });
     if (newest() === before || attempt >= 20) break;
   }
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
@@ -63,12 +67,24 @@ export interface CliOptions {
   cwd?: string;
   /** Called with each chunk of stdout as it arrives; may return a signal to send to skiff. */
   onStdout?(text: string, all: string): NodeJS.Signals | undefined;
+  /** More `skiff run` options, before FILE (`--record DIR`, `--replay DIR`). */
+  args?: string[];
+}
+
+/** A live run recorded with `--record`, and the same DAG replayed from that recording. */
+export interface RecordedRun extends RunResult {
+  replayed: RunResult;
+  recordDir: string;
+  liveMs: number;
+  replayMs: number;
 }
 
 /** One state directory per test file; every run of that file writes its logs there. */
 export class Skiff {
   readonly stateDir: string;
   readonly #scratch: string[] = [];
+  /** Wall time of every live run recorded by `recordAndReplay`, and of its replay. */
+  readonly timings: Array<{ file: string; liveMs: number; replayMs: number }> = [];
 
   constructor(name: string) {
     this.stateDir = mkdtempSync(join(tmpdir(), `skiff-${name}-state-`));
@@ -106,7 +122,7 @@ export class Skiff {
   /** `skiff run --report R FILE`; the report must exist whatever the outcome. */
   async run(file: string, options: CliOptions = {}): Promise<RunResult> {
     const reportFile = join(this.tempDir('report'), 'report.json');
-    const result = await this.cli(['run', '--report', reportFile, file], options);
+    const result = await this.cli(['run', '--report', reportFile, ...(options.args ?? []), file], options);
     if (!existsSync(reportFile)) {
       throw new Error(`skiff run wrote no report (exit ${result.code})\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
     }
@@ -121,6 +137,37 @@ export class Skiff {
         return { ...s, out: read(s.stdoutFile), err: read(s.stderrFile) };
       },
     };
+  }
+
+  /**
+   * `skiff run --record DIR FILE` against the engine, then `skiff run --replay DIR FILE` with
+   * DOCKER_HOST pointing nowhere, and the two compared: exit code, the report apart from its
+   * volatile values (spec/support/replay-check.ts), every step's stdout and stderr, and no
+   * recorded request left unmade. Returns the live run (what the caller asserts on) with the
+   * replayed one. The replay's run leaves no log under the live run's ids: reaping by run id
+   * still finds only live runs' objects (a replay creates nothing).
+   */
+  async recordAndReplay(file: string, options: CliOptions = {}): Promise<RecordedRun> {
+    const recordDir = this.tempDir('recording');
+    let t = performance.now();
+    const live = await this.run(file, { ...options, args: ['--record', recordDir] });
+    const liveMs = performance.now() - t;
+    t = performance.now();
+    const replayed = await this.run(file, { ...options, args: ['--replay', recordDir], env: { ...options.env, DOCKER_HOST: NO_ENGINE } });
+    const replayMs = performance.now() - t;
+    this.timings.push({ file, liveMs, replayMs });
+    const context = () => `\n--- live: ${explain(live)}\n--- replayed: ${explain(replayed)}`;
+    assert.equal(replayed.code, live.code, `the replay exits as the live run did${context()}`);
+    assert.deepEqual(stableReport(replayed.report), stableReport(live.report), `the replay's report is the live one${context()}`);
+    assert.deepEqual(logsOf(replayed.report), logsOf(live.report), `the replay's step logs are the live ones${context()}`);
+    assert.doesNotMatch(replayed.stderr, UNUSED_WARNING, `the replay made every recorded request${context()}`);
+    return { ...live, replayed, recordDir, liveMs, replayMs };
+  }
+
+  /** The live and replay times of `recordAndReplay`, one line for the test output. */
+  timingSummary(): string {
+    const sum = (k: 'liveMs' | 'replayMs') => this.timings.reduce((a, t) => a + t[k], 0);
+    return `${this.timings.length} runs recorded live in ${(sum('liveMs') / 1000).toFixed(2)} s (sum of runs), replayed with no daemon in ${(sum('replayMs') / 1000).toFixed(2)} s; each live/replay ms: ${this.timings.map((t) => `${basename(t.file, '.yaml')} ${Math.round(t.liveMs)}/${Math.round(t.replayMs)}`).join(', ')}`;
   }
 
   /** The run ids of every run made so far (`<state>/runs/<dag>/<run id>`). */

@@ -2,6 +2,7 @@
 // its own state directory, and hands back the exit code, the output, the report and the run ids.
 // Also: a lock shared by the test files that pull the private registry's image, and helpers to
 // watch a run from the engine's side while it goes on.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import type { Engine } from '../../lib/engine/index.js';
 import type { ContainerSummary } from '../../lib/engine/containers.js';
 import type { RunReport } from '../../lib/dag/report.js';
 import { repoRoot } from './live.js';
+import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from './replay-check.js';
 
 export const SKIFF_BIN = join(repoRoot, 'bin', 'skiff.js');
 
@@ -231,4 +233,37 @@ export async function engineEvents(engine: Engine, since: number, labels: string
 
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
+}
+
+/** A live run recorded with `--record`, and the same DAG replayed from that recording. */
+export interface RecordedCliResult extends CliResult {
+  replayed: CliResult;
+  recordDir: string;
+  liveMs: number;
+  replayMs: number;
+}
+
+/**
+ * `skiff run --record DIR FILE` against the engine, then `skiff run --replay DIR FILE` with the
+ * same environment but DOCKER_HOST pointing nowhere, compared: exit code, the report apart from
+ * its volatile values (replay-check.ts), every step's logs, no recorded request left unmade.
+ * Returns the live run with the replayed one; `onLive` sees the live run before the comparison.
+ */
+export async function recordAndReplay(file: string, options: CliOptions = {}, onLive?: (live: CliResult) => void): Promise<RecordedCliResult> {
+  const recordDir = await tempDir('recording');
+  let t = performance.now();
+  const live = await skiff(['run', '--record', recordDir, file], options);
+  const liveMs = performance.now() - t;
+  // Before any comparison can throw: the caller learns the live run's ids (to clean up after it).
+  onLive?.(live);
+  t = performance.now();
+  const replayed = await skiff(['run', '--replay', recordDir, file], { ...options, stateDir: undefined, env: { ...options.env, DOCKER_HOST: NO_ENGINE } });
+  const replayMs = performance.now() - t;
+  const context = () => `\n--- live: exit ${live.code}\n${live.reportText}${live.stdout}${live.stderr}\n--- replayed: exit ${replayed.code}\n${replayed.reportText}${replayed.stdout}${replayed.stderr}`;
+  assert.ok(live.report && replayed.report, `both runs wrote a report${context()}`);
+  assert.equal(replayed.code, live.code, `the replay exits as the live run did${context()}`);
+  assert.deepEqual(stableReport(replayed.report), stableReport(live.report), `the replay's report is the live one${context()}`);
+  assert.deepEqual(logsOf(replayed.report), logsOf(live.report), `the replay's step logs are the live ones${context()}`);
+  assert.doesNotMatch(replayed.stderr, UNUSED_WARNING, `the replay made every recorded request${context()}`);
+  return { ...live, replayed, recordDir, liveMs, replayMs };
 }
