@@ -95,7 +95,13 @@ export async function runExit(argv: string[]): Promise<void> {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', dropOutput);
   const code = await main(argv);
   process.exitCode = leaked ? EXIT_INTERNAL : code;
+  // The exit code is known: a Ctrl-C that lands while the process winds down (sockets closing)
+  // must not turn `exit 130` into death by SIGINT. Bounded by the grace below; the listeners do
+  // not keep the process alive.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, ignoreSignal);
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }
 
 function dropOutput(): void {}
+
+function ignoreSignal(): void {}

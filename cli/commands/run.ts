@@ -208,6 +208,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
       io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
       const failed = failedBeforeSteps('startup', err.message, stepNames);
       await writeReport(failed);
+      interrupts.dispose();
       return exitCodeFor(failed, interrupts.cancelled);
     }
     startedMs = Date.now();
@@ -228,15 +229,22 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
       await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
       throw err;
     }
+  } catch (err) {
+    interrupts.dispose();
+    throw err;
+  }
+
+  // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
+  // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
+  try {
+    const cancelled = interrupts.cancelled;
+    renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
+    const written = await writeReport(report);
+    const code = exitCodeFor(report, cancelled);
+    return written || code !== 0 ? code : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
-
-  const cancelled = interrupts.cancelled;
-  renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
-  const written = await writeReport(report);
-  const code = exitCodeFor(report, cancelled);
-  return written || code !== 0 ? code : EXIT_FAILED;
 }
 
 /**

@@ -594,7 +594,11 @@ const LOCAL_TYPES = new Set(['', 'shell', 'command', 'local']);
 function executorKind(raw: StepFile): 'docker' | 'local' | `?${string}` | undefined {
   const ex = raw.executor;
   if (ex === undefined) return undefined;
-  const type = (typeof ex === 'string' ? ex : ex.type).trim().toLowerCase();
+  // Build runs on invalid input too (validation's problems are reported with build's), so a
+  // non-string type (`!!binary`, a number) must not crash here: validation has named its place.
+  const rawType: unknown = typeof ex === 'string' ? ex : typeof ex === 'object' && ex !== null ? (ex as { type?: unknown }).type : undefined;
+  if (typeof rawType !== 'string') return undefined;
+  const type = rawType.trim().toLowerCase();
   if (type === '') return undefined;
   if (DOCKER_TYPES.has(type)) return 'docker';
   if (LOCAL_TYPES.has(type)) return 'local';
