@@ -433,14 +433,16 @@ describe('the step-level Docker executor', { concurrency: 4 }, () => {
     const removed = name('timeout-rm');
     const kept = name('timeout-kept');
     for (const n of [removed, kept]) await removeByName(n);
+    // 3 s, so the timeout lands after start even on a loaded engine: a container whose start never
+    // came is removed with or without autoRemove (nothing ran in it).
     const r = await runDag(
-      `type: graph\nmaxCleanUpTimeSec: 1\nsteps:\n${step('with-rm', `image: skiff-busybox\ncontainerName: ${removed}\nautoRemove: true`, 'sleep 300', '    timeoutSec: 1\n')}${step('without-rm', `image: skiff-busybox\ncontainerName: ${kept}`, 'sleep 300', '    timeoutSec: 1\n')}`,
+      `type: graph\nmaxCleanUpTimeSec: 1\nsteps:\n${step('with-rm', `image: skiff-busybox\ncontainerName: ${removed}\nautoRemove: true`, 'sleep 300', '    timeoutSec: 3\n')}${step('without-rm', `image: skiff-busybox\ncontainerName: ${kept}`, 'sleep 300', '    timeoutSec: 3\n')}`,
     );
     assert.equal(r.code, 1, explain(r));
     for (const s of ['with-rm', 'without-rm']) {
       assert.equal(r.step(s).status, 'failed');
       assert.equal(r.step(s).exitCode, 124);
-      assert.match(r.step(s).error ?? '', /^step timed out after .* \(timeout: 1s\)/);
+      assert.match(r.step(s).error ?? '', /^step timed out after .* \(timeout: 3s\)/);
     }
     assert.equal(await engine.containers.find(removed), undefined, 'removed');
     const c = await engine.containers.inspect(kept);
