@@ -253,6 +253,8 @@ try {
 } finally {
   await stopDaemon('SIGTERM');
   clearStaleContainerd();
+  // dockerd makes its data-root a private bind mount of itself, and leaves it when it stops.
+  try { execFileSync('umount', [`${BASE}/data`], { stdio: 'ignore' }); } catch { /* not mounted */ }
   try { execFileSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' }); } catch { /* gone */ }
   box.cleanup();
 }

@@ -72,8 +72,9 @@ test('a skiff run killed with SIGKILL leaves a container that `skiff cleanup` re
     assert.equal(left.length, 1, 'the killed run should have left its container');
     const cleanup = await runCli(['cleanup'], box.env);
     assert.equal(cleanup.code, 0, cleanup.stderr);
-    assert.match(cleanup.stdout, /removed container/);
-    assert.equal((await engine.containers.list({ label: [`${LABEL_DAG}=${dagName}`] })).length, 0);
+    // A skiff run of a test file running alongside reaps it too when it starts, and may come
+    // first (then cleanup has nothing left to name): gone is what counts.
+    assert.equal(await engine.containers.find(left[0]!.Id), undefined, `cleanup left it: ${cleanup.stdout}`);
   } finally {
     for (const c of await engine.containers.list({ label: [`${LABEL_DAG}=${dagName}`] })) await engine.containers.remove(c.Id, { force: true });
     box.cleanup();
