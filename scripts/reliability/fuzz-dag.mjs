@@ -2,8 +2,11 @@
 // Fuzzes loadDag with mutated copies of the project's own DAG files (examples/**, fixtures/dags/**).
 // Every case must load, or throw a SkiffError in which every problem names a place (file:line:col). Any other
 // exception, a message without a place, or a case slower than --case-ms is a failure.
-//   node scripts/reliability/fuzz-dag.mjs [--cases 10000] [--seed N] [--case-ms 5000] [--budget-s 300]
+// Every --cli-every'th case also goes through `skiff validate`: the exit code loadDag implies, a
+// placed first error line, no stack trace.
+//   node scripts/reliability/fuzz-dag.mjs [--cases 10000] [--seed N] [--case-ms 5000] [--budget-s 300] [--cli-every 200]
 // Runs loadDag in a worker thread so a hang is detected (and the worker killed) rather than waited on.
+import { spawnSync } from 'node:child_process';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,11 +30,11 @@ function seedFiles() {
   return out.sort();
 }
 
-export async function fuzzDags({ cases, seed, caseMs = 5000, budgetS = 300, log = () => {} }) {
+export async function fuzzDags({ cases, seed, caseMs = 5000, budgetS = 300, cliEvery = 0, log = () => {} }) {
   const files = seedFiles();
   const sources = files.map((f) => ({ rel: relative(root, f), text: readFileSync(f, 'latin1') }));
   const dir = mkdtempSync(join(tmpdir(), 'skiff-fuzz-dag-'));
-  const counts = { cases: 0, loaded: 0, placedErrors: 0, failures: 0, hangs: 0 };
+  const counts = { cases: 0, loaded: 0, placedErrors: 0, failures: 0, hangs: 0, cliCases: 0 };
   const failures = [];
   const started = Date.now();
   let worker;
@@ -70,6 +73,11 @@ export async function fuzzDags({ cases, seed, caseMs = 5000, budgetS = 300, log 
         counts.failures++;
         failures.push({ i, src: src.rel, mutation: kind, reason: result.skiff ? `message names no place: ${result.message}` : `${result.name}: ${result.message}\n${result.stack}`, text });
       }
+      if (cliEvery > 0 && i % cliEvery === 0) {
+        const reason = viaCli(dir, basename(src.rel), text, result.loaded);
+        counts.cliCases++;
+        if (reason) { counts.failures++; failures.push({ i, src: src.rel, mutation: kind, reason: `skiff validate: ${reason}`, text }); }
+      }
       if (i % 1000 === 999) log(`  ${i + 1} cases, ${counts.failures} failures`);
     }
   } finally {
@@ -78,6 +86,18 @@ export async function fuzzDags({ cases, seed, caseMs = 5000, budgetS = 300, log 
     rmSync(dir, { recursive: true, force: true });
   }
   return { counts, failures, files: files.length, ms: Date.now() - started };
+}
+
+/** The same case through `skiff validate`: exit 0 or 2 as loadDag said, a placed first line, no stack. */
+function viaCli(dir, name, text, loaded) {
+  const file = join(dir, 'cli', name);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, Buffer.from(text, 'latin1'));
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'skiff.js'), 'validate', file], { encoding: 'utf8', env: { PATH: '/nonexistent', NO_COLOR: '1' }, timeout: 30_000 });
+  if (/\n\s+at /.test(r.stderr)) return `a stack trace:\n${r.stderr}`;
+  if (r.status !== (loaded ? 0 : 2)) return `exit ${r.status} (${r.signal ?? 'no signal'}), loadDag ${loaded ? 'loaded it' : 'refused it'}:\n${r.stderr}`;
+  if (!loaded && !PLACE.test(r.stderr.split('\n')[0])) return `the first error line names no place: ${r.stderr}`;
+  return undefined;
 }
 
 if (!isMainThread) {
@@ -102,7 +122,7 @@ if (!isMainThread) {
     }
   });
 } else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = parseArgs(process.argv.slice(2), { cases: 10000, seed: Math.floor(Math.random() * 2 ** 31), caseMs: 5000, budgetS: 300, out: '' });
+  const args = parseArgs(process.argv.slice(2), { cases: 10000, seed: Math.floor(Math.random() * 2 ** 31), caseMs: 5000, budgetS: 300, cliEvery: 200, out: '' });
   console.error(`fuzz-dag: seed ${args.seed} (reproduce with --seed ${args.seed})`);
   const res = await fuzzDags({ ...args, log: (s) => console.error(s) });
   for (const f of res.failures.slice(0, 5)) {
@@ -110,6 +130,6 @@ if (!isMainThread) {
   }
   if (res.failures.length > 0 && args.out) writeFileSync(args.out, JSON.stringify(res.failures, null, 1));
   const c = res.counts;
-  console.log(`fuzz-dag: seed=${args.seed} files=${res.files} cases=${c.cases} loaded=${c.loaded} placed-errors=${c.placedErrors} failures=${c.failures} hangs=${c.hangs} time=${(res.ms / 1000).toFixed(1)}s ${c.failures === 0 && c.cases === args.cases ? 'OK' : 'FAIL'}`);
+  console.log(`fuzz-dag: seed=${args.seed} files=${res.files} cases=${c.cases} loaded=${c.loaded} placed-errors=${c.placedErrors} via-cli=${c.cliCases} failures=${c.failures} hangs=${c.hangs} time=${(res.ms / 1000).toFixed(1)}s ${c.failures === 0 && c.cases === args.cases ? 'OK' : 'FAIL'}`);
   process.exit(c.failures === 0 && c.cases === args.cases ? 0 : 1);
 }
