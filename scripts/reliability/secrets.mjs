@@ -93,6 +93,8 @@ steps:
         pull: always
         autoRemove: true
     command: echo pulled-and-ran
+  - name: local-child
+    command: sleep 1
 `);
       await withImageLock('auth-registry-image', async () => {
         await engine.images.remove(IMAGE, { force: true }).catch(() => {});
