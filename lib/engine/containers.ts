@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Hijacked } from './hijack.js';
 import { SkiffError, isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
+import { unreachableError } from './unreachable.js';
 
 export interface CreateBody {
   Image?: string;
@@ -92,6 +93,9 @@ export class Containers {
     const res = await this.#t.call({ method: 'POST', path: `/containers/${id}/wait`, query: { condition }, long: true, signal: options.signal, what: 'wait for container' });
     const result = (res.body.json() as Promise<WaitResult>).catch((err: unknown) => {
       if (options.signal?.aborted) throw new SkiffError('aborted', 'wait for container: cancelled', { cause: err });
+      // The daemon stopping or dying mid-step shows up here first: say so, not "protocol".
+      const lost = unreachableError(this.#t.target, err);
+      if (lost) throw new SkiffError('engine-unreachable', `wait for container: ${lost.message}`, { cause: err, hint: lost.hint });
       throw new SkiffError('protocol', `wait for container: the engine ended the wait without a result (${(err as Error).message})`, { cause: err });
     });
     return { result };

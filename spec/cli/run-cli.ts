@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 /** dist/spec/cli/run-cli.js → the repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const BIN = join(ROOT, 'bin', 'skiff.js');
+// SKIFF_TEST_BIN: the same tests against another build, e.g. the lone bundle (offline-install check).
+export const BIN = process.env.SKIFF_TEST_BIN ?? join(ROOT, 'bin', 'skiff.js');
 
 export function fixture(name: string): string {
   return join('fixtures', 'dags', 'cli', name);

@@ -3,10 +3,11 @@
 // user asked to keep, is never touched.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Engine } from '../../lib/engine/index.js';
-import { reapOrphans } from '../../lib/executors/docker/reap.js';
+import { processAlive, reapOrphans } from '../../lib/executors/docker/reap.js';
 import { LABEL_DAG, LABEL_KEEP, LABEL_PID, ownedFilter, skiffLabels } from '../../lib/executors/docker/labels.js';
 import { TEST_IMAGE, liveEngine, reap, testLabels } from '../support/live.js';
 import { runCli, sandbox, startCli } from '../cli/run-cli.js';
@@ -80,6 +81,25 @@ test('a skiff run killed with SIGKILL leaves a container that `skiff cleanup` re
   } finally {
     for (const c of await engine.containers.list({ label: [`${LABEL_DAG}=${dagName}`] })) await engine.containers.remove(c.Id, { force: true });
     box.cleanup();
+  }
+});
+
+test('a killed skiff that its parent has not waited for yet (a zombie) counts as dead', async () => {
+  // The backgrounded `sleep 0` exits at once; `exec sleep` never waits for it, so it stays a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
+    const zombie = Number(chunk.toString().trim());
+    let state = '';
+    for (let i = 0; i < 50 && state !== 'Z'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      state = /\) (\S)/.exec(readFileSync(`/proc/${zombie}/stat`, 'latin1'))?.[1] ?? '';
+    }
+    assert.equal(state, 'Z', 'the child should be a zombie by now');
+    assert.equal(processAlive(zombie), false);
+    assert.equal(processAlive(parent.pid!), true);
+  } finally {
+    parent.kill('SIGKILL');
   }
 });
 

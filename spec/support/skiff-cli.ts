@@ -15,7 +15,8 @@ import type { RunReport } from '../../lib/dag/report.js';
 import { repoRoot } from './live.js';
 import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from './replay-check.js';
 
-export const SKIFF_BIN = join(repoRoot, 'bin', 'skiff.js');
+// SKIFF_TEST_BIN: the same tests against another build, e.g. the lone bundle (offline-install check).
+export const SKIFF_BIN = process.env.SKIFF_TEST_BIN ?? join(repoRoot, 'bin', 'skiff.js');
 
 export interface CliResult {
   code: number | null;

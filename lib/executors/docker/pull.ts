@@ -35,8 +35,17 @@ export async function pullImage(engine: Engine, image: string, options: Omit<Ens
   const progress = new PullProgress();
   let last = 0;
   const registryAuth = await options.registryAuth?.();
+  const retrying = new Set<string>();
   for await (const event of engine.images.pull(image, { platform: options.platform, registryAuth, signal: options.signal })) {
     progress.update(event);
+    // A failed layer download (registry gone, connection cut) is retried by the daemon for up to a
+    // minute and more before the pull fails: tell the user now, once per retry, not only then.
+    if (event.id !== undefined && event.status?.startsWith('Retrying in ')) {
+      if (!retrying.has(event.id)) emit({ type: 'warning', step, message: `pull ${image}: the download of layer ${event.id} failed; the engine tries again (${event.status.toLowerCase()})` });
+      retrying.add(event.id);
+    } else if (event.id !== undefined) {
+      retrying.delete(event.id);
+    }
     const now = Date.now();
     if (now - last >= PROGRESS_EVERY_MS) {
       last = now;

@@ -2,6 +2,7 @@
 // (kill -9, a crash, a lost machine session) are removed by the next run or by `skiff cleanup`.
 // Only skiff-labelled objects from this host whose owning process is gone, and never what the
 // user asked to keep.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Engine } from '../../engine/index.js';
 import { LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN, ownedFilter } from './labels.js';
@@ -39,12 +40,23 @@ export async function reapOrphans(engine: Engine, options: ReapOptions = {}): Pr
   return reaped;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** A killed skiff whose parent has not waited for it yet still answers kill(pid, 0). */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    // No /proc (not Linux), or the process is gone since kill(): nothing more to learn.
+    return false;
   }
 }

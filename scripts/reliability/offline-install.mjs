@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Air-gapped install, checked end to end without the network:
+//  1. `npm run bundle`; dist/skiff.mjs copied ALONE into an empty temp dir runs the seed examples
+//     (examples/seed-000, seed-001) and the CLI tests' fixtures exactly like `node bin/skiff.js`
+//     (same exit code, report status and step statuses), and the suite's CLI tests (dist/spec/cli)
+//     pass with SKIFF_TEST_BIN pointing at it in place of bin/skiff.js;
+//  2. `npm pack` (runtime deps are bundleDependencies) installs into an empty project with
+//     `npm install --offline --cache <empty dir>`, and the installed `skiff` answers --version and runs a DAG;
+//  3. figures: bundle and tarball size, `--version` cold start (median of --n, default 20) for the
+//     bundle, bin/skiff.js and the installed bin, against `node -e 0`.
+//   node scripts/reliability/offline-install.mjs [--n 20] [--skip-examples 1] [--skip-cli-tests 1]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from './fuzz-lib.mjs';
+import { median, openEngine, readReport, root, sandbox, summary } from './common.mjs';
+
+const args = parseArgs(process.argv.slice(2), { n: 20, skipExamples: '', skipCliTests: '' });
+const problems = [];
+const fields = {};
+const work = mkdtempSync(join(tmpdir(), 'skiff-offline-'));
+const box = sandbox('skiff-offline-state-');
+const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+
+const run = (cmd, argv, opts = {}) => spawnSync(cmd, argv, { encoding: 'utf8', timeout: 120_000, ...opts });
+const timeIt = (cmd, argv, opts) => {
+  const xs = [];
+  for (let i = 0; i < args.n; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = run(cmd, argv, opts);
+    xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) problems.push(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  }
+  return Math.round(median(xs));
+};
+
+try {
+  // 1. the bundle, alone
+  execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: npmEnv });
+  const alone = join(work, 'alone');
+  execFileSync('mkdir', ['-p', alone]);
+  copyFileSync(join(root, 'dist', 'skiff.mjs'), join(alone, 'skiff.mjs'));
+  fields.bundleKiB = Math.round(statSync(join(alone, 'skiff.mjs')).size / 1024);
+  const v = run(process.execPath, [join(alone, 'skiff.mjs'), '--version'], { cwd: alone });
+  if (v.stdout.trim() !== JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) problems.push(`bundle --version: ${v.stdout}${v.stderr}`);
+
+  if (!args.skipExamples) {
+    const dags = [];
+    for (const d of ['examples/seed-000', 'examples/seed-001']) for (const f of readdirSync(join(root, d)).sort()) if (f.endsWith('.yaml')) dags.push(join(root, d, f));
+    for (const f of readdirSync(join(root, 'fixtures/dags/cli')).sort()) if (/^(ok|fail|broken-.*)\.yaml$/.test(f)) dags.push(join(root, 'fixtures/dags/cli', f));
+    let same = 0;
+    let succeeded = 0;
+    const engine = await openEngine();
+    // Each run gets a scratch copy of its example directory (the examples write next to
+    // themselves), and what it kept on purpose (keepContainer, ports) is removed after it.
+    const outcome = async (bin, dag, i, cwd) => {
+      const report = box.path(`r-${i}-${bin === 'bundle' ? 'b' : 'd'}.json`);
+      const scratch = mkdtempSync(join(work, 'example-'));
+      cpSync(dirname(dag), scratch, { recursive: true });
+      const r = run(process.execPath, [bin === 'bundle' ? join(alone, 'skiff.mjs') : join(root, 'bin', 'skiff.js'), 'run', '--quiet', '--report', report, join(scratch, basename(dag))],
+        { cwd, env: { ...box.env, NODE_PATH: '' }, timeout: 90_000 });
+      for (const c of await engine.containers.list({ label: ['dev.skiff.owner=skiff', `dev.skiff.pid=${r.pid}`] })) await engine.containers.remove(c.Id, { force: true });
+      rmSync(scratch, { recursive: true, force: true });
+      const rep = readReport(report);
+      return { code: r.status, status: rep?.status, steps: (rep?.steps ?? []).map((s) => `${s.name}:${s.status}`).join(','), stack: /\n {4}at /.test(r.stderr), err: r.stderr.slice(-300) };
+    };
+    for (const [i, dag] of dags.entries()) {
+      const b = await outcome('bundle', dag, i, alone);
+      const d = await outcome('dist', dag, i, root);
+      if (b.stack) problems.push(`${dag}: stack trace from the bundle`);
+      if (b.code === 70) problems.push(`${dag}: the bundle exited 70 (internal error): ${b.err}`);
+      if (b.code === d.code && b.status === d.status && b.steps === d.steps) same++;
+      else problems.push(`${dag}: bundle ${b.code}/${b.status}/${b.steps} vs bin/skiff.js ${d.code}/${d.status}/${d.steps}: ${b.err}`);
+      if (b.code === 0) succeeded++;
+    }
+    await engine.close();
+    fields.dags = dags.length;
+    fields.sameOutcome = same;
+    fields.succeeded = succeeded;
+    const seed = readReport(box.path(`r-${dags.findIndex((d) => d.endsWith('seed-000/execute-in-a-new-container.yaml'))}-b.json`));
+    if (seed?.status !== 'succeeded') problems.push(`seed-000/execute-in-a-new-container.yaml did not succeed from the lone bundle: ${seed?.status}`);
+  }
+
+  // 1b. the test suite's CLI tests with the lone bundle in place of bin/skiff.js
+  if (!args.skipCliTests) {
+    const t = run(process.execPath, ['--test', '--test-reporter=tap', join(root, 'dist', 'spec', 'cli')],
+      { cwd: root, env: { ...process.env, SKIFF_TEST_BIN: join(alone, 'skiff.mjs') }, timeout: 600_000 });
+    const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(t.stdout)?.[1] ?? NaN);
+    fields.cliTests = `${count('pass')}/${count('tests')}`;
+    if (t.status !== 0 || !(count('tests') > 0) || count('fail') !== 0) {
+      problems.push(`CLI tests through the lone bundle: exit ${t.status}, ${count('fail')} failed:\n${t.stdout.split('\n').filter((l) => /^\s*not ok/.test(l)).join('\n')}`);
+    }
+  }
+
+  // 2. npm pack → offline install into an empty project
+  const packDir = join(work, 'pack');
+  execFileSync('mkdir', ['-p', packDir]);
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: root, encoding: 'utf8', env: npmEnv, stdio: ['ignore', 'pipe', 'ignore'] }));
+  const tgz = join(packDir, packed[0].filename);
+  fields.tarballKiB = Math.round(statSync(tgz).size / 1024);
+  fields.tarballFiles = packed[0].entryCount;
+  const bundled = packed[0].bundled ?? [];
+  if (!['clipanion', 'tar-stream', 'typebox', 'undici', 'yaml'].every((d) => bundled.includes(d))) problems.push(`tarball bundles ${bundled.join(',') || 'nothing'}`);
+  const proj = join(work, 'project');
+  execFileSync('mkdir', ['-p', proj]);
+  writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'airgapped', version: '1.0.0', private: true }));
+  const cache = mkdtempSync(join(tmpdir(), 'skiff-empty-cache-'));
+  const inst = run('npm', ['install', '--offline', '--cache', cache, '--no-audit', '--no-fund', tgz], { cwd: proj, env: { ...npmEnv, npm_config_registry: 'http://127.0.0.1:9/' } });
+  rmSync(cache, { recursive: true, force: true });
+  if (inst.status !== 0) problems.push(`npm install --offline failed: ${inst.stderr.slice(-800)}`);
+  const npx = run('npx', ['--no-install', 'skiff', '--version'], { cwd: proj, env: { ...npmEnv, npm_config_offline: 'true' } });
+  fields.npxVersion = npx.stdout.trim() || `exit ${npx.status}`;
+  if (npx.status !== 0) problems.push(`npx skiff --version: ${npx.stderr}`);
+  const installedBin = join(proj, 'node_modules', '.bin', 'skiff');
+  const hello = run(installedBin, ['run', '--report', box.path('installed.json'), join(root, 'examples', 'seed-000', 'execute-in-a-new-container.yaml')], { cwd: proj, env: box.env });
+  fields.installedRun = readReport(box.path('installed.json'))?.status;
+  if (hello.status !== 0) problems.push(`installed skiff run: exit ${hello.status}: ${hello.stderr.slice(-500)}`);
+  const local = run(installedBin, ['run', '--report', box.path('installed-local.json'), join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')], { cwd: proj, env: box.env });
+  if (local.status !== 0) problems.push(`installed skiff run ok.yaml: exit ${local.status}: ${local.stderr.slice(-500)}`);
+
+  // 3. cold start
+  fields.nodeMs = timeIt(process.execPath, ['-e', '0']);
+  fields.bundleVersionMs = timeIt(process.execPath, [join(alone, 'skiff.mjs'), '--version']);
+  fields.binVersionMs = timeIt(process.execPath, [join(root, 'bin', 'skiff.js'), '--version']);
+  fields.installedVersionMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), '--version']);
+  fields.bundleValidateMs = timeIt(process.execPath, [join(alone, 'skiff.mjs'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
+  fields.installedValidateMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
+} catch (err) {
+  problems.push(`crashed: ${err?.stack ?? err}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  box.cleanup();
+}
+for (const p of problems) console.error(`offline-install: ${p}`);
+process.exit(summary('offline-install', problems.length === 0, { ...fields, problems: problems.length }));
