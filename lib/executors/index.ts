@@ -70,6 +70,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     async close() {
       await shared?.teardown();
+      await docker.close();
       await reaping;
       await engine?.close();
     },
