@@ -7,7 +7,8 @@ import os from 'node:os';
 import nodePath from 'node:path';
 import { isIPv4 } from 'node:net';
 import Type, { type TSchema } from 'typebox';
-import { Compile } from 'typebox/compile';
+// Interpreted, as validate.ts does: checked once per run, where compiling would cost more.
+import { Check, Errors } from 'typebox/value';
 import { isSkiffError } from '../engine/errors.js';
 import { expand, type Lookup } from './expand.js';
 import type { DagContainer } from './model.js';
@@ -51,12 +52,6 @@ export const DagContainerSchema: TSchema = caseInsensitiveObject(FIELDS, {
   description: 'DAG-level container: every step runs in it via docker exec. Keys match in any letter case; image is required',
 });
 
-let validator: ReturnType<typeof Compile> | undefined;
-function checker(): ReturnType<typeof Compile> {
-  validator ??= Compile(DagContainerSchema);
-  return validator;
-}
-
 export function buildDagContainer(
   raw: unknown,
   locate: Locate,
@@ -90,9 +85,9 @@ export function buildDagContainer(
     if (field !== 'env' && field !== 'pullPolicy' && raw[key] !== null && raw[key] !== undefined) typed[key] = raw[key];
   }
   const badTypes = new Set<string>();
-  if (!checker().Check(typed)) {
+  if (!Check(DagContainerSchema, typed)) {
     const seen = new Set<string>();
-    for (const error of checker().Errors(typed)) {
+    for (const error of Errors(DagContainerSchema, typed)) {
       if (seen.has(error.instancePath) || error.instancePath === '') continue;
       seen.add(error.instancePath);
       const rel = pointerToPath(error.instancePath);

@@ -19,6 +19,15 @@ export interface EngineInfo {
   [field: string]: unknown;
 }
 
+/** GET /version: the daemon's own build; `Os`/`Arch` are Go's names (`linux`/`amd64`), as platforms have them. */
+export interface EngineVersion {
+  Os: string;
+  Arch: string;
+  Version: string;
+  ApiVersion: string;
+  [field: string]: unknown;
+}
+
 export interface OpenEngineOptions {
   env?: NodeJS.ProcessEnv;
   /** A ready dispatcher (replay, recording, tests); otherwise a Pool on DOCKER_HOST. */
@@ -56,6 +65,11 @@ export class Engine {
   /** The negotiated API version (pings once). */
   version(signal?: AbortSignal): Promise<string> {
     return this.transport.version(signal);
+  }
+
+  /** Cheap, unlike /info, which counts containers and images and slows down on a busy engine. */
+  serverVersion(signal?: AbortSignal): Promise<EngineVersion> {
+    return this.transport.json<EngineVersion>({ method: 'GET', path: '/version', signal, what: 'read engine version' });
   }
 
   info(signal?: AbortSignal): Promise<EngineInfo> {

@@ -39,8 +39,8 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     platform: (signal) =>
       (platform ??= runtime
         .engine()
-        .info(signal)
-        .then((info) => `${info.OSType}/${normalizeArch(info.Architecture)}`)),
+        .serverVersion(signal)
+        .then((v) => `${v.Os}/${v.Arch}`)),
     registryAuthFor: async (image, warn) => {
       const registry = registryOf(image);
       const found = await credentials(registry, warn);
@@ -70,6 +70,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     async close() {
       await shared?.teardown();
+      await docker.close();
       await reaping;
       await engine?.close();
     },
@@ -100,7 +101,3 @@ function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEn
   return firstOf(...sources);
 }
 
-/** `/info` says `x86_64`; images and platforms say `amd64`. */
-function normalizeArch(arch: string): string {
-  return ({ x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm' } as Record<string, string>)[arch] ?? arch;
-}

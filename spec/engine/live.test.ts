@@ -71,6 +71,34 @@ test('a killed container reports 137 and is removed', async () => {
   assert.equal(await engine.containers.find(r.id), undefined);
 });
 
+test('with onRemoval the run ends at the exit and hands over the removal, which ends with the container gone', async () => {
+  const removals: Promise<void>[] = [];
+  const stdout = new Collect();
+  const r = await runContainer(engine, {
+    body: { Image: TEST_IMAGE, Cmd: ['sh', '-c', 'echo bye; exit 7'], Labels },
+    autoRemove: true,
+    stdout,
+    stderr: new Collect(),
+    onRemoval: (removed) => removals.push(removed),
+  });
+  assert.equal(r.exitCode, 7);
+  assert.equal(stdout.text(), 'bye\n');
+  assert.equal(removals.length, 1);
+  await removals[0];
+  assert.equal(await engine.containers.find(r.id), undefined);
+});
+
+test('onRemoval is not used for a container the caller removes itself (restart policy) or keeps', async () => {
+  const removals: Promise<void>[] = [];
+  for (const [autoRemove, HostConfig] of [[false, undefined], [true, { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 1 } }]] as const) {
+    const r = await runContainer(engine, { body: { Image: TEST_IMAGE, Cmd: ['true'], Labels, HostConfig }, autoRemove, stdout: new Collect(), stderr: new Collect(), onRemoval: (removed) => removals.push(removed) });
+    assert.equal(r.exitCode, 0);
+    if (autoRemove) assert.equal(await engine.containers.find(r.id), undefined);
+    else await engine.containers.remove(r.id, { force: true });
+  }
+  assert.equal(removals.length, 0);
+});
+
 test('stdout and stderr arrive separated', async () => {
   const r = await run(['sh', '-c', 'echo to-out; echo to-err >&2; echo more-out']);
   assert.equal(r.stdout, 'to-out\nmore-out\n');

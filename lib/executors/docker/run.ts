@@ -25,6 +25,13 @@ export interface RunContainerOptions {
   graceSec?: number;
   /** Called as soon as the container exists (for reaping and reporting). */
   onCreated?(id: string, warnings: string[]): void;
+  /**
+   * With it, when the daemon removes the container, the run ends at the container's exit and the
+   * removal (tens of ms of network and file-system teardown) is handed over: the promise settles,
+   * never rejects, once the container is gone, within CLEANUP_MS of the exit. The caller owns it
+   * and must await it before it says the run is over. Without it, the run ends at the removal.
+   */
+  onRemoval?(removed: Promise<void>): void;
 }
 
 export interface RunContainerResult {
@@ -66,18 +73,23 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
   // Attach and wait both hold a connection of their own; set them up side by side. They answer
   // to `local`, not to the caller's signal: after an abort we still read to the container's exit.
   const local = new AbortController();
+  const handOver = daemonRemoves && options.onRemoval !== undefined;
+  // Cut by `local` on every failure path; after a clean exit, by its own deadline.
+  const removal = new AbortController();
   let socket: Awaited<ReturnType<Engine['containers']['attach']>>['socket'] | undefined;
   let started = false;
   let exitedCleanly = false;
   try {
-    const [attached, wait] = await Promise.all([
+    const [attached, wait, removed] = await Promise.all([
       engine.containers.attach(id, { stdin: withStdin, stdout: true, stderr: true }, { signal: local.signal }),
-      engine.containers.registerWait(id, daemonRemoves ? 'removed' : 'next-exit', { signal: local.signal }),
+      engine.containers.registerWait(id, daemonRemoves && !handOver ? 'removed' : 'next-exit', { signal: local.signal }),
+      handOver ? engine.containers.registerWait(id, 'removed', { signal: AbortSignal.any([local.signal, removal.signal]) }) : undefined,
     ]);
     socket = attached.socket;
     const output = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
     output.catch(() => undefined); // awaited below; a rejection before then must not be unhandled
     wait.result.catch(() => undefined);
+    removed?.result.catch(() => undefined);
 
     // Not cancelled by `signal`: a start cut off halfway leaves the container's state unknown;
     // an abort that arrives meanwhile is handled right after, by stopOnAbort.
@@ -95,6 +107,7 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
     }
     if (result.Error?.Message) throw new SkiffError('engine', `wait for container: ${result.Error.Message}`);
     exitedCleanly = true;
+    if (removed) options.onRemoval!(awaitRemoval(engine, id, removed.result, removal));
     return { id, exitCode: result.StatusCode, stopped: signal?.aborted ?? false };
   } catch (err) {
     local.abort(err);
@@ -110,6 +123,18 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
       // A container whose start failed is ours and useless: never leave it behind (Dagu does).
       await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
     }
+  }
+}
+
+/** The daemon's removal, or ours if it has not happened within CLEANUP_MS of the exit. */
+async function awaitRemoval(engine: Engine, id: string, removed: Promise<WaitResult>, removal: AbortController): Promise<void> {
+  const deadline = setTimeout(() => removal.abort(), CLEANUP_MS);
+  try {
+    await removed;
+  } catch {
+    await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+  } finally {
+    clearTimeout(deadline);
   }
 }
 

@@ -26,9 +26,16 @@ export interface DockerRuntime {
 
 export class DockerStepExecutor implements Executor {
   readonly #docker: DockerRuntime;
+  /** Containers of finished steps that the daemon is still removing. */
+  readonly #removals = new Set<Promise<void>>();
 
   constructor(docker: DockerRuntime) {
     this.#docker = docker;
+  }
+
+  /** Waits until every container whose removal was handed over is gone (never rejects). */
+  async close(): Promise<void> {
+    await Promise.all(this.#removals);
   }
 
   async run(ctx: StepContext): Promise<StepResult> {
@@ -95,6 +102,14 @@ export class DockerStepExecutor implements Executor {
         onCreated: (_id, warnings) => {
           for (const message of warnings) ctx.emit({ type: 'warning', step: step.name, message });
         },
+        // The next step starts while the daemon removes this container; the run waits for it at
+        // close. Not for a named one: a later step may create that name again at once.
+        ...(config.containerName === undefined && {
+          onRemoval: (removed) => {
+            this.#removals.add(removed);
+            void removed.then(() => this.#removals.delete(removed));
+          },
+        }),
       });
     } catch (err) {
       throw explainStartFailure(err, image, ctx.command);
