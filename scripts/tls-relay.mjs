@@ -9,6 +9,8 @@ import { createServer } from 'node:tls';
 const [port, certs, socket] = process.argv.slice(2);
 const server = createServer(
   {
+    // An attach without stdin is half-closed by the client at once; its output must still flow back.
+    allowHalfOpen: true,
     ca: readFileSync(join(certs, 'ca.pem')),
     cert: readFileSync(join(certs, 'server-cert.pem')),
     key: readFileSync(join(certs, 'server-key.pem')),
@@ -16,7 +18,7 @@ const server = createServer(
     rejectUnauthorized: true,
   },
   (client) => {
-    const engine = connect(socket);
+    const engine = connect({ path: socket, allowHalfOpen: true });
     client.pipe(engine).pipe(client);
     const close = () => {
       client.destroy();

@@ -559,19 +559,21 @@ describe('the step-level Docker executor', { concurrency: 4 }, () => {
   // The process's own DOCKER_HOST points nowhere, so only the DAG's env can make these run.
   const NOWHERE = { DOCKER_HOST: 'unix:///nonexistent/skiff-docker.sock', DOCKER_TLS_VERIFY: undefined, DOCKER_CERT_PATH: undefined };
 
+  // Output written a second after start: the attach (half-closed by skiff at once, as there is no
+  // stdin) must go on delivering over TCP and TLS.
   test('DOCKER_HOST in the DAG env: the plain TCP relay tcp://127.0.0.1:2375', async () => {
-    const r = await runDag(`env:\n  - DOCKER_HOST: ${engineEnv.SKIFF_TCP_HOST}\nsteps:\n${step('tcp', 'image: skiff-busybox\nautoRemove: true', 'echo over tcp')}`, { env: NOWHERE });
+    const r = await runDag(`env:\n  - DOCKER_HOST: ${engineEnv.SKIFF_TCP_HOST}\nsteps:\n${step('tcp', 'image: skiff-busybox\nautoRemove: true', 'echo over tcp; sleep 1; echo later')}`, { env: NOWHERE });
     ok(r);
-    assert.equal(r.step('tcp').out, 'over tcp\n');
+    assert.equal(r.step('tcp').out, 'over tcp\nlater\n');
   });
 
   test('DOCKER_HOST with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH in the DAG env: the TLS relay', async () => {
     const r = await runDag(
-      `env:\n  - DOCKER_HOST: ${engineEnv.SKIFF_TLS_HOST}\n  - DOCKER_TLS_VERIFY: "1"\n  - DOCKER_CERT_PATH: ${CERTS}\nsteps:\n${step('tls', 'image: skiff-busybox\nautoRemove: true', 'echo over tls')}`,
+      `env:\n  - DOCKER_HOST: ${engineEnv.SKIFF_TLS_HOST}\n  - DOCKER_TLS_VERIFY: "1"\n  - DOCKER_CERT_PATH: ${CERTS}\nsteps:\n${step('tls', 'image: skiff-busybox\nautoRemove: true', 'echo over tls; sleep 1; echo later')}`,
       { env: NOWHERE },
     );
     ok(r);
-    assert.equal(r.step('tls').out, 'over tls\n');
+    assert.equal(r.step('tls').out, 'over tls\nlater\n');
   });
 
   test('DOCKER_HOST in the DAG env is the engine used: a closed port fails the step', async () => {
