@@ -22,6 +22,16 @@ export async function openEngine(env = process.env) {
   return openEngine({ env });
 }
 
+/** A DAG step (YAML, two-space list indent) running `command` in a new test-image container. */
+export const dockerStep = (name, command, extra = '') => `  - name: ${name}
+    executor:
+      type: docker
+      config:
+        image: ${engineEnv.SKIFF_TEST_IMAGE}
+        autoRemove: true
+${extra}    command: ${JSON.stringify(command)}
+`;
+
 export function sandbox(prefix = 'skiff-rel-', extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const env = { ...process.env, SKIFF_STATE_DIR: join(dir, 'state'), NO_COLOR: '1', ...extraEnv };

@@ -16,7 +16,7 @@ import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { createServer } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { parseArgs } from './fuzz-lib.mjs';
-import { engineEnv, readReport, sandbox, startSkiff, summary } from './common.mjs';
+import { dockerStep, engineEnv, readReport, sandbox, startSkiff, summary } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { limitMs: 2000 });
 const BASE = '/tmp/skiff-fault';
@@ -128,14 +128,6 @@ chmodSync(box.dir, 0o777);
 const results = [];
 const problems = [];
 const dag = (name, body) => { const f = box.path(`${name}.yaml`); writeFileSync(f, `name: fault-${name}\n${body}`); chmodSync(f, 0o644); return f; };
-const dockerStep = (name, command, extra = '') => `  - name: ${name}
-    executor:
-      type: docker
-      config:
-        image: ${IMAGE}
-        autoRemove: true
-${extra}    command: ${JSON.stringify(command)}
-`;
 const pullStep = (image) => `steps:\n${dockerStep('a', 'echo never', '        pull: always\n').replace(`image: ${IMAGE}`, `image: ${image}`)}`;
 
 /** Runs skiff on `file`; `fault(cli)` triggers the fault and returns its time (ms since epoch). */

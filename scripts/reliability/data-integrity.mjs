@@ -11,10 +11,9 @@ import { createReadStream, createWriteStream, readFileSync, statSync, writeFileS
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import { parseArgs } from './fuzz-lib.mjs';
-import { engineEnv, openEngine, readReport, runIdOf, runSkiff, sandbox, skiffObjects, startSkiff, summary } from './common.mjs';
+import { dockerStep, openEngine, readReport, runIdOf, runSkiff, sandbox, skiffObjects, startSkiff, summary } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2), { bytes: 1024 ** 3, lines: 200000, seed: 20261123 });
-const IMAGE = engineEnv.SKIFF_TEST_IMAGE;
 const box = sandbox('skiff-integrity-');
 const problems = [];
 const fields = {};
@@ -42,14 +41,6 @@ async function writeRandom(file, bytes, seed) {
   return h.digest('hex');
 }
 
-const dockerStep = (name, command, extra = '') => `  - name: ${name}
-    executor:
-      type: docker
-      config:
-        image: ${IMAGE}
-        autoRemove: true
-${extra}    command: ${JSON.stringify(command)}
-`;
 
 try {
   // 1. big binary output
