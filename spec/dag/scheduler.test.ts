@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { newRunId, runDirFor, stateDir, stepLogPaths } from '../../lib/dag/run-d
 import { exitCodeFor, runDag, type RunDagOptions } from '../../lib/dag/scheduler.js';
 import { SkiffError } from '../../lib/engine/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
+import { isAlive, waitForFile } from '../support/processes.js';
 import type { Executor, ExecutorSet } from '../../lib/executors/types.js';
 
 let root: string;
@@ -131,31 +132,6 @@ async function run(
 
 const statuses = (r: RunReport): Record<string, string> => Object.fromEntries(r.steps.map((s) => [s.name, s.status]));
 const f = (name: string): string => join(work, name);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function waitForFile(path: string): Promise<string> {
-  for (let i = 0; i < 1000; i++) {
-    if (existsSync(path)) {
-      const text = (await readFile(path, 'utf8')).trim();
-      if (text !== '') return text;
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`${path} never appeared`);
-}
 
 /** A step that only exits when `other` has started too: it proves two steps overlap. */
 const meetScript = (me: string, other: string): string =>

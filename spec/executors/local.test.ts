@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Dag, Step } from '../../lib/dag/model.js';
 import { SkiffError } from '../../lib/engine/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
+import { isAlive, waitForFile } from '../support/processes.js';
 import { localExecutor, runProcess, shellArgv, signalName } from '../../lib/executors/local.js';
 import { StopRequest, forceSignalOf } from '../../lib/executors/stop.js';
 import type { StepContext, StepResult } from '../../lib/executors/types.js';
@@ -98,32 +98,6 @@ async function runStep(s: Step, opts: { dag?: Dag; signal?: AbortSignal; env?: R
 }
 
 const sh = (script: string): Partial<Step> => ({ command: { form: 'shell', script } });
-
-/** kill -0, counting a zombie (killed, not yet reaped by an init that may never reap) as gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function waitForFile(path: string): Promise<string> {
-  for (let i = 0; i < 1000; i++) {
-    if (existsSync(path)) {
-      const text = (await readFile(path, 'utf8')).trim();
-      if (text !== '') return text;
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`${path} never appeared`);
-}
 
 describe('local executor: running', () => {
   it('runs a shell-form script with /bin/sh -c and streams stdout and stderr apart', async () => {
