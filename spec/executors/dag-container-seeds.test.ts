@@ -210,6 +210,10 @@ describe('seed 001: registry authentication', () => {
         await assertNoSecrets(result);
         return result;
       } finally {
+        // Inside the lock, containers first: a step container without autoRemove stays (as in
+        // Dagu) and would keep the image's content after its name is removed, so the next test's
+        // pull of that name would find it and download nothing.
+        for (const c of await leftovers(engine, result.runIds[0]!)) await engine.containers.remove(c.Id, { force: true });
         for (const image of images) await engine.images.remove(image, { force: true });
       }
     });
@@ -248,14 +252,9 @@ describe('seed 001: registry authentication', () => {
       { GITHUB_USER: USER, GITHUB_TOKEN: PASSWORD, GCR_AUTH: Buffer.from('someone:else').toString('base64') },
       [PRIVATE_IMAGE, PLAIN_IMAGE],
     );
-    try {
-      assert.deepEqual(
-        await Promise.all([0, 1, 2].map((i) => stepOutput(result, i))),
-        ['process-data\n', 'analyze-results\n', 'generate-report\n'],
-      );
-    } finally {
-      // Step containers without autoRemove stay (as in Dagu); this test's are removed here.
-      for (const c of await leftovers(engine, result.runIds[0]!)) await engine.containers.remove(c.Id, { force: true });
-    }
+    assert.deepEqual(
+      await Promise.all([0, 1, 2].map((i) => stepOutput(result, i))),
+      ['process-data\n', 'analyze-results\n', 'generate-report\n'],
+    );
   });
 });
