@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDag, type Dag, type Step } from '../../lib/dag/index.js';
+import { yaml } from '../support/dags.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const ENV = { HOME: '/home/tester', PATH: process.env.PATH ?? '/usr/bin:/bin', FROM_PROCESS: 'proc' };
@@ -15,12 +16,6 @@ const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function yaml(text: string): string {
-  const lines = text.replace(/^\n/, '').split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return lines.map((l) => l.slice(indent)).join('\n');
-}
 
 /** Write the DAG (and any extra files, relative to its directory) into a fresh temp dir. */
 function writeDag(text: string, extra: Record<string, string> = {}, name = 'dag.yaml'): string {

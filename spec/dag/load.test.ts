@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DagLoadError, loadDag, type Dag } from '../../lib/dag/index.js';
+import { yaml } from '../support/dags.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixture = (name: string) => join(root, 'fixtures/dags/load', name);
@@ -16,13 +17,6 @@ const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** Strip the common indentation of a template literal, so YAML can be written indented. */
-function yaml(text: string): string {
-  const lines = text.replace(/^\n/, '').split('\n');
-  const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-  return lines.map((l) => l.slice(indent)).join('\n');
-}
 
 function writeDag(text: string, name = 'dag.yaml'): string {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-load-'));

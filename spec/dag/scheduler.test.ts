@@ -12,6 +12,7 @@ import { newRunId, runDirFor, stateDir, stepLogPaths } from '../../lib/dag/run-d
 import { exitCodeFor, runDag, type RunDagOptions } from '../../lib/dag/scheduler.js';
 import { SkiffError } from '../../lib/engine/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
+import { testDag } from '../support/dags.js';
 import { isAlive, waitForFile } from '../support/processes.js';
 import type { Executor, ExecutorSet } from '../../lib/executors/types.js';
 
@@ -48,22 +49,7 @@ function step(name: string, script: string, extra: Partial<Step> = {}): Step {
 
 let dagCounter = 0;
 function dag(steps: Step[], extra: Partial<Dag> = {}): Dag {
-  return {
-    name: `dag${++dagCounter}`,
-    file: join(work, 'dag.yaml'),
-    dir: work,
-    type: 'graph',
-    env: [],
-    params: { positional: [], named: [] },
-    steps,
-    handlerOn: {},
-    maxActiveSteps: 0,
-    delaySec: 0,
-    preconditions: [],
-    maxOutputSize: 1024 * 1024,
-    maxCleanUpTimeSec: 5,
-    ...extra,
-  };
+  return testDag(work, { name: `dag${++dagCounter}`, type: 'graph', steps, ...extra });
 }
 
 /** A chain DAG: build.ts adds the implicit edges, so the tests do too. */

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Dag, Step } from '../../lib/dag/model.js';
 import { SkiffError } from '../../lib/engine/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
+import { testDag } from '../support/dags.js';
 import { isAlive, waitForFile } from '../support/processes.js';
 import { localExecutor, runProcess, shellArgv, signalName } from '../../lib/executors/local.js';
 import { StopRequest, forceSignalOf } from '../../lib/executors/stop.js';
@@ -37,22 +38,7 @@ function step(extra: Partial<Step> = {}): Step {
 }
 
 function dag(extra: Partial<Dag> = {}): Dag {
-  return {
-    name: 'd',
-    file: join(dir, 'd.yaml'),
-    dir,
-    type: 'chain',
-    env: [],
-    params: { positional: [], named: [] },
-    steps: [],
-    handlerOn: {},
-    maxActiveSteps: 0,
-    delaySec: 0,
-    preconditions: [],
-    maxOutputSize: 1024 * 1024,
-    maxCleanUpTimeSec: 5,
-    ...extra,
-  };
+  return testDag(dir, { name: 'd', file: join(dir, 'd.yaml'), ...extra });
 }
 
 /** A Writable that keeps everything (tests only: outputs here are small). */
