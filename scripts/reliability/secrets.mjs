@@ -18,7 +18,7 @@ const IMAGE = `${REGISTRY}/busybox:latest`;
 const USER = engineEnv.SKIFF_REGISTRY_USER;
 const PASSWORD = engineEnv.SKIFF_REGISTRY_PASSWORD;
 const { encodeRegistryAuth } = await import(pathToFileURL(join(root, 'dist', 'lib', 'engine', 'auth.js')).href);
-const { withImageLock } = await import(pathToFileURL(join(root, 'dist', 'spec', 'support', 'skiff-cli.js')).href);
+const { REGISTRY_IMAGE_LOCK, withImageLock } = await import(pathToFileURL(join(root, 'dist', 'spec', 'support', 'skiff-cli.js')).href);
 
 const header = encodeRegistryAuth({ username: USER, password: PASSWORD }, REGISTRY);
 const forms = {
@@ -96,7 +96,7 @@ steps:
   - name: local-child
     command: sleep 1
 `);
-      await withImageLock('auth-registry-image', async () => {
+      await withImageLock(REGISTRY_IMAGE_LOCK, async () => {
         await engine.images.remove(IMAGE, { force: true }).catch(() => {});
         const report = box.path('report.json');
         const rec = box.path('recording');

@@ -11,7 +11,7 @@ import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';
-import { withImageLock } from '../support/skiff-cli.js';
+import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
 
 let engine: Engine;
 const Labels = testLabels('engine-live');
@@ -163,7 +163,7 @@ async function pull(image: string, registryAuth?: string): Promise<ProgressEvent
 // The registries' busybox images are pulled and removed by other test files too: the shared
 // locks keep them out of each other's way.
 test('pull from the plain registry streams progress events and lands the image', () =>
-  withImageLock('plain-registry-image', async () => {
+  withImageLock(REGISTRY_IMAGE_LOCK, async () => {
     const image = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
     await engine.images.remove(image, { force: true });
     try {
@@ -178,7 +178,7 @@ test('pull from the plain registry streams progress events and lands the image',
   }));
 
 test('pull from the auth registry works with the right password', () =>
-  withImageLock('auth-registry-image', async () => {
+  withImageLock(REGISTRY_IMAGE_LOCK, async () => {
     const registry = engineEnv.SKIFF_AUTH_REGISTRY!;
     const image = `${registry}/busybox:latest`;
     await engine.images.remove(image, { force: true });
@@ -192,7 +192,7 @@ test('pull from the auth registry works with the right password', () =>
   }));
 
 test('pull from the auth registry with a wrong password fails clearly and pulls nothing', () =>
-  withImageLock('auth-registry-image', async () => {
+  withImageLock(REGISTRY_IMAGE_LOCK, async () => {
     const registry = engineEnv.SKIFF_AUTH_REGISTRY!;
     const image = `${registry}/busybox:latest`;
     await engine.images.remove(image, { force: true });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import { encodeRegistryAuth } from '../../lib/engine/auth.js';
 import { engineEnv, liveEngine, repoRoot } from '../support/live.js';
-import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, removeTempDirs, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
+import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, REGISTRY_IMAGE_LOCK, removeTempDirs, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'seed-001');
 const AUTH_REGISTRY = engineEnv.SKIFF_AUTH_REGISTRY!;
@@ -195,9 +195,7 @@ describe('seed 001: the DAG-level container field', { concurrency: 3 }, () => {
 describe('seed 001: registry authentication', () => {
   // Each case removes the private image locally first, so the run has to pull it, with credentials.
   async function pulled(example: string, env: Record<string, string>, images: string[] = [PRIVATE_IMAGE]): Promise<CliResult> {
-    // Always the auth lock first, then the plain one: no two holders wait on each other.
-    const locked = <T>(body: () => Promise<T>) => withImageLock('auth-registry-image', () => (images.includes(PLAIN_IMAGE) ? withImageLock('plain-registry-image', body) : body()));
-    return locked(async () => {
+    return withImageLock(REGISTRY_IMAGE_LOCK, async () => {
       for (const image of images) await engine.images.remove(image, { force: true });
       const result = await run(example, env);
       try {

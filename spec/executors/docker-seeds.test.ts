@@ -20,7 +20,7 @@ import type { Engine } from '../../lib/engine/index.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
-import { withImageLock } from '../support/skiff-cli.js';
+import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
 import { Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('docker-seeds');
@@ -124,7 +124,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     // Other test files pull and remove this image too; the shared lock keeps us out of each
     // other's way, and the image is left as engine-up leaves it: not on the engine.
     const pulled = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
-    const r = await withImageLock('plain-registry-image', async () => {
+    const r = await withImageLock(REGISTRY_IMAGE_LOCK, async () => {
       try {
         const run = await runExample('seed-000', 'pull-policies');
         assert.ok(await engine.images.find(pulled), 'the pulled image is on the engine');

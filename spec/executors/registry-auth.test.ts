@@ -10,7 +10,7 @@ import type { Engine } from '../../lib/engine/index.js';
 import { decodeAuthField, encodeRegistryAuth } from '../../lib/engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf } from '../../lib/engine/credentials.js';
 import { engineEnv, liveEngine } from '../support/live.js';
-import { allText, type CliResult, leftovers, removeTempDirs, skiff, tempDir, withImageLock, writeDag } from '../support/skiff-cli.js';
+import { allText, type CliResult, leftovers, REGISTRY_IMAGE_LOCK, removeTempDirs, skiff, tempDir, withImageLock, writeDag } from '../support/skiff-cli.js';
 
 const REGISTRY = engineEnv.SKIFF_AUTH_REGISTRY!;
 const IMAGE = `${REGISTRY}/busybox:latest`;
@@ -76,7 +76,7 @@ steps:
  */
 async function pullRun(slug: string, yaml: string, env: Record<string, string | undefined> = {}): Promise<CliResult & { imageAfter: boolean }> {
   const file = await writeDag(dir, `ra-${slug}-${PID}.yaml`, yaml);
-  return withImageLock('auth-registry-image', async () => {
+  return withImageLock(REGISTRY_IMAGE_LOCK, async () => {
     await engine.images.remove(IMAGE, { force: true });
     try {
       const result = await skiff(['run', file], { env });

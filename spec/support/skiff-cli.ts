@@ -173,6 +173,13 @@ export async function allText(dir: string): Promise<string> {
 }
 
 /**
+ * The lock for the registries' busybox images. One lock for both: engine-up pushes the same image
+ * to the plain and the auth registry, and a pull whose image config is already on the engine
+ * (under the other registry's name) downloads nothing and streams no layer events.
+ */
+export const REGISTRY_IMAGE_LOCK = 'registry-busybox';
+
+/**
  * A lock shared by processes (test files run in parallel): held around "remove the private
  * registry's image locally, pull it, look at it", so no other test file pulls or removes it
  * meanwhile. A lock left by a dead process is broken.
