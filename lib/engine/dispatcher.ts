@@ -1,7 +1,8 @@
 // The one connection pool to the engine. A Pool, never a single Client: a blocking wait or a
 // followed log holds its connection for minutes and must not stall create/start (engine-api.md
 // §1.1). Engine code receives a Dispatcher; only this file builds the live one.
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Pool } from './undici.js';
 import type { EngineTarget } from './host.js';
 
 export function createDispatcher(target: EngineTarget): Dispatcher {

@@ -62,7 +62,8 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Duplex, Readable, Transform, pipeline } from 'node:stream';
-import { Dispatcher, errors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { DispatcherBase, errors } from './undici.js';
 import { SkiffError } from './errors.js';
 import {
   RECORDING_FILE,
@@ -97,7 +98,7 @@ export interface RecordingOptions {
 
 type Write = (event: RecordedEvent) => void;
 
-export class RecordingDispatcher extends Dispatcher {
+export class RecordingDispatcher extends DispatcherBase {
   readonly file: string;
   readonly #inner: Dispatcher;
   readonly #owns: boolean;

@@ -31,7 +31,8 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex, Readable } from 'node:stream';
-import { Dispatcher, errors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { DispatcherBase, errors } from './undici.js';
 import { SkiffError } from './errors.js';
 import {
   RECORDING_FILE,
@@ -103,7 +104,7 @@ interface Difference {
   recorded: string;
 }
 
-export class ReplayDispatcher extends Dispatcher {
+export class ReplayDispatcher extends DispatcherBase {
   readonly source: string;
   /** Every request made, in order, as `METHOD path` (to assert on paths and versions). */
   readonly made: string[] = [];

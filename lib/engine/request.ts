@@ -8,6 +8,7 @@ import type { EngineTarget } from './host.js';
 import { chooseVersion } from './negotiate.js';
 import { unreachableError } from './unreachable.js';
 import { hijack, type Hijacked } from './hijack.js';
+import { request } from './undici.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null | readonly string[]>;
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
@@ -136,7 +137,7 @@ export class Transport {
     const timeout = options.long ? 0 : (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let res: Dispatcher.ResponseData;
     try {
-      res = await this.dispatcher.request({
+      res = await request.call(this.dispatcher, {
         method: options.method,
         path: fullPath,
         headers,
