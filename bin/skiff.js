@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The `skiff` executable. `--version` is answered here, from package.json, without loading
 // clipanion or the library: a version check must cost no more than starting node. Everything
-// else runs from the single-file bundle (dist/skiff.mjs) when it is at least as new as the
-// compiled CLI: one file parses much faster than a hundred modules.
+// else runs from the single-file bundle (dist/skiff.cjs, with a V8 code cache: load-bundle.js)
+// when it is at least as new as the compiled CLI: one file loads much faster than a hundred
+// modules.
 import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const dist = new URL('../dist/', import.meta.url);
@@ -19,8 +21,9 @@ function mtime(name) {
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
-} else if (mtime('skiff.mjs') >= mtime('cli/main.js') && mtime('skiff.mjs') > 0) {
-  await import(new URL('skiff.mjs', dist).href);
+} else if (mtime('skiff.cjs') >= mtime('cli/main.js') && mtime('skiff.cjs') > 0) {
+  const { loadBundle } = await import('./load-bundle.js');
+  await loadBundle(fileURLToPath(new URL('skiff.cjs', dist))).main(args);
 } else {
   let runExit;
   try {

@@ -1,24 +1,30 @@
-// `npm run bundle`: skiff as one file, dist/skiff.mjs, that runs with `node` alone (nothing else
+// `npm run bundle`: skiff as one file, dist/skiff.cjs, that runs with `node` alone (nothing else
 // installed, nothing fetched): for air-gapped hosts, and for start-up time. Bundles the compiled
 // CLI and every runtime dependency; `--version` is answered before anything else is evaluated.
+//
+// CommonJS, not ESM, so that bin/skiff.js can compile it through node:vm with a V8 code cache
+// (bin/load-bundle.js): Node 20 has no code cache for ES modules, and parsing 2 MB of
+// JavaScript is most of what a cold `skiff run` costs before its first engine request.
 import { build } from 'esbuild';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const outfile = join(root, 'dist', 'skiff.mjs');
+const outfile = join(root, 'dist', 'skiff.cjs');
 
 await build({
   stdin: {
     contents: `
-      const args = process.argv.slice(2);
-      if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-        process.stdout.write(${JSON.stringify(`${version}\n`)});
-      } else {
+      export async function main(args) {
         const { runExit } = await import('./dist/cli/main.js');
         await runExit(args);
+      }
+      if (require.main === module) {
+        const args = process.argv.slice(2);
+        if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) process.stdout.write(${JSON.stringify(`${version}\n`)});
+        else void main(args);
       }
     `,
     resolveDir: root,
@@ -28,12 +34,17 @@ await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
-  format: 'esm',
+  format: 'cjs',
+  // import() inside a node:vm script needs --experimental-vm-modules on Node 20: every import()
+  // left (Node's own modules) becomes a require().
+  supported: { 'dynamic-import': false },
   outfile,
-  define: { SKIFF_BUNDLED_VERSION: JSON.stringify(version) },
-  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __skiffCreateRequire } from 'node:module';\nconst require = __skiffCreateRequire(import.meta.url);" },
+  define: { SKIFF_BUNDLED_VERSION: JSON.stringify(version), 'import.meta.url': '__skiffModuleUrl' },
+  banner: { js: "#!/usr/bin/env node\nconst __skiffModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'eof',
   logLevel: 'warning',
 });
+// A code cache belongs to the bundle it was made from.
+rmSync(`${outfile}.cache`, { force: true });
+chmodSync(outfile, 0o755);
 console.log(`bundle: ${outfile} (${(statSync(outfile).size / 1024).toFixed(0)} KiB)`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Air-gapped install, checked end to end without the network:
-//  1. `npm run bundle`; dist/skiff.mjs copied ALONE into an empty temp dir runs the seed examples
+//  1. `npm run bundle`; dist/skiff.cjs copied ALONE into an empty temp dir runs the seed examples
 //     (examples/seed-000, seed-001) and the CLI tests' fixtures exactly like `node bin/skiff.js`
 //     (same exit code, report status and step statuses), and the suite's CLI tests (dist/spec/cli)
 //     pass with SKIFF_TEST_BIN pointing at it in place of bin/skiff.js;
@@ -40,9 +40,9 @@ try {
   execFileSync('npm', ['run', '--silent', 'bundle'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: npmEnv });
   const alone = join(work, 'alone');
   execFileSync('mkdir', ['-p', alone]);
-  copyFileSync(join(root, 'dist', 'skiff.mjs'), join(alone, 'skiff.mjs'));
-  fields.bundleKiB = Math.round(statSync(join(alone, 'skiff.mjs')).size / 1024);
-  const v = run(process.execPath, [join(alone, 'skiff.mjs'), '--version'], { cwd: alone });
+  copyFileSync(join(root, 'dist', 'skiff.cjs'), join(alone, 'skiff.cjs'));
+  fields.bundleKiB = Math.round(statSync(join(alone, 'skiff.cjs')).size / 1024);
+  const v = run(process.execPath, [join(alone, 'skiff.cjs'), '--version'], { cwd: alone });
   if (v.stdout.trim() !== JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) problems.push(`bundle --version: ${v.stdout}${v.stderr}`);
 
   if (!args.skipExamples) {
@@ -58,7 +58,7 @@ try {
       const report = box.path(`r-${i}-${bin === 'bundle' ? 'b' : 'd'}.json`);
       const scratch = mkdtempSync(join(work, 'example-'));
       cpSync(dirname(dag), scratch, { recursive: true });
-      const r = run(process.execPath, [bin === 'bundle' ? join(alone, 'skiff.mjs') : join(root, 'bin', 'skiff.js'), 'run', '--quiet', '--report', report, join(scratch, basename(dag))],
+      const r = run(process.execPath, [bin === 'bundle' ? join(alone, 'skiff.cjs') : join(root, 'bin', 'skiff.js'), 'run', '--quiet', '--report', report, join(scratch, basename(dag))],
         { cwd, env: { ...box.env, NODE_PATH: '' }, timeout: 90_000 });
       for (const c of await engine.containers.list({ label: ['dev.skiff.owner=skiff', `dev.skiff.pid=${r.pid}`] })) await engine.containers.remove(c.Id, { force: true });
       rmSync(scratch, { recursive: true, force: true });
@@ -85,7 +85,7 @@ try {
   // 1b. the test suite's CLI tests with the lone bundle in place of bin/skiff.js
   if (!args.skipCliTests) {
     const t = run(process.execPath, ['--test', '--test-reporter=tap', join(root, 'dist', 'spec', 'cli')],
-      { cwd: root, env: { ...process.env, SKIFF_TEST_BIN: join(alone, 'skiff.mjs') }, timeout: 600_000 });
+      { cwd: root, env: { ...process.env, SKIFF_TEST_BIN: join(alone, 'skiff.cjs') }, timeout: 600_000 });
     const count = (k) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(t.stdout)?.[1] ?? NaN);
     fields.cliTests = `${count('pass')}/${count('tests')}`;
     if (t.status !== 0 || !(count('tests') > 0) || count('fail') !== 0) {
@@ -121,10 +121,10 @@ try {
 
   // 3. cold start
   fields.nodeMs = timeIt(process.execPath, ['-e', '0']);
-  fields.bundleVersionMs = timeIt(process.execPath, [join(alone, 'skiff.mjs'), '--version']);
+  fields.bundleVersionMs = timeIt(process.execPath, [join(alone, 'skiff.cjs'), '--version']);
   fields.binVersionMs = timeIt(process.execPath, [join(root, 'bin', 'skiff.js'), '--version']);
   fields.installedVersionMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), '--version']);
-  fields.bundleValidateMs = timeIt(process.execPath, [join(alone, 'skiff.mjs'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
+  fields.bundleValidateMs = timeIt(process.execPath, [join(alone, 'skiff.cjs'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
   fields.installedValidateMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
 } catch (err) {
   problems.push(`crashed: ${err?.stack ?? err}`);

@@ -1,0 +1,64 @@
+// bin/load-bundle.js: the bundle compiled with a V8 code cache beside it. The cache must be made
+// once, be used afterwards, and never run the code of an older bundle.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-load-bundle-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const bundle = join(dir, 'bundle.cjs');
+const cache = `${bundle}.cache`;
+const loader = pathToFileURL(join(ROOT, 'bin', 'load-bundle.js')).href;
+
+/** A bundle-shaped CommonJS file: a shebang, require, and an async main. */
+function writeBundle(word: string): void {
+  writeFileSync(bundle, `#!/usr/bin/env node\nconst { basename } = require('node:path');\nexports.main = async (args) => process.stdout.write(${JSON.stringify(word)} + ' ' + basename(__filename) + ' ' + args.join(','));\n`);
+}
+
+function load(): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', `const { loadBundle } = await import(${JSON.stringify(loader)}); await loadBundle(${JSON.stringify(bundle)}).main(['a', 'b']);`], { encoding: 'utf8' });
+}
+
+test('the first run makes the code cache, the next one uses it without rewriting it', () => {
+  writeBundle('first');
+  assert.equal(load(), 'first bundle.cjs a,b');
+  const made = statSync(cache);
+  assert.ok(made.size > 0);
+  assert.match(readFileSync(cache).subarray(0, 80).toString('latin1'), new RegExp(`^skiff-code-cache ${statSync(bundle).size} `));
+  const past = new Date(Math.floor(Date.now() / 1000 - 60) * 1000);
+  utimesSync(cache, past, past);
+  assert.equal(load(), 'first bundle.cjs a,b');
+  assert.equal(Math.round(statSync(cache).mtimeMs), past.getTime(), 'an accepted cache is left as it is');
+});
+
+test('a cache made for another bundle of the same length is not used: the new code runs', () => {
+  rmSync(cache, { force: true });
+  writeBundle('alpha');
+  load();
+  const before = readFileSync(cache);
+  writeBundle('omega');
+  const later = new Date(Date.now() + 5_000);
+  utimesSync(bundle, later, later);
+  assert.equal(load(), 'omega bundle.cjs a,b');
+  assert.notDeepEqual(readFileSync(cache), before, 'the cache is made again for the new bundle');
+});
+
+test('a cache that cannot be written means no cache, not an error, and no temporary file left', () => {
+  rmSync(cache, { force: true });
+  // A directory where the cache file would go: the rename fails even for root.
+  mkdirSync(cache);
+  try {
+    writeBundle('unwritable');
+    assert.equal(load(), 'unwritable bundle.cjs a,b');
+    assert.ok(statSync(cache).isDirectory());
+    assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', 'bundle.cjs.cache']);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
