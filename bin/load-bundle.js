@@ -1,4 +1,4 @@
-// Loads dist/skiff.cjs through node:vm with a V8 code cache beside it (skiff.cjs.cache), the
+// Loads dist/skiff.cjs through node:vm with a V8 code cache beside it (skiff.cjs.NAME.cache), the
 // way Node 22's module.enableCompileCache() would: with the cache, V8 skips parsing and
 // compiling the 2 MB bundle, which is most of a cold `skiff run`'s time before its first engine
 // request. The cache is an optimisation only: a missing, stale or rejected one means a normal
@@ -37,12 +37,15 @@ function writeCache(path, key, data) {
   }
 }
 
-/** Returns the bundle's exports ({ main }). */
-export function loadBundle(file) {
+/**
+ * Returns the bundle's exports ({ main }). `cacheName` picks the cache: one per command, since a
+ * cache holds what the run that made it compiled (`skiff run` needs far more than `validate`).
+ */
+export function loadBundle(file, cacheName = 'main') {
   // V8 rejects a cache made under other flags; runExit sets this one too (the unbundled CLI), so
   // set it before compiling, where the cache is made and where it is used.
   setFlagsFromString('--liftoff-only');
-  const cachePath = `${file}.cache`;
+  const cachePath = `${file}.${cacheName}.cache`;
   const key = cacheKey(file);
   const cachedData = readCache(cachePath, key);
   const source = readFileSync(file, 'utf8').replace(/^#!/, '//');

@@ -23,7 +23,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`${pkg.version}\n`);
 } else if (mtime('skiff.cjs') >= mtime('cli/main.js') && mtime('skiff.cjs') > 0) {
   const { loadBundle } = await import('./load-bundle.js');
-  await loadBundle(fileURLToPath(new URL('skiff.cjs', dist))).main(args);
+  const command = ['run', 'validate', 'schema', 'cleanup'].includes(args[0]) ? args[0] : 'other';
+  await loadBundle(fileURLToPath(new URL('skiff.cjs', dist)), command).main(args);
 } else {
   let runExit;
   try {

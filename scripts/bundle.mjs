@@ -6,7 +6,7 @@
 // (bin/load-bundle.js): Node 20 has no code cache for ES modules, and parsing 2 MB of
 // JavaScript is most of what a cold `skiff run` costs before its first engine request.
 import { build } from 'esbuild';
-import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +45,6 @@ await build({
   logLevel: 'warning',
 });
 // A code cache belongs to the bundle it was made from.
-rmSync(`${outfile}.cache`, { force: true });
+for (const name of readdirSync(dirname(outfile))) if (/^skiff\.cjs\..*cache$/.test(name)) rmSync(join(dirname(outfile), name), { force: true });
 chmodSync(outfile, 0o755);
 console.log(`bundle: ${outfile} (${(statSync(outfile).size / 1024).toFixed(0)} KiB)`);

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'skiff-load-bundle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const bundle = join(dir, 'bundle.cjs');
-const cache = `${bundle}.cache`;
+const cache = `${bundle}.main.cache`;
 const loader = pathToFileURL(join(ROOT, 'bin', 'load-bundle.js')).href;
 
 /** A bundle-shaped CommonJS file: a shebang, require, and an async main. */
@@ -21,8 +21,9 @@ function writeBundle(word: string): void {
   writeFileSync(bundle, `#!/usr/bin/env node\nconst { basename } = require('node:path');\nexports.main = async (args) => process.stdout.write(${JSON.stringify(word)} + ' ' + basename(__filename) + ' ' + args.join(','));\n`);
 }
 
-function load(): string {
-  return execFileSync(process.execPath, ['--input-type=module', '-e', `const { loadBundle } = await import(${JSON.stringify(loader)}); await loadBundle(${JSON.stringify(bundle)}).main(['a', 'b']);`], { encoding: 'utf8' });
+function load(cacheName = 'main'): string {
+  const code = `const { loadBundle } = await import(${JSON.stringify(loader)}); await loadBundle(${JSON.stringify(bundle)}, ${JSON.stringify(cacheName)}).main(['a', 'b']);`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
 }
 
 test('the first run makes the code cache, the next one uses it without rewriting it', () => {
@@ -49,6 +50,16 @@ test('a cache made for another bundle of the same length is not used: the new co
   assert.notDeepEqual(readFileSync(cache), before, 'the cache is made again for the new bundle');
 });
 
+test('each command has a cache of its own', () => {
+  writeBundle('named');
+  rmSync(cache, { force: true });
+  assert.equal(load('validate'), 'named bundle.cjs a,b');
+  assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', 'bundle.cjs.validate.cache']);
+  load('main');
+  assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', 'bundle.cjs.main.cache', 'bundle.cjs.validate.cache']);
+  rmSync(`${bundle}.validate.cache`);
+});
+
 test('a cache that cannot be written means no cache, not an error, and no temporary file left', () => {
   rmSync(cache, { force: true });
   // A directory where the cache file would go: the rename fails even for root.
@@ -57,7 +68,7 @@ test('a cache that cannot be written means no cache, not an error, and no tempor
     writeBundle('unwritable');
     assert.equal(load(), 'unwritable bundle.cjs a,b');
     assert.ok(statSync(cache).isDirectory());
-    assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', 'bundle.cjs.cache']);
+    assert.deepEqual(readdirSync(dir).sort(), ['bundle.cjs', 'bundle.cjs.main.cache']);
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
