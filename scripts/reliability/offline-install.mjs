@@ -126,6 +126,8 @@ try {
   fields.installedVersionMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), '--version']);
   fields.bundleValidateMs = timeIt(process.execPath, [join(alone, 'skiff.cjs'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
   fields.installedValidateMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
+  // bin/skiff.js runs an installed package from its bundle, which leaves a code cache beside it.
+  if (!existsSync(join(proj, 'node_modules', 'skiff', 'dist', 'skiff.cjs.validate.cache'))) problems.push('the installed package did not run from its bundle (no code cache in its dist/)');
 } catch (err) {
   problems.push(`crashed: ${err?.stack ?? err}`);
 } finally {
