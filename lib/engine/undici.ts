@@ -1,6 +1,7 @@
 // The parts of undici skiff uses, imported one by one. undici's index also loads fetch,
 // WebSocket and cookies, and those load Node's own copy of undici: ~50 ms of every start,
-// for nothing skiff calls. Types still come from the package's own declarations.
+// for nothing skiff calls. Types still come from the package's own declarations. These are
+// undici's internal paths: package.json pins its exact version.
 import type * as Undici from 'undici';
 import DispatcherModule from 'undici/lib/dispatcher/dispatcher.js';
 import PoolModule from 'undici/lib/dispatcher/pool.js';
