@@ -76,6 +76,25 @@ const DAG_BUILDERS: Array<[field: string, build: Builder]> = [
   ['graph', checkGraph],
 ];
 
+/** The Dag of a file with no keys set: every field at Dagu's default (the name comes later). */
+export function emptyDag(file: string, dir: string): Dag {
+  return {
+    name: '',
+    file,
+    dir,
+    type: 'chain',
+    env: [],
+    params: { positional: [], named: [] },
+    steps: [],
+    handlerOn: {},
+    maxActiveSteps: 0,
+    delaySec: 0,
+    preconditions: [],
+    maxOutputSize: DEFAULT_MAX_OUTPUT_SIZE,
+    maxCleanUpTimeSec: DEFAULT_MAX_CLEANUP_SEC,
+  };
+}
+
 export function buildDag(v: Validated, source: DagSource, options: BuildOptions = {}): { dag: Dag; problems: Problem[] } {
   const file = source.file;
   const fileDir = dirname(file);
@@ -90,21 +109,7 @@ export function buildDag(v: Validated, source: DagSource, options: BuildOptions 
     problems: [],
     yamlEnv: [],
     paramScope: {},
-    dag: {
-      name: '',
-      file,
-      dir: fileDir,
-      type: 'chain',
-      env: [],
-      params: { positional: [], named: [] },
-      steps: [],
-      handlerOn: {},
-      maxActiveSteps: 0,
-      delaySec: 0,
-      preconditions: [],
-      maxOutputSize: DEFAULT_MAX_OUTPUT_SIZE,
-      maxCleanUpTimeSec: DEFAULT_MAX_CLEANUP_SEC,
-    },
+    dag: emptyDag(file, fileDir),
   };
   for (const [, build] of DAG_BUILDERS) build(b);
   return { dag: b.dag, problems: b.problems };

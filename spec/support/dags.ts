@@ -1,25 +1,11 @@
 // Building DAGs in tests: a complete Dag value without a file, and YAML written indented.
 import { join } from 'node:path';
+import { emptyDag } from '../../lib/dag/build.js';
 import type { Dag } from '../../lib/dag/model.js';
 
 /** A Dag as build.ts makes it for a file `dag.yaml` in `dir` with no keys set, then `extra`. */
 export function testDag(dir: string, extra: Partial<Dag> = {}): Dag {
-  return {
-    name: 'dag',
-    file: join(dir, 'dag.yaml'),
-    dir,
-    type: 'chain',
-    env: [],
-    params: { positional: [], named: [] },
-    steps: [],
-    handlerOn: {},
-    maxActiveSteps: 0,
-    delaySec: 0,
-    preconditions: [],
-    maxOutputSize: 1024 * 1024,
-    maxCleanUpTimeSec: 5,
-    ...extra,
-  };
+  return { ...emptyDag(join(dir, 'dag.yaml'), dir), name: 'dag', ...extra };
 }
 
 /** Strip the common indentation of a template literal, so YAML can be written indented. */
