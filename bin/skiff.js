@@ -2,9 +2,9 @@
 // The `skiff` executable. `--version` is answered here, from package.json, without loading
 // clipanion or the library: a version check must cost no more than starting node. Everything
 // else runs from the single-file bundle (dist/skiff.cjs, with a V8 code cache: load-bundle.js)
-// when it is at least as new as the compiled CLI (a clone where only tsc ran uses dist/cli): one
-// file loads much faster than a hundred modules.
-import { readFileSync, statSync } from 'node:fs';
+// when it is newer than every source file (a clone edited since its last bundle uses dist/cli):
+// one file loads much faster than a hundred modules.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
@@ -14,18 +14,35 @@ const dist = new URL('../dist/', import.meta.url);
 // they were written, in no useful order: there the bundle is always current.
 const installed = fileURLToPath(import.meta.url).split(/[\\/]/).includes('node_modules');
 
-function mtime(name) {
+function mtime(url) {
   try {
-    return statSync(new URL(name, dist)).mtimeMs;
+    return statSync(url).mtimeMs;
   } catch {
     return -1;
   }
 }
 
+// Sources, not dist/cli: tsc rewrites every output file even when nothing changed, so a type
+// check alone would make the bundle look stale (and the CLI three times slower to start).
+function newestSource() {
+  let newest = -1;
+  for (const dir of ['lib/', 'cli/']) {
+    const base = new URL(`../${dir}`, import.meta.url);
+    let names = [];
+    try {
+      names = readdirSync(base, { recursive: true });
+    } catch {
+      continue;
+    }
+    for (const name of names) if (name.endsWith('.ts')) newest = Math.max(newest, mtime(new URL(name, base)));
+  }
+  return newest;
+}
+
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
-} else if (mtime('skiff.cjs') > 0 && (installed || mtime('skiff.cjs') >= mtime('cli/main.js'))) {
+} else if (mtime(new URL('skiff.cjs', dist)) > 0 && (installed || mtime(new URL('skiff.cjs', dist)) >= newestSource())) {
   const { loadBundle } = await import('./load-bundle.js');
   const command = ['run', 'validate', 'schema', 'cleanup'].includes(args[0]) ? args[0] : 'other';
   await loadBundle(fileURLToPath(new URL('skiff.cjs', dist)), command).main(args);

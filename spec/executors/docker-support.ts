@@ -20,9 +20,10 @@ import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from '../support/repl
  * has been still for a moment, and taken again if it changed meanwhile.
  */
 function snapshotOfBuild(): string {
-  // dist/skiff.cjs is the bundle bin/skiff.js prefers when it is at least as new as dist/cli:
-  // copied with its timestamp (as everything is), so a stale bundle stays stale in the copy.
-  const parts = ['dist/lib', 'dist/cli', 'bin', 'package.json', ...(existsSync(join(repoRoot, 'dist', 'skiff.cjs')) ? ['dist/skiff.cjs'] : [])];
+  // dist/skiff.cjs is the bundle bin/skiff.js prefers when it is newer than every source in lib/
+  // and cli/: the sources are copied with their timestamps (as everything is), so a stale bundle
+  // stays stale in the copy.
+  const parts = ['lib', 'cli', 'dist/lib', 'dist/cli', 'bin', 'package.json', ...(existsSync(join(repoRoot, 'dist', 'skiff.cjs')) ? ['dist/skiff.cjs'] : [])];
   const newest = () => {
     let max = 0;
     const walk = (path: string): void => {
