@@ -1,29 +1,44 @@
 // A step's output streams: its log files (appended, never held in memory), the bounded capture
 // of stdout for `output:` (dagu-behavior.md §1.9), and the line scan continueOn.output needs.
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { close as fsClose, createReadStream, open as fsOpen, write as fsWrite } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { matchesPattern } from './status.js';
 
 export const TRUNCATED_MARKER = '\n[OUTPUT TRUNCATED]';
 
+const STAGING_BYTES = 256 * 1024;
+
 /**
- * One append-only log file shared by every attempt of a step. A write error (disk full, …) is
- * remembered and later writes are dropped, so the step's process is never blocked on a pipe
- * nobody reads; the scheduler reports the error as a warning.
+ * One append-only log file shared by every attempt of a step. Chunks are copied into one of two
+ * staging buffers and written from there, so a caller may reuse a chunk as soon as its write is
+ * called back (an executor reads container output into one reused buffer) and a fast producer
+ * gets one file write per staging buffer, not one per chunk. A write goes out at once when the
+ * file is idle, so the log stays current. A write error (disk full, ...) is remembered and later
+ * writes are dropped, so the step's process is never blocked on a pipe nobody reads; the
+ * scheduler reports the error as a warning.
  */
 export class LogFile {
   readonly path: string;
-  readonly #stream: WriteStream;
+  readonly #fd: Promise<number | undefined>;
+  readonly #free: Buffer[] = [];
+  #allocated = 0;
+  #filling: Staged | undefined;
+  /** Full staging buffers, in file order, behind the one being written. */
+  readonly #ready: Staged[] = [];
+  #writing = false;
+  /** Writes waiting for a staging buffer, in file order. */
+  readonly #waiting: Array<() => void> = [];
+  readonly #idle: Array<() => void> = [];
   #error: Error | undefined;
 
   constructor(path: string) {
     this.path = path;
-    // 1 MiB, not 16 KiB: the next chunk is read from the engine while the last ones are being
-    // written (in one writev), instead of one file write per 64 KiB read, in turn.
-    this.#stream = createWriteStream(path, { flags: 'a', highWaterMark: 1024 * 1024 });
-    this.#stream.on('error', (err) => {
-      this.#error ??= err;
+    this.#fd = new Promise((resolve) => {
+      fsOpen(path, 'a', (err, fd) => {
+        if (err) this.#error ??= err;
+        resolve(err ? undefined : fd);
+      });
     });
   }
 
@@ -31,31 +46,90 @@ export class LogFile {
     return this.#error;
   }
 
-  /** Calls `done` once the chunk is accepted (after 'drain' when the file is behind). */
+  /** Calls `done` once the chunk is copied (after a staging buffer frees up when the file is behind). */
   write(chunk: Buffer, done: () => void): void {
-    if (this.#error || this.#stream.destroyed) return done();
-    if (this.#stream.write(chunk)) return done();
-    const settle = (): void => {
-      this.#stream.off('drain', settle);
-      this.#stream.off('error', settle);
-      this.#stream.off('close', settle);
-      done();
-    };
-    this.#stream.on('drain', settle);
-    this.#stream.on('error', settle);
-    this.#stream.on('close', settle);
+    if (this.#waiting.length > 0) this.#waiting.push(() => this.#copy(chunk, done));
+    else this.#copy(chunk, done);
   }
 
-  /** Flushes and closes; never rejects (the error, if any, stays readable on `error`). */
-  close(): Promise<void> {
-    const stream = this.#stream;
-    if (stream.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      stream.once('close', () => resolve());
-      if (this.#error) stream.destroy();
-      else stream.end();
+  /** Writes what is staged, then closes; never rejects (the error, if any, stays readable on `error`). */
+  async close(): Promise<void> {
+    while (this.#writing || this.#waiting.length > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    const fd = await this.#fd;
+    if (fd !== undefined) await new Promise<void>((resolve) => fsClose(fd, () => resolve()));
+  }
+
+  #copy(chunk: Buffer, done: () => void): void {
+    let offset = 0;
+    while (offset < chunk.length && !this.#error) {
+      this.#filling ??= this.#take();
+      if (!this.#filling) {
+        const rest = chunk.subarray(offset);
+        // First in line: whatever else waits was written after this chunk.
+        this.#waiting.unshift(() => this.#copy(rest, done));
+        this.#flush();
+        return;
+      }
+      const staged = this.#filling;
+      const n = chunk.copy(staged.buf, staged.len, offset);
+      staged.len += n;
+      offset += n;
+      if (staged.len === staged.buf.length) {
+        this.#ready.push(staged);
+        this.#filling = undefined;
+      }
+    }
+    this.#flush();
+    done();
+  }
+
+  #take(): Staged | undefined {
+    let buf = this.#free.pop();
+    if (!buf && this.#allocated < 2) {
+      this.#allocated++;
+      buf = Buffer.allocUnsafe(STAGING_BYTES);
+    }
+    return buf && { buf, len: 0 };
+  }
+
+  /** Starts the next write when none is running: a full buffer first, else what is being filled. */
+  #flush(): void {
+    if (this.#writing) return;
+    let next = this.#ready.shift();
+    if (!next && this.#filling && this.#filling.len > 0) {
+      next = this.#filling;
+      this.#filling = undefined;
+    }
+    if (!next) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+      return;
+    }
+    const staged = next;
+    this.#writing = true;
+    void this.#writeAll(staged.buf.subarray(0, staged.len)).then(() => {
+      this.#writing = false;
+      this.#free.push(staged.buf);
+      while (this.#waiting.length > 0 && (this.#error || this.#free.length > 0 || this.#filling)) this.#waiting.shift()!();
+      this.#flush();
     });
   }
+
+  async #writeAll(data: Buffer): Promise<void> {
+    const fd = await this.#fd;
+    let offset = 0;
+    while (fd !== undefined && offset < data.length && !this.#error) {
+      try {
+        offset += await new Promise<number>((resolve, reject) => fsWrite(fd, data, offset, data.length - offset, null, (err, n) => (err ? reject(err) : resolve(n))));
+      } catch (err) {
+        this.#error ??= err as Error;
+      }
+    }
+  }
+}
+
+interface Staged {
+  buf: Buffer;
+  len: number;
 }
 
 export interface StepOutputOptions {
@@ -68,7 +142,8 @@ export interface StepOutputOptions {
 
 /**
  * The Writable an executor gets as `ctx.stdout`/`ctx.stderr` for one attempt: each chunk goes to
- * the log file (with backpressure), to the bounded capture and to `onChunk`. Ending it does not
+ * the log file (with backpressure), to the bounded capture and to `onChunk`. Everything it keeps
+ * is a copy, so the writer may reuse a chunk once its write is called back. Ending it does not
  * close the log file, which later attempts append to.
  */
 export class StepOutput extends Writable {
@@ -89,7 +164,9 @@ export class StepOutput extends Writable {
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), encoding);
     this.#keep(buf);
-    this.#onChunk?.(buf);
+    // A copy: the writer may reuse its buffer once this write is called back, and a listener
+    // (the --follow renderer) may hold on to the chunk longer.
+    this.#onChunk?.(Buffer.from(buf));
     this.#file.write(buf, () => callback());
   }
 

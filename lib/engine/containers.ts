@@ -2,6 +2,7 @@
 // (engine-api.md §6). Wire types keep Docker's PascalCase.
 import type { Readable } from 'node:stream';
 import type { Hijacked } from './hijack.js';
+import type { BorrowedStream } from './borrowed.js';
 import { SkiffError, isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import { unreachableError } from './unreachable.js';
@@ -101,14 +102,16 @@ export class Containers {
     return { result };
   }
 
-  attach(id: string, streams: { stdin?: boolean; stdout?: boolean; stderr?: boolean; logs?: boolean }, options: Signalled = {}): Promise<Hijacked> {
-    return this.#t.hijack({
-      method: 'POST',
-      path: `/containers/${id}/attach`,
-      query: { stream: true, stdin: streams.stdin || undefined, stdout: streams.stdout ?? true, stderr: streams.stderr ?? true, logs: streams.logs || undefined },
-      signal: options.signal,
-      what: 'attach to container',
-    });
+  attach(id: string, streams: AttachStreams, options: Signalled = {}): Promise<Hijacked> {
+    return this.#t.hijack({ method: 'POST', ...attachCall(id, streams), signal: options.signal });
+  }
+
+  /**
+   * attach() read into one reused buffer (borrowed.ts), or undefined where that cannot be done
+   * here: then call attach().
+   */
+  attachBorrowed(id: string, streams: AttachStreams, options: Signalled = {}): Promise<BorrowedStream | undefined> {
+    return this.#t.borrow({ ...attachCall(id, streams), signal: options.signal });
   }
 
   inspect(id: string, options: Signalled = {}): Promise<ContainerInfo> {
@@ -190,4 +193,19 @@ export class Containers {
       what: 'list containers',
     });
   }
+}
+
+export interface AttachStreams {
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  logs?: boolean;
+}
+
+function attachCall(id: string, streams: AttachStreams) {
+  return {
+    path: `/containers/${id}/attach`,
+    query: { stream: true, stdin: streams.stdin || undefined, stdout: streams.stdout ?? true, stderr: streams.stderr ?? true, logs: streams.logs || undefined },
+    what: 'attach to container',
+  };
 }

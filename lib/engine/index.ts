@@ -91,7 +91,7 @@ export function openEngine(options: OpenEngineOptions = {}): Engine {
   const env = options.env ?? process.env;
   const target = resolveEngineTarget(env);
   const dispatcher = options.dispatcher ?? createDispatcher(target);
-  const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env) });
+  const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), live: options.dispatcher === undefined });
   return new Engine(transport, options.dispatcher === undefined);
 }
 

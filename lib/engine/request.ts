@@ -8,6 +8,7 @@ import type { EngineTarget } from './host.js';
 import { chooseVersion } from './negotiate.js';
 import { unreachableError } from './unreachable.js';
 import { hijack, type Hijacked } from './hijack.js';
+import { canBorrow, openBorrowed, type BorrowedStream } from './borrowed.js';
 import { request } from './undici.js';
 
 export type Query = Record<string, string | number | boolean | undefined | null | readonly string[]>;
@@ -59,12 +60,15 @@ export function encodeQuery(query: Query | undefined): string {
 export class Transport {
   readonly dispatcher: Dispatcher;
   readonly target: EngineTarget;
+  /** The dispatcher is our own pool on `target`: a connection we open reaches the same daemon. */
+  readonly live: boolean;
   #pinned: string | undefined;
   #version: Promise<string> | undefined;
 
-  constructor(dispatcher: Dispatcher, target: EngineTarget, options: { apiVersion?: string } = {}) {
+  constructor(dispatcher: Dispatcher, target: EngineTarget, options: { apiVersion?: string; live?: boolean } = {}) {
     this.dispatcher = dispatcher;
     this.target = target;
+    this.live = options.live ?? false;
     this.#pinned = options.apiVersion;
   }
 
@@ -119,6 +123,17 @@ export class Transport {
     } catch (err) {
       throw this.#failure(err, options);
     }
+  }
+
+  /**
+   * An upgrade (POST, no body) on a connection of our own, read into one reused buffer
+   * (borrowed.ts); undefined where that cannot be done (TLS, an injected dispatcher) or the
+   * daemon did not answer 101: then hijack() asks, and reports the daemon's error.
+   */
+  async borrow(options: Pick<CallOptions, 'path' | 'query' | 'signal' | 'what'>): Promise<BorrowedStream | undefined> {
+    if (!this.live || !canBorrow(this.target)) return undefined;
+    const version = await this.version(options.signal);
+    return openBorrowed(this.target, { path: this.#versioned(version, options), signal: options.signal, what: options.what });
   }
 
   #versioned(version: string, options: Pick<CallOptions, 'path' | 'query'>): string {

@@ -22,6 +22,7 @@ export interface StepContext {
   lookup: Lookup;
   /** The complete environment of a local step's process. */
   env: Record<string, string>;
+  /** They copy what they keep: a chunk may be reused once its write has been called back. */
   stdout: Writable;
   stderr: Writable;
   /**

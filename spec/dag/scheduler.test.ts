@@ -751,4 +751,36 @@ describe('outputs', () => {
     assert.equal(plain.captured(), undefined);
     await plainLog.close();
   });
+
+  it('LogFile copies: one buffer refilled after each write is called back still gives the exact file', async () => {
+    const path = f('reused.log');
+    const log = new LogFile(path);
+    const reused = Buffer.alloc(100_000);
+    const expected: Buffer[] = [];
+    // 6 MB through one buffer: more than both staging buffers, so some writes wait for the file.
+    for (let i = 0; i < 60; i++) {
+      reused.fill(i % 251);
+      reused.writeUInt32BE(i, (i * 977) % 99_000);
+      expected.push(Buffer.from(reused));
+      await new Promise<void>((resolve) => log.write(reused, resolve));
+    }
+    await log.close();
+    assert.ok(readFileSync(path).equals(Buffer.concat(expected)));
+  });
+
+  it('LogFile keeps the order of writes made while earlier ones wait for a staging buffer', async () => {
+    const path = f('order.log');
+    const log = new LogFile(path);
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(50_000 + i, 65 + (i % 26)));
+    await Promise.all(chunks.map((chunk) => new Promise<void>((resolve) => log.write(chunk, resolve))));
+    await log.close();
+    assert.ok(readFileSync(path).equals(Buffer.concat(chunks)));
+  });
+
+  it('LogFile that cannot be opened remembers why and still calls every write back', async () => {
+    const log = new LogFile(f('no-such-dir/x.log'));
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => log.write(Buffer.alloc(400_000), resolve));
+    await log.close();
+    assert.match(log.error?.message ?? '', /ENOENT/);
+  });
 });

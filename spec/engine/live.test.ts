@@ -10,7 +10,7 @@ import { encodeRegistryAuth } from '../../lib/engine/auth.js';
 import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
-import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';
+import { Collect, SlowCopy, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';
 import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
 
 let engine: Engine;
@@ -111,6 +111,37 @@ test('a binary payload passes through stdin, cat and the demuxer byte-exact', as
   const r = await run(['cat'], { stdin: payload, stdout });
   assert.equal(r.exitCode, 0);
   assert.ok(stdout.buffer().equals(payload), 'output differs from the payload');
+});
+
+test('with targetsCopy the output is read into one reused buffer, byte-exact, streams separated', async () => {
+  const attachBorrowed = engine.containers.attachBorrowed.bind(engine.containers);
+  let borrowed = 0;
+  engine.containers.attachBorrowed = async (...args) => {
+    const stream = await attachBorrowed(...args);
+    if (stream) borrowed++;
+    return stream;
+  };
+  try {
+    const payload = randomBytes(4 * 1024 * 1024);
+    const run = async (cmd: string[], tty: boolean, stdin?: Buffer) => {
+      const stdout = new SlowCopy();
+      const stderr = new SlowCopy();
+      const r = await runContainer(engine, { body: { Image: TEST_IMAGE, Cmd: cmd, Tty: tty, Labels }, autoRemove: true, stdin, stdout, stderr, targetsCopy: true });
+      return { exitCode: r.exitCode, stdout: stdout.buffer(), stderr: stderr.text() };
+    };
+    const cat = await run(['cat'], false, payload);
+    assert.equal(cat.exitCode, 0);
+    assert.ok(cat.stdout.equals(payload), 'output differs from the payload');
+    const split = await run(['sh', '-c', 'for i in $(seq 2000); do echo out-$i; echo err-$i >&2; done; exit 3'], false);
+    assert.equal(split.exitCode, 3);
+    assert.equal(split.stdout.toString(), Array.from({ length: 2000 }, (_, i) => `out-${i + 1}\n`).join(''));
+    assert.equal(split.stderr, Array.from({ length: 2000 }, (_, i) => `err-${i + 1}\n`).join(''));
+    const tty = await run(['sh', '-c', 'echo out; echo err >&2'], true);
+    assert.equal(tty.stdout.toString(), 'out\r\nerr\r\n');
+    assert.equal(borrowed, 3);
+  } finally {
+    engine.containers.attachBorrowed = attachBorrowed;
+  }
 });
 
 test('stdin is closed by a half-close: cat ends and its output arrives', async () => {
@@ -232,10 +263,21 @@ test('DOCKER_HOST over loopback TCP and over TLS with client certificates both r
     const remote = openEngine({ env });
     try {
       assert.equal(await remote.version(), '1.41');
-      const out = new Collect();
-      const r = await runContainer(remote, { body: { Image: TEST_IMAGE, Cmd: ['echo', 'over-tcp'], Labels }, autoRemove: true, stdout: out, stderr: new Collect() });
-      assert.equal(out.text(), 'over-tcp\n');
-      assert.equal(r.exitCode, 0);
+      for (const targetsCopy of [false, true]) {
+        const out = new SlowCopy();
+        const r = await runContainer(remote, { body: { Image: TEST_IMAGE, Cmd: ['echo', 'over-tcp'], Labels }, autoRemove: true, stdout: out, stderr: new Collect(), targetsCopy });
+        assert.equal(out.text(), 'over-tcp\n');
+        assert.equal(r.exitCode, 0);
+      }
+      // A connection of skiff's own over plain TCP; TLS stays on the dispatcher's path.
+      const { Id } = await remote.containers.create({ Image: TEST_IMAGE, Cmd: ['true'], Labels });
+      try {
+        const stream = await remote.containers.attachBorrowed(Id, { stdout: true, stderr: true });
+        stream?.socket.destroy();
+        assert.equal(stream !== undefined, env.DOCKER_HOST === engineEnv.SKIFF_TCP_HOST);
+      } finally {
+        await remote.containers.remove(Id, { force: true });
+      }
     } finally {
       await remote.close();
     }

@@ -48,6 +48,24 @@ export async function reap(engine: Engine, labels: Record<string, string>): Prom
 }
 
 /** A Writable that keeps what it is given, for asserting on output. */
+/**
+ * Copies what it is given and calls back on a later turn, as a log file writer does: a target
+ * that honours runContainer's `targetsCopy`, slow enough that reading has to pause.
+ */
+export class SlowCopy extends Writable {
+  readonly parts: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.parts.push(Buffer.from(chunk));
+    setImmediate(cb);
+  }
+  buffer(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+  text(): string {
+    return this.buffer().toString('utf8');
+  }
+}
+
 export class Collect extends Writable {
   readonly parts: Buffer[] = [];
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { Engine } from '../../engine/index.js';
 import type { CreateBody, WaitResult } from '../../engine/containers.js';
-import { outputSink } from '../../engine/framing.js';
+import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
 import { SkiffError } from '../../engine/errors.js';
 import { forceSignalOf } from '../stop.js';
@@ -19,6 +19,14 @@ export interface RunContainerOptions {
   stdin?: Readable | Buffer | string;
   stdout: Writable;
   stderr: Writable;
+  /**
+   * `stdout` and `stderr` are done with a chunk once its write has been called back (they copy
+   * what they keep, as a file, hash or log writer does; a PassThrough does not). Output is then
+   * read into one reused buffer instead of a new one per read: no garbage per 64 KiB, so memory
+   * stays flat on a large output (engine/borrowed.ts). Only where the engine can be reached on
+   * a connection of skiff's own; elsewhere output is read as usual.
+   */
+  targetsCopy?: boolean;
   signal?: AbortSignal;
   /** Signal sent first when aborted; SIGKILL follows after `graceSec`. */
   stopSignal?: string;
@@ -80,13 +88,18 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
   let started = false;
   let exitedCleanly = false;
   try {
+    const streams = { stdin: withStdin, stdout: true, stderr: true };
+    const attach = async () => {
+      const borrowed = options.targetsCopy ? await engine.containers.attachBorrowed(id, streams, { signal: local.signal }) : undefined;
+      return borrowed ?? (await engine.containers.attach(id, streams, { signal: local.signal }));
+    };
     const [attached, wait, removed] = await Promise.all([
-      engine.containers.attach(id, { stdin: withStdin, stdout: true, stderr: true }, { signal: local.signal }),
+      attach(),
       engine.containers.registerWait(id, daemonRemoves && !handOver ? 'removed' : 'next-exit', { signal: local.signal }),
       handOver ? engine.containers.registerWait(id, 'removed', { signal: AbortSignal.any([local.signal, removal.signal]) }) : undefined,
     ]);
     socket = attached.socket;
-    const output = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
+    const output = 'read' in attached ? pumpOutput(attached, tty, options.stdout, options.stderr) : pipeline(socket, outputSink(tty, options.stdout, options.stderr));
     output.catch(() => undefined); // awaited below; a rejection before then must not be unhandled
     wait.result.catch(() => undefined);
     removed?.result.catch(() => undefined);

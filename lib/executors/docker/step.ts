@@ -94,6 +94,7 @@ export class DockerStepExecutor implements Executor {
         autoRemove: config.autoRemove,
         stdout: ctx.stdout,
         stderr,
+        targetsCopy: true,
         signal: ctx.signal,
         stopSignal: step.signalOnStop,
         graceSec: dag.maxCleanUpTimeSec,

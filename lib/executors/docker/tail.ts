@@ -19,8 +19,9 @@ export class TailWriter extends Writable {
       chunk.length >= this.#limit
         ? Buffer.from(chunk.subarray(chunk.length - this.#limit))
         : Buffer.concat([this.#kept.subarray(Math.max(0, this.#kept.length - (this.#limit - chunk.length))), chunk]);
-    if (this.#target.write(chunk)) cb();
-    else this.#target.once('drain', () => cb());
+    // Called back when the target is done with the chunk, not merely when it took it: the
+    // writer may reuse the chunk then (run.ts, targetsCopy).
+    this.#target.write(chunk, (err) => cb(err));
   }
 
   /** The last `lines` complete or partial lines, without trailing blank lines. */
