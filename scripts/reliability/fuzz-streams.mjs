@@ -2,7 +2,8 @@
 // Fuzzes the engine stream parsers with split, truncated and garbled input:
 //   - Demuxer (sync) and DemuxStream (a Writable fed through pipeline) with Docker's 8-byte framing;
 //   - readJsonLines with progress-stream JSON lines;
-//   - the attach/exec hijack: Transport.hijack on an undici Pool pointed at a local server that answers
+//   - the attach/exec hijack: Transport.hijack on an undici Pool, and a borrowed connection
+//     (borrowed.ts + pumpOutput), pointed at a local server that answers
 //     the Upgrade request with random bytes, a truncated 101, garbage headers, error statuses…
 // Every error must be a SkiffError; nothing may hang (per-case deadline); an intact stream must
 // come out exactly as it went in.
@@ -21,6 +22,8 @@ const lib = (p) => import(pathToFileURL(join(root, 'dist', 'lib', 'engine', p)).
 const { Demuxer, DemuxStream } = await lib('demux.js');
 const { readJsonLines } = await lib('json-lines.js');
 const { hijack } = await lib('hijack.js');
+const { openBorrowed } = await lib('borrowed.js');
+const { pumpOutput } = await lib('framing.js');
 const { Transport } = await lib('request.js');
 const { SkiffError } = await lib('errors.js');
 const { Pool } = await import('undici');
@@ -192,9 +195,26 @@ function startServer(r) {
 async function caseHijack(r, server, pools) {
   const plan = r.pick(HIJACK_ANSWERS);
   server.setPlan(plan);
-  const raw = r.next() < 0.5;
+  const mode = r.int(3); // 0: bare hijack(), 1: Transport.hijack, 2: a borrowed connection
+  const raw = mode === 0;
   const pool = pools.next();
   let socket;
+  if (mode === 2) {
+    try {
+      const stream = await openBorrowed(pools.transport.target, { path: '/v1.41/containers/x/attach?stream=1&stdout=1', what: 'attach to container', timeoutMs: 2000 });
+      // Anything but a 101 is left to the dispatcher's path, fuzzed above.
+      if (!stream) return { error: true, plan };
+      socket = stream.socket;
+      try { await pumpOutput(stream, r.next() < 0.2, new Sink(), new Sink()); } catch (e) {
+        if (!(e instanceof SkiffError) && e?.code !== 'ECONNRESET') return { fail: `pumping a borrowed stream failed with a non-SkiffError (${plan}): ${e?.stack ?? e}` };
+      }
+      return { error: false, plan };
+    } catch (e) {
+      return e instanceof SkiffError ? { error: true, plan } : { fail: `openBorrowed rejected with a non-SkiffError (${plan}): ${e?.stack ?? e}` };
+    } finally {
+      socket?.destroy();
+    }
+  }
   try {
     const options = { path: '/v1.41/containers/x/attach?stream=1&stdout=1', contentType: 'text/plain', what: 'attach to container' };
     const h = raw
