@@ -95,13 +95,16 @@ export function openBorrowed(target: EngineTarget, options: BorrowedOptions): Pr
       socket,
       read(handler) {
         return new Promise((done, fail) => {
+          const closed = () => failure ?? new SkiffError('aborted', `${options.what}: the connection closed before the output ended`);
+          // Paused since the answer, so it cannot have ended; but it may have failed meanwhile.
+          if (socket.destroyed) return fail(closed());
           let ended = false;
           socket.once('end', () => {
             ended = true;
             done();
           });
           socket.once('close', () => {
-            if (!ended) fail(failure ?? new SkiffError('aborted', `${options.what}: the connection closed before the output ended`));
+            if (!ended) fail(closed());
           });
           const first = early;
           early = undefined;
