@@ -24,6 +24,8 @@ export interface BorrowedStream {
 export interface BorrowedOptions {
   /** The full request path, version prefix included. */
   path: string;
+  /** A JSON body (exec start); none for attach. */
+  json?: unknown;
   signal?: AbortSignal;
   what: string;
   /** How long the daemon may take to answer 101. */
@@ -141,6 +143,8 @@ export function openBorrowed(target: EngineTarget, options: BorrowedOptions): Pr
       else resolve(undefined);
     }
 
-    socket.write(`POST ${options.path} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`);
+    const body = options.json === undefined ? '' : JSON.stringify(options.json);
+    const type = options.json === undefined ? 'text/plain' : 'application/json';
+    socket.write(`POST ${options.path} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
 }

@@ -1,5 +1,6 @@
 // Exec endpoints (engine-api.md §7): create, start hijacked, inspect for the exit code.
 import type { Hijacked } from './hijack.js';
+import type { BorrowedStream } from './borrowed.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
 
@@ -43,10 +44,19 @@ export class Execs {
 
   /** The framing follows the start body's Tty, so it must repeat the create's (engine-api.md §7.2). */
   start(id: string, tty: boolean, options: Signalled = {}): Promise<Hijacked> {
-    return this.#t.hijack({ method: 'POST', path: `/exec/${id}/start`, json: { Detach: false, Tty: tty }, signal: options.signal, what: 'start exec' });
+    return this.#t.hijack({ method: 'POST', ...startCall(id, tty), signal: options.signal });
+  }
+
+  /** start() read into one reused buffer (borrowed.ts), or undefined where that cannot be done: then call start(). */
+  startBorrowed(id: string, tty: boolean, options: Signalled = {}): Promise<BorrowedStream | undefined> {
+    return this.#t.borrow({ ...startCall(id, tty), signal: options.signal });
   }
 
   inspect(id: string, options: Signalled = {}): Promise<ExecInfo> {
     return this.#t.json<ExecInfo>({ method: 'GET', path: `/exec/${id}/json`, signal: options.signal, what: 'inspect exec' });
   }
+}
+
+function startCall(id: string, tty: boolean) {
+  return { path: `/exec/${id}/start`, json: { Detach: false, Tty: tty }, what: 'start exec' };
 }

@@ -126,14 +126,14 @@ export class Transport {
   }
 
   /**
-   * An upgrade (POST, no body) on a connection of our own, read into one reused buffer
+   * An upgrade (POST, JSON body or none) on a connection of our own, read into one reused buffer
    * (borrowed.ts); undefined where that cannot be done (TLS, an injected dispatcher) or the
    * daemon did not answer 101: then hijack() asks, and reports the daemon's error.
    */
-  async borrow(options: Pick<CallOptions, 'path' | 'query' | 'signal' | 'what'>): Promise<BorrowedStream | undefined> {
+  async borrow(options: Pick<CallOptions, 'path' | 'query' | 'json' | 'signal' | 'what'>): Promise<BorrowedStream | undefined> {
     if (!this.live || !canBorrow(this.target)) return undefined;
     const version = await this.version(options.signal);
-    return openBorrowed(this.target, { path: this.#versioned(version, options), signal: options.signal, what: options.what });
+    return openBorrowed(this.target, { path: this.#versioned(version, options), json: options.json, signal: options.signal, what: options.what });
   }
 
   #versioned(version: string, options: Pick<CallOptions, 'path' | 'query'>): string {

@@ -87,6 +87,30 @@ test('sends the upgrade request, hands over bytes that came with the 101 first, 
   }
 });
 
+test('a JSON body (exec start) goes with its type and length', async () => {
+  const body = '{"Detach":false,"Tty":true}';
+  let request = '';
+  const { target, server } = await daemon((sock, head) => {
+    // Answers once the whole body is in, whether it came with the head or after it.
+    const check = (text: string) => {
+      request = text;
+      if (text.endsWith(body)) sock.end(UPGRADED);
+    };
+    check(head);
+    sock.on('data', (more: Buffer) => check(request + more.toString('latin1')));
+  });
+  try {
+    const stream = await openBorrowed(target, { path: '/v1.41/exec/e1/start', json: { Detach: false, Tty: true }, what: 'start exec', timeoutMs: 2000 });
+    assert.ok(stream);
+    await stream.read(() => true);
+    assert.match(request, /\r\nContent-Type: application\/json\r\n/);
+    assert.ok(request.includes(`\r\nContent-Length: ${body.length}\r\n`));
+    assert.ok(request.endsWith(`\r\n\r\n${body}`));
+  } finally {
+    server.close();
+  }
+});
+
 test('anything but 101 gives undefined, so the caller asks through the dispatcher', async () => {
   const { target, server } = await daemon((sock) => {
     sock.end('HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n{"message":"No such container: abc"}\n\n\n\n\n');

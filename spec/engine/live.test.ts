@@ -144,6 +144,31 @@ test('with targetsCopy the output is read into one reused buffer, byte-exact, st
   }
 });
 
+test('an exec with targetsCopy reads into one reused buffer too: byte-exact, streams separated, exit code', async () => {
+  const { Id } = await engine.containers.create({ Image: TEST_IMAGE, Cmd: ['sleep', '60'], Labels });
+  const startBorrowed = engine.exec.startBorrowed.bind(engine.exec);
+  let borrowed = 0;
+  engine.exec.startBorrowed = async (...args) => {
+    const stream = await startBorrowed(...args);
+    if (stream) borrowed++;
+    return stream;
+  };
+  try {
+    await engine.containers.start(Id);
+    const payload = randomBytes(2 * 1024 * 1024);
+    const stdout = new SlowCopy();
+    const stderr = new SlowCopy();
+    const r = await execIn(engine, Id, { body: { Cmd: ['sh', '-c', 'cat; echo to-err >&2; exit 5'] }, stdin: payload, stdout, stderr, targetsCopy: true });
+    assert.equal(r.exitCode, 5);
+    assert.ok(stdout.buffer().equals(payload), 'output differs from the payload');
+    assert.equal(stderr.text(), 'to-err\n');
+    assert.equal(borrowed, 1);
+  } finally {
+    engine.exec.startBorrowed = startBorrowed;
+    await engine.containers.remove(Id, { force: true });
+  }
+});
+
 test('stdin is closed by a half-close: cat ends and its output arrives', async () => {
   const r = await run(['sh', '-c', 'cat; echo after-eof'], { stdin: 'line one\n' });
   assert.equal(r.stdout, 'line one\nafter-eof\n');

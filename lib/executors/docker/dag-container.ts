@@ -163,6 +163,7 @@ export class DagContainerExecutor implements Executor {
       body: { Cmd: cmd },
       stdout: ctx.stdout,
       stderr: ctx.stderr,
+      targetsCopy: true,
       signal: ctx.signal,
       stop: (execId) => stopExecProcess(engine, execId, { stopSignal: ctx.step.signalOnStop, graceSec: ctx.dag.maxCleanUpTimeSec, signal: ctx.signal }),
     });

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import type { Engine } from '../../engine/index.js';
 import type { ExecBody } from '../../engine/exec.js';
-import { outputSink } from '../../engine/framing.js';
+import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
 import { SkiffError } from '../../engine/errors.js';
 
@@ -14,6 +14,8 @@ export interface ExecOptions {
   stdin?: Readable | Buffer | string;
   stdout: Writable;
   stderr: Writable;
+  /** As runContainer's: the targets copy, so output may be read into one reused buffer. */
+  targetsCopy?: boolean;
   signal?: AbortSignal;
   /**
    * Stops the exec'd process when `signal` aborts; the stream then ends by itself and the exit
@@ -38,7 +40,8 @@ export async function execIn(engine: Engine, containerId: string, options: ExecO
   const tty = options.body.Tty === true;
   const withStdin = options.stdin !== undefined;
   const execId = await engine.exec.create(containerId, { ...options.body, AttachStdin: withStdin }, { signal });
-  const { socket } = await engine.exec.start(execId, tty, { signal });
+  const started = (options.targetsCopy ? await engine.exec.startBorrowed(execId, tty, { signal }) : undefined) ?? (await engine.exec.start(execId, tty, { signal }));
+  const { socket } = started;
   const cut = () => socket.destroy(new SkiffError('aborted', 'exec cancelled'));
   const onAbort = () => {
     if (!options.stop) return cut();
@@ -47,7 +50,7 @@ export async function execIn(engine: Engine, containerId: string, options: ExecO
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const done = pipeline(socket, outputSink(tty, options.stdout, options.stderr));
+    const done = 'read' in started ? pumpOutput(started, tty, options.stdout, options.stderr) : pipeline(socket, outputSink(tty, options.stdout, options.stderr));
     feedStdin(socket, options.stdin);
     await done;
   } catch (err) {

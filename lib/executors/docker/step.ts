@@ -133,6 +133,7 @@ export class DockerStepExecutor implements Executor {
       body: { Cmd: cmd, User: exec.User, WorkingDir: exec.WorkingDir, Env: exec.Env, Privileged: exec.Privileged, Tty: exec.Tty },
       stdout,
       stderr,
+      targetsCopy: true,
       signal: ctx.signal,
       stop: (execId) => stopExecProcess(engine, execId, { stopSignal: step.signalOnStop, graceSec: dag.maxCleanUpTimeSec, signal: ctx.signal }),
     });
