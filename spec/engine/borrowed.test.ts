@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { openBorrowed } from '../../lib/engine/borrowed.js';
 import { pumpOutput } from '../../lib/engine/framing.js';
 import { isSkiffError } from '../../lib/engine/errors.js';
 import type { EngineTarget } from '../../lib/engine/host.js';
+import { SlowCopy } from '../support/live.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-borrowed-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,18 +43,6 @@ function frame(type: number, payload: Buffer): Buffer {
   header[0] = type;
   header.writeUInt32BE(payload.length, 4);
   return Buffer.concat([header, payload]);
-}
-
-/** Copies what it is given and calls back later, as a file writer does: reading must wait. */
-class SlowCopy extends Writable {
-  readonly parts: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.parts.push(Buffer.from(chunk));
-    setImmediate(cb);
-  }
-  buffer(): Buffer {
-    return Buffer.concat(this.parts);
-  }
 }
 
 test('sends the upgrade request, hands over bytes that came with the 101 first, and reads to EOF', async () => {

@@ -113,14 +113,23 @@ test('a binary payload passes through stdin, cat and the demuxer byte-exact', as
   assert.ok(stdout.buffer().equals(payload), 'output differs from the payload');
 });
 
+/** Counts the streams `target[method]` really borrowed (it may fall back); restore() undoes it. */
+function countBorrowed<T extends object>(target: T, method: keyof T & string): { count(): number; restore(): void } {
+  const original = target[method] as unknown as (...args: unknown[]) => Promise<unknown>;
+  let count = 0;
+  Object.defineProperty(target, method, {
+    configurable: true,
+    value: async (...args: unknown[]) => {
+      const stream = await original.apply(target, args);
+      if (stream) count++;
+      return stream;
+    },
+  });
+  return { count: () => count, restore: () => void delete (target as Record<string, unknown>)[method] };
+}
+
 test('with targetsCopy the output is read into one reused buffer, byte-exact, streams separated', async () => {
-  const attachBorrowed = engine.containers.attachBorrowed.bind(engine.containers);
-  let borrowed = 0;
-  engine.containers.attachBorrowed = async (...args) => {
-    const stream = await attachBorrowed(...args);
-    if (stream) borrowed++;
-    return stream;
-  };
+  const borrowed = countBorrowed(engine.containers, 'attachBorrowed');
   try {
     const payload = randomBytes(4 * 1024 * 1024);
     const run = async (cmd: string[], tty: boolean, stdin?: Buffer) => {
@@ -138,21 +147,15 @@ test('with targetsCopy the output is read into one reused buffer, byte-exact, st
     assert.equal(split.stderr, Array.from({ length: 2000 }, (_, i) => `err-${i + 1}\n`).join(''));
     const tty = await run(['sh', '-c', 'echo out; echo err >&2'], true);
     assert.equal(tty.stdout.toString(), 'out\r\nerr\r\n');
-    assert.equal(borrowed, 3);
+    assert.equal(borrowed.count(), 3);
   } finally {
-    engine.containers.attachBorrowed = attachBorrowed;
+    borrowed.restore();
   }
 });
 
 test('an exec with targetsCopy reads into one reused buffer too: byte-exact, streams separated, exit code', async () => {
   const { Id } = await engine.containers.create({ Image: TEST_IMAGE, Cmd: ['sleep', '60'], Labels });
-  const startBorrowed = engine.exec.startBorrowed.bind(engine.exec);
-  let borrowed = 0;
-  engine.exec.startBorrowed = async (...args) => {
-    const stream = await startBorrowed(...args);
-    if (stream) borrowed++;
-    return stream;
-  };
+  const borrowed = countBorrowed(engine.exec, 'startBorrowed');
   try {
     await engine.containers.start(Id);
     const payload = randomBytes(2 * 1024 * 1024);
@@ -162,9 +165,9 @@ test('an exec with targetsCopy reads into one reused buffer too: byte-exact, str
     assert.equal(r.exitCode, 5);
     assert.ok(stdout.buffer().equals(payload), 'output differs from the payload');
     assert.equal(stderr.text(), 'to-err\n');
-    assert.equal(borrowed, 1);
+    assert.equal(borrowed.count(), 1);
   } finally {
-    engine.exec.startBorrowed = startBorrowed;
+    borrowed.restore();
     await engine.containers.remove(Id, { force: true });
   }
 });
