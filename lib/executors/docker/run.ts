@@ -91,15 +91,18 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
     const streams = { stdin: withStdin, stdout: true, stderr: true };
     const attach = async () => {
       const borrowed = options.targetsCopy ? await engine.containers.attachBorrowed(id, streams, { signal: local.signal }) : undefined;
-      return borrowed ?? (await engine.containers.attach(id, streams, { signal: local.signal }));
+      const stream = borrowed ?? (await engine.containers.attach(id, streams, { signal: local.signal }));
+      socket = stream.socket;
+      // The wait may have failed first and the run already be over: then nobody else closes it.
+      if (local.signal.aborted) socket.destroy();
+      return stream;
     };
     const [attached, wait, removed] = await Promise.all([
       attach(),
       engine.containers.registerWait(id, daemonRemoves && !handOver ? 'removed' : 'next-exit', { signal: local.signal }),
       handOver ? engine.containers.registerWait(id, 'removed', { signal: AbortSignal.any([local.signal, removal.signal]) }) : undefined,
     ]);
-    socket = attached.socket;
-    const output = 'read' in attached ? pumpOutput(attached, tty, options.stdout, options.stderr) : pipeline(socket, outputSink(tty, options.stdout, options.stderr));
+    const output = 'read' in attached ? pumpOutput(attached, tty, options.stdout, options.stderr) : pipeline(attached.socket, outputSink(tty, options.stdout, options.stderr));
     output.catch(() => undefined); // awaited below; a rejection before then must not be unhandled
     wait.result.catch(() => undefined);
     removed?.result.catch(() => undefined);
@@ -108,7 +111,7 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
     // an abort that arrives meanwhile is handled right after, by stopOnAbort.
     await engine.containers.start(id);
     started = true;
-    feedStdin(socket, options.stdin);
+    feedStdin(attached.socket, options.stdin);
 
     const stopped = signal ? stopOnAbort(engine, id, signal, options, wait.result) : undefined;
     let result: WaitResult;
