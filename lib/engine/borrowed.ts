@@ -35,7 +35,7 @@ export interface BorrowedOptions {
 const READ_BUFFER_BYTES = 64 * 1024;
 const HEAD_CAP = 16 * 1024;
 
-/** The target a socket of our own can reach, or undefined (TLS: the dispatcher's path). */
+/** Whether a socket of our own can speak to the target: not over TLS, which stays with the dispatcher. */
 export function canBorrow(target: EngineTarget): boolean {
   return target.kind === 'unix' || target.tls === undefined;
 }
