@@ -777,6 +777,15 @@ describe('outputs', () => {
     assert.ok(readFileSync(path).equals(Buffer.concat(chunks)));
   });
 
+  it('LogFile on a full disk remembers ENOSPC, calls every write back and drops the rest', async () => {
+    const log = new LogFile('/dev/full');
+    let calledBack = 0;
+    await Promise.all(Array.from({ length: 8 }, () => new Promise<void>((resolve) => log.write(Buffer.alloc(200_000, 1), () => (calledBack++, resolve())))));
+    await log.close();
+    assert.equal(calledBack, 8);
+    assert.match(log.error?.message ?? '', /ENOSPC/);
+  });
+
   it('LogFile that cannot be opened remembers why and still calls every write back', async () => {
     const log = new LogFile(f('no-such-dir/x.log'));
     for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => log.write(Buffer.alloc(400_000), resolve));
