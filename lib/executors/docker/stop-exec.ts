@@ -15,14 +15,14 @@ export interface StopExecOptions {
 
 const CLEANUP_MS = 10_000;
 const POLL_MS = 50;
+const PID_WAIT_MS = 5_000;
 
 export async function stopExecProcess(engine: Engine, execId: string, options: StopExecOptions): Promise<void> {
   if (!engine.local) {
     throw new SkiffError('engine', 'cannot stop a process exec\'d through a remote engine; it keeps running in the container');
   }
-  const info = await engine.exec.inspect(execId, { signal: AbortSignal.timeout(CLEANUP_MS) });
-  if (!info.Running || info.Pid <= 0) return;
-  const pid = info.Pid;
+  const pid = await hostPid(engine, execId);
+  if (pid === undefined) return;
   const signalName = (options.stopSignal ?? 'SIGTERM').toUpperCase().replace(/^(?!SIG)/, 'SIG') as NodeJS.Signals;
   if (!send(pid, signalName)) return;
   const force = forceSignalOf(options.signal);
@@ -32,6 +32,22 @@ export async function stopExecProcess(engine: Engine, execId: string, options: S
       send(pid, 'SIGKILL');
       return;
     }
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * The exec'd process's host PID, or undefined once it has ended. The daemon records the PID only
+ * when runc's exec returns, and the process may have printed (and a Ctrl-C arrived) before that:
+ * a running exec with no PID yet is asked again until it has one.
+ */
+async function hostPid(engine: Engine, execId: string): Promise<number | undefined> {
+  const deadline = Date.now() + PID_WAIT_MS;
+  for (;;) {
+    const info = await engine.exec.inspect(execId, { signal: AbortSignal.timeout(CLEANUP_MS) });
+    if (!info.Running) return undefined;
+    if (info.Pid > 0) return info.Pid;
+    if (Date.now() >= deadline) return undefined;
     await sleep(POLL_MS);
   }
 }
