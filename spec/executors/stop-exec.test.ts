@@ -7,40 +7,29 @@ import { once } from 'node:events';
 import type { Engine } from '../../lib/engine/index.js';
 import { stopExecProcess } from '../../lib/executors/docker/stop-exec.js';
 
+/** A local engine whose exec inspect answers `state(n)` on its n-th call; `asked()` counts them. */
+function fakeEngine(state: (n: number) => { Running: boolean; Pid: number }): { engine: Engine; asked(): number } {
+  let n = 0;
+  const inspect = async () => ({ ID: 'e1', ExitCode: null, ContainerID: 'c1', ...state(++n) });
+  return { engine: { local: true, exec: { inspect } } as unknown as Engine, asked: () => n };
+}
+
 test('an exec that is running but has no PID yet is asked again, then its process is stopped', async () => {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   const exited = once(child, 'exit');
-  let asked = 0;
-  const engine = {
-    local: true,
-    exec: {
-      inspect: async () => {
-        asked++;
-        return { ID: 'e1', Running: true, ExitCode: null, ContainerID: 'c1', Pid: asked < 3 ? 0 : child.pid! };
-      },
-    },
-  } as unknown as Engine;
+  const { engine, asked } = fakeEngine((n) => ({ Running: true, Pid: n < 3 ? 0 : child.pid! }));
   try {
     await stopExecProcess(engine, 'e1', { graceSec: 5, signal: AbortSignal.abort() });
     const [code, signal] = await exited;
     assert.equal(signal, 'SIGTERM', `exited with ${code}`);
-    assert.equal(asked, 3);
+    assert.equal(asked(), 3);
   } finally {
     child.kill('SIGKILL');
   }
 });
 
 test('an exec that has already ended is left alone', async () => {
-  let asked = 0;
-  const engine = {
-    local: true,
-    exec: {
-      inspect: async () => {
-        asked++;
-        return { ID: 'e1', Running: false, ExitCode: 0, ContainerID: 'c1', Pid: 0 };
-      },
-    },
-  } as unknown as Engine;
+  const { engine, asked } = fakeEngine(() => ({ Running: false, Pid: 0 }));
   await stopExecProcess(engine, 'e1', { graceSec: 5, signal: AbortSignal.abort() });
-  assert.equal(asked, 1);
+  assert.equal(asked(), 1);
 });
