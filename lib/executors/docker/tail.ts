@@ -19,9 +19,12 @@ export class TailWriter extends Writable {
       chunk.length >= this.#limit
         ? Buffer.from(chunk.subarray(chunk.length - this.#limit))
         : Buffer.concat([this.#kept.subarray(Math.max(0, this.#kept.length - (this.#limit - chunk.length))), chunk]);
+    // A target already ended (the step is over after an abort) takes nothing more: writing would
+    // raise an error event nobody listens to.
+    if (this.#target.writableEnded || this.#target.destroyed) return cb();
     // Called back when the target is done with the chunk, not merely when it took it: the
-    // writer may reuse the chunk then (run.ts, targetsCopy).
-    this.#target.write(chunk, (err) => cb(err));
+    // writer may reuse the chunk then (run.ts, targetsCopy). The tail itself never fails.
+    this.#target.write(chunk, () => cb());
   }
 
   /** The last `lines` complete or partial lines, without trailing blank lines. */
