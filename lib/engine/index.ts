@@ -48,13 +48,14 @@ export class Engine {
    * processes on this machine. False over TCP and for an injected dispatcher (replay, tests).
    */
   readonly local: boolean;
+  /** The dispatcher is the live pool this engine built (not one passed in): it closes it. */
   readonly #ownsDispatcher: boolean;
 
-  constructor(transport: Transport, ownsDispatcher: boolean) {
+  constructor(transport: Transport) {
     this.target = transport.target;
-    this.local = ownsDispatcher && transport.target.kind === 'unix';
+    this.local = transport.live && transport.target.kind === 'unix';
     this.transport = transport;
-    this.#ownsDispatcher = ownsDispatcher;
+    this.#ownsDispatcher = transport.live;
     this.containers = new Containers(transport);
     this.exec = new Execs(transport);
     this.images = new Images(transport);
@@ -92,7 +93,7 @@ export function openEngine(options: OpenEngineOptions = {}): Engine {
   const target = resolveEngineTarget(env);
   const dispatcher = options.dispatcher ?? createDispatcher(target);
   const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), live: options.dispatcher === undefined });
-  return new Engine(transport, options.dispatcher === undefined);
+  return new Engine(transport);
 }
 
 export { SkiffError, isSkiffError } from './errors.js';
