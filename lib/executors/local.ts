@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
 import { SkiffError } from '../engine/errors.js';
 import type { Executor, StepContext, StepResult } from './types.js';
@@ -100,21 +101,42 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
       options.signal.removeEventListener('abort', stop);
       force?.removeEventListener('abort', killNow);
       if (killTimer) clearTimeout(killTimer);
+      const settle = (): void => {
+        if (spawnError && child.pid === undefined) return reject(describeSpawnError(spawnError, file, options.cwd));
+        if (sig) {
+          const number = constants.signals[sig] ?? 0;
+          return resolve({ exitCode: 128 + number, error: `signal: ${describeSignal(sig)}` });
+        }
+        const exitCode = code ?? 1;
+        resolve(exitCode === 0 ? { exitCode } : { exitCode, error: `exit status ${exitCode}` });
+      };
       if (options.signal.aborted && child.pid !== undefined) {
         // The leader is gone, but something it started may have left the pipes and ignored the
-        // stop signal: nothing of a stopped step survives it.
+        // stop signal: nothing of a stopped step survives it, and the stop is over only once
+        // the group is gone (a process that closed its pipes may still be exiting).
         killNow();
+        void groupGone(child.pid).then(settle);
+      } else {
+        settle();
       }
-      if (spawnError && child.pid === undefined) return reject(describeSpawnError(spawnError, file, options.cwd));
-      if (sig) {
-        const number = constants.signals[sig] ?? 0;
-        return resolve({ exitCode: 128 + number, error: `signal: ${describeSignal(sig)}` });
-      }
-      const exitCode = code ?? 1;
-      resolve(exitCode === 0 ? { exitCode } : { exitCode, error: `exit status ${exitCode}` });
     });
     options.signal.addEventListener('abort', stop, { once: true });
   });
+}
+
+const GROUP_GONE_MS = 1000;
+
+/** Resolves once no process of the group is left, or after GROUP_GONE_MS (a zombie nobody reaps). */
+async function groupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + GROUP_GONE_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await sleep(5);
+  }
 }
 
 function abortedBeforeStart(signal: AbortSignal): SkiffError {
