@@ -95,8 +95,9 @@ test('a skiff run killed with SIGKILL leaves a container that `skiff cleanup` re
 });
 
 test('a killed skiff that its parent has not waited for yet (a zombie) counts as dead', async () => {
-  // The backgrounded `sleep 0` exits at once; `exec sleep` never waits for it, so it stays a zombie.
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The backgrounded sleep outlives the shell's own turn (a `sleep 0` could end, and be reaped by
+  // the shell, before its exec); `exec sleep` never waits for it, so it stays a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const [chunk] = (await once(parent.stdout, 'data')) as [Buffer];
     const zombie = Number(chunk.toString().trim());
