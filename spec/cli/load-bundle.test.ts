@@ -2,7 +2,7 @@
 // once, be used afterwards, and never run the code of an older bundle.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -72,4 +72,16 @@ test('a cache that cannot be written means no cache, not an error, and no tempor
   } finally {
     rmSync(cache, { recursive: true, force: true });
   }
+});
+
+test('the built bundle is one-byte text: V8 keeps it at one byte a character, not two', () => {
+  const built = join(ROOT, 'dist', 'skiff.cjs');
+  assert.ok(existsSync(built), 'dist/skiff.cjs is built by the test command (npm run build)');
+  const text = readFileSync(built, 'utf8');
+  const wide = [...text.matchAll(/[^\u0000-\u00ff]/gu)].slice(0, 5);
+  assert.deepEqual(
+    wide.map((m) => `${JSON.stringify(m[0])} at ${m.index}: ${text.slice(Math.max(0, m.index! - 40), m.index! + 10)}`),
+    [],
+    'characters beyond U+00FF in dist/skiff.cjs',
+  );
 });
