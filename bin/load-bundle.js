@@ -1,6 +1,6 @@
 // Loads dist/skiff.cjs through node:vm with a V8 code cache beside it (skiff.cjs.NAME.cache), the
 // way Node 22's module.enableCompileCache() would: with the cache, V8 skips parsing and
-// compiling the 1.7 MB bundle, which is most of a cold `skiff run`'s time before its first engine
+// compiling the 1.3 MB bundle, which is most of a cold `skiff run`'s time before its first engine
 // request. The cache is an optimisation only: a missing, stale or rejected one means a normal
 // compile, and a directory we cannot write to means no cache, never an error.
 import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';

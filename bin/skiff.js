@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
-const dist = new URL('../dist/', import.meta.url);
+const bundle = new URL('../dist/skiff.cjs', import.meta.url);
 
 // An installed package is never rebuilt in place, and npm's extraction gives its files the time
 // they were written, in no useful order: there the bundle is always current.
@@ -39,13 +39,18 @@ function newestSource() {
   return newest;
 }
 
+function bundleIsCurrent() {
+  const made = mtime(bundle);
+  return made > 0 && (installed || made >= newestSource());
+}
+
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
-} else if (mtime(new URL('skiff.cjs', dist)) > 0 && (installed || mtime(new URL('skiff.cjs', dist)) >= newestSource())) {
+} else if (bundleIsCurrent()) {
   const { loadBundle } = await import('./load-bundle.js');
   const command = ['run', 'validate', 'schema', 'cleanup'].includes(args[0]) ? args[0] : 'other';
-  await loadBundle(fileURLToPath(new URL('skiff.cjs', dist)), command).main(args);
+  await loadBundle(fileURLToPath(bundle), command).main(args);
 } else {
   let runExit;
   try {

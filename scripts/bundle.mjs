@@ -3,7 +3,7 @@
 // CLI and every runtime dependency; `--version` is answered before anything else is evaluated.
 //
 // CommonJS, not ESM, so that bin/skiff.js can compile it through node:vm with a V8 code cache
-// (bin/load-bundle.js): Node 20 has no code cache for ES modules, and parsing 1.7 MB of
+// (bin/load-bundle.js): Node 20 has no code cache for ES modules, and parsing 1.3 MB of
 // JavaScript is most of what a cold `skiff run` costs before its first engine request.
 import { build } from 'esbuild';
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
