@@ -24,7 +24,7 @@ import { SkiffError } from '../engine/errors.js';
 import { runProcess } from '../executors/local.js';
 import { StopRequest } from '../executors/stop.js';
 import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/types.js';
-import { chainLookups, expand, type Lookup } from './expand.js';
+import { chainLookups, expand, expandLeaves, type Lookup } from './expand.js';
 import type { RunEvent } from './events.js';
 import type { Command, Dag, Handlers, Precondition, Step } from './model.js';
 import { LogFile, StepOutput, logContainsPattern } from './outputs.js';
@@ -235,6 +235,7 @@ class DagRun {
           runId: this.#opts.runId,
           signal: this.#opts.signal,
           emit: (event) => this.#emitExecutor(event),
+          expandAhead: (step, value) => this.#expandAhead(step, value),
         });
         this.emit({ type: 'startup-end' });
       } catch (err) {
@@ -604,6 +605,31 @@ class DagRun {
       stepEnv[name] = expand(value, lookup, { backticks: true, cwd: step.dir, env: envNow() });
     }
     return { lookup, env: envNow() };
+  }
+
+  /**
+   * A step's value expanded before the step starts, with the scopes already settled (built-ins
+   * of the run and the step, params, DAG env, process env); undefined if it names something that
+   * is only known once the step starts: an output, a step's stdout/stderr/exitCode, one of its
+   * own env entries (they may run commands) or its log files.
+   */
+  #expandAhead(step: Step, value: unknown): unknown {
+    const later = new Set<string>(['DAG_RUN_STEP_STDOUT_FILE', 'DAG_RUN_STEP_STDERR_FILE', ...step.env.map(([name]) => name)]);
+    for (const s of this.#states) {
+      if (s.step.output !== undefined) later.add(s.step.output);
+      if (s.step.id !== undefined) for (const ref of ['stdout', 'stderr', 'exitCode']) later.add(`${s.step.id}.${ref}`);
+    }
+    let unknown = false;
+    const settled = chainLookups({ ...this.#runVars, DAG_RUN_STEP_NAME: step.name, PWD: step.dir }, this.#params, this.#dagEnv, this.#processEnv);
+    const lookup: Lookup = (name) => {
+      if (later.has(name)) {
+        unknown = true;
+        return undefined;
+      }
+      return settled(name);
+    };
+    const expanded = expandLeaves(value, lookup);
+    return unknown ? undefined : expanded;
   }
 
   /** The first precondition that does not hold, or undefined (§1.8); evaluated on the host. */

@@ -11,6 +11,7 @@ import { reapOrphans } from './docker/reap.js';
 import { localExecutor } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
+import { ImagesAhead, imageNeeds } from './docker/images-ahead.js';
 
 export interface CreateExecutorsOptions {
   env: NodeJS.ProcessEnv;
@@ -48,7 +49,8 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       return encodeRegistryAuth(found, registry);
     },
   };
-  const docker = new DockerStepExecutor(runtime);
+  const ahead = new ImagesAhead(runtime);
+  const docker = new DockerStepExecutor(runtime, ahead);
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
   const reapAtStart = (options.reap ?? true) && (shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker'));
@@ -57,7 +59,11 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     async setup(ctx) {
       // Leftovers of runs that died are removed alongside this run's start, not before it.
       if (reapAtStart) reaping = reap(runtime.engine(), ctx.emit);
-      if (!shared) return;
+      // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
+      if (!shared) {
+        if (ctx.expandAhead) ahead.start(imageNeeds(allSteps(dag), ctx.expandAhead), ctx.signal, ctx.emit);
+        return;
+      }
       try {
         await shared.setup(ctx);
       } catch (err) {
@@ -70,6 +76,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     async close() {
       await shared?.teardown();
+      await ahead.close();
       await docker.close();
       await reaping;
       await engine?.close();

@@ -44,10 +44,27 @@ export interface Executor {
   run(ctx: StepContext): Promise<StepResult>;
 }
 
+/**
+ * A step's config value with its `${…}` expanded as the step will see it, or undefined when that
+ * is not known before the step starts (a name an output, a step env entry or a step's log file
+ * may still define). No command substitution: nothing runs early.
+ */
+export type ExpandAhead = (step: Step, value: unknown) => unknown;
+
+/** What run-wide set-up gets: the run, its cancel signal, and what is known before any step. */
+export interface SetupContext {
+  dag: Dag;
+  runId: string;
+  signal: AbortSignal;
+  emit(event: ExecutorEvent): void;
+  /** Lets set-up begin work that steps will need (pull their images) before they start. */
+  expandAhead?: ExpandAhead;
+}
+
 /** Everything the scheduler needs to run a DAG's steps; owned and closed by the caller. */
 export interface ExecutorSet {
   /** Run-wide set-up before the first step (the DAG-level container); failure = phase 'startup'. */
-  setup?(ctx: { dag: Dag; runId: string; signal: AbortSignal; emit(event: ExecutorEvent): void }): Promise<void>;
+  setup?(ctx: SetupContext): Promise<void>;
   executorFor(step: Step): Executor;
   /** Run-wide teardown after the handlers, on every path; must not throw. */
   close(): Promise<void>;

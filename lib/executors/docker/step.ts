@@ -9,6 +9,7 @@ import { expandLeaves } from '../../dag/expand.js';
 import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from '../../dag/docker-config.js';
 import type { Executor, StepContext, StepResult } from '../types.js';
 import { ensureImage } from './pull.js';
+import type { ImagesAhead } from './images-ahead.js';
 import { runContainer } from './run.js';
 import { execIn } from './exec.js';
 import { isSkiffOwned, skiffLabels } from './labels.js';
@@ -28,9 +29,11 @@ export class DockerStepExecutor implements Executor {
   readonly #docker: DockerRuntime;
   /** Containers of finished steps that the daemon is still removing. */
   readonly #removals = new Set<Promise<void>>();
+  readonly #ahead: ImagesAhead | undefined;
 
-  constructor(docker: DockerRuntime) {
+  constructor(docker: DockerRuntime, ahead?: ImagesAhead) {
     this.#docker = docker;
+    this.#ahead = ahead;
   }
 
   /** Waits until every container whose removal was handed over is gone (never rejects). */
@@ -64,15 +67,19 @@ export class DockerStepExecutor implements Executor {
   async #create(engine: Engine, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
     const { step, dag } = ctx;
     const image = config.image!;
-    const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
-    await ensureImage(engine, image, {
-      policy: config.pull,
-      platform,
-      registryAuth: () => this.#docker.registryAuthFor(image, (message) => ctx.emit({ type: 'warning', step: step.name, message })),
-      signal: ctx.signal,
-      step: step.name,
-      emit: ctx.emit,
-    });
+    const pulledAhead = this.#ahead?.take(image, config.platform, config.pull);
+    if (pulledAhead) await untilAborted(pulledAhead, ctx.signal);
+    else {
+      const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
+      await ensureImage(engine, image, {
+        policy: config.pull,
+        platform,
+        registryAuth: () => this.#docker.registryAuthFor(image, (message) => ctx.emit({ type: 'warning', step: step.name, message })),
+        signal: ctx.signal,
+        step: step.name,
+        emit: ctx.emit,
+      });
+    }
     const cmd = argvOf(ctx.command) ?? (config.container.Cmd as string[] | undefined);
     const userLabels = (config.container.Labels as Record<string, string> | undefined) ?? {};
     const stderr = new TailWriter(ctx.stderr);
@@ -146,6 +153,17 @@ export class DockerStepExecutor implements Executor {
     }
     return { exitCode: result.exitCode, error: `${error}\n${startFailure}` };
   }
+}
+
+/** Waits for `work`, but no longer than `signal` allows (the work itself goes on for others). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new SkiffError('aborted', 'step cancelled while its image was pulled'));
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new SkiffError('aborted', 'step cancelled while its image was pulled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** The Dockerfile rule: a string is shell form, a list is exec form. */
