@@ -53,7 +53,27 @@ export interface RunContainerResult {
 const CLEANUP_MS = 30_000;
 
 export async function runContainer(engine: Engine, options: RunContainerOptions): Promise<RunContainerResult> {
-  const { signal } = options;
+  const ready = await createContainer(engine, { ...options, handOver: options.onRemoval !== undefined });
+  if (options.signal?.aborted) {
+    await ready.discard();
+    throw new SkiffError('aborted', 'container run cancelled before it started');
+  }
+  return ready.run(options);
+}
+
+export interface CreateContainerOptions extends Pick<RunContainerOptions, 'body' | 'name' | 'platform' | 'autoRemove' | 'targetsCopy' | 'onCreated'> {
+  /** Whether the stream will be fed stdin (the container is created to take it). */
+  stdin?: unknown;
+  /** run() will be given onRemoval: the daemon's removal is waited for on a connection of its own. */
+  handOver: boolean;
+}
+
+/**
+ * Creates the container and sets up what must exist before it starts (attach, the waits), so it
+ * can be started later: a step's container created while the step before it runs. The caller
+ * owns it: run() it, or discard() it.
+ */
+export async function createContainer(engine: Engine, options: CreateContainerOptions): Promise<ReadyContainer> {
   const tty = options.body.Tty === true;
   const withStdin = options.stdin !== undefined;
   // The daemon removes the container itself, as `docker run --rm` has it do, and the wait on
@@ -68,77 +88,141 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
     AttachStderr: true,
     ...(withStdin && { AttachStdin: true, OpenStdin: true, StdinOnce: true }),
   };
-  // Not cut short by `signal`: an aborted create may still make the container, with an id we
-  // would never learn. The abort is honoured right after, with the id in hand.
+  // Not cut short by a signal: an aborted create may still make the container, with an id we
+  // would never learn. An abort is honoured right after, with the id in hand.
   const created = await engine.containers.create(body, { name: options.name, platform: options.platform });
-  const id = created.Id;
-  options.onCreated?.(id, created.Warnings);
-  if (signal?.aborted) {
-    await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
-    throw new SkiffError('aborted', 'container run cancelled before it started');
+  options.onCreated?.(created.Id, created.Warnings);
+  const ready = new ReadyContainer(engine, created.Id, { tty, withStdin, autoRemove: options.autoRemove, daemonRemoves, handOver: daemonRemoves && options.handOver });
+  try {
+    await ready.connect(options.targetsCopy === true);
+  } catch (err) {
+    await ready.discard();
+    throw err;
+  }
+  return ready;
+}
+
+type Attached = Awaited<ReturnType<Engine['containers']['attach']>> | NonNullable<Awaited<ReturnType<Engine['containers']['attachBorrowed']>>>;
+type Registered = Awaited<ReturnType<Engine['containers']['registerWait']>>;
+
+interface Shape {
+  tty: boolean;
+  withStdin: boolean;
+  autoRemove: boolean;
+  daemonRemoves: boolean;
+  handOver: boolean;
+}
+
+/** A created container, attached and waited on, not yet started; run() once, or discard(). */
+export class ReadyContainer {
+  readonly id: string;
+  readonly #engine: Engine;
+  readonly #o: Shape;
+  // Attach and the waits answer to `local`, not to the caller's signal: after an abort we still
+  // read to the container's exit. Cut on every failure path.
+  readonly #local = new AbortController();
+  // After a clean exit the hand-over's wait for the removal is cut by its own deadline.
+  readonly #removal = new AbortController();
+  #socket: Attached['socket'] | undefined;
+  #attached: Attached | undefined;
+  #wait: Registered | undefined;
+  #removed: Registered | undefined;
+  #used = false;
+
+  constructor(engine: Engine, id: string, o: Shape) {
+    this.#engine = engine;
+    this.id = id;
+    this.#o = o;
   }
 
-  // Attach and wait both hold a connection of their own; set them up side by side. They answer
-  // to `local`, not to the caller's signal: after an abort we still read to the container's exit.
-  const local = new AbortController();
-  const handOver = daemonRemoves && options.onRemoval !== undefined;
-  // Cut by `local` on every failure path; after a clean exit, by its own deadline.
-  const removal = new AbortController();
-  let socket: Awaited<ReturnType<Engine['containers']['attach']>>['socket'] | undefined;
-  let started = false;
-  let exitedCleanly = false;
-  try {
-    const streams = { stdin: withStdin, stdout: true, stderr: true };
+  /** Attach and wait both hold a connection of their own; set up side by side. */
+  async connect(targetsCopy: boolean): Promise<void> {
+    const engine = this.#engine;
+    const { id } = this;
+    const local = this.#local.signal;
+    const streams = { stdin: this.#o.withStdin, stdout: true, stderr: true };
     const attach = async () => {
-      const borrowed = options.targetsCopy ? await engine.containers.attachBorrowed(id, streams, { signal: local.signal }) : undefined;
-      const stream = borrowed ?? (await engine.containers.attach(id, streams, { signal: local.signal }));
-      socket = stream.socket;
+      const borrowed = targetsCopy ? await engine.containers.attachBorrowed(id, streams, { signal: local }) : undefined;
+      const stream = borrowed ?? (await engine.containers.attach(id, streams, { signal: local }));
+      this.#socket = stream.socket;
       // The wait may have failed first and the run already be over: then nobody else closes it.
-      if (local.signal.aborted) socket.destroy();
+      if (local.aborted) stream.socket.destroy();
       return stream;
     };
+    const { daemonRemoves, handOver } = this.#o;
     const [attached, wait, removed] = await Promise.all([
       attach(),
-      engine.containers.registerWait(id, daemonRemoves && !handOver ? 'removed' : 'next-exit', { signal: local.signal }),
-      handOver ? engine.containers.registerWait(id, 'removed', { signal: AbortSignal.any([local.signal, removal.signal]) }) : undefined,
+      engine.containers.registerWait(id, daemonRemoves && !handOver ? 'removed' : 'next-exit', { signal: local }),
+      handOver ? engine.containers.registerWait(id, 'removed', { signal: AbortSignal.any([local, this.#removal.signal]) }) : undefined,
     ]);
-    const output = 'read' in attached ? pumpOutput(attached, tty, options.stdout, options.stderr) : pipeline(attached.socket, outputSink(tty, options.stdout, options.stderr));
-    output.catch(() => undefined); // awaited below; a rejection before then must not be unhandled
     wait.result.catch(() => undefined);
     removed?.result.catch(() => undefined);
+    this.#attached = attached;
+    this.#wait = wait;
+    this.#removed = removed;
+  }
 
-    // Not cancelled by `signal`: a start cut off halfway leaves the container's state unknown;
-    // an abort that arrives meanwhile is handled right after, by stopOnAbort.
-    await engine.containers.start(id);
-    started = true;
-    feedStdin(attached.socket, options.stdin);
-
-    const stopped = signal ? stopOnAbort(engine, id, signal, options, wait.result) : undefined;
-    let result: WaitResult;
+  /** Starts the container and reads it to its exit; removes it (or hands the removal over). */
+  async run(options: Pick<RunContainerOptions, 'stdin' | 'stdout' | 'stderr' | 'signal' | 'stopSignal' | 'graceSec' | 'onRemoval'>): Promise<RunContainerResult> {
+    if (this.#used) throw new Error(`container ${this.id.slice(0, 12)} was already run or discarded`);
+    this.#used = true;
+    const engine = this.#engine;
+    const { id } = this;
+    const { signal } = options;
+    const attached = this.#attached!;
+    const wait = this.#wait!;
+    const removed = this.#removed;
+    const { tty, autoRemove, daemonRemoves } = this.#o;
+    let started = false;
+    let exitedCleanly = false;
     try {
-      result = await wait.result;
-      await output;
+      const output = 'read' in attached ? pumpOutput(attached, tty, options.stdout, options.stderr) : pipeline(attached.socket, outputSink(tty, options.stdout, options.stderr));
+      output.catch(() => undefined); // awaited below; a rejection before then must not be unhandled
+
+      // Not cancelled by `signal`: a start cut off halfway leaves the container's state unknown;
+      // an abort that arrives meanwhile is handled right after, by stopOnAbort.
+      await engine.containers.start(id);
+      started = true;
+      feedStdin(attached.socket, options.stdin);
+
+      const stopped = signal ? stopOnAbort(engine, id, signal, options, wait.result) : undefined;
+      let result: WaitResult;
+      try {
+        result = await wait.result;
+        await output;
+      } finally {
+        stopped?.dispose();
+      }
+      if (result.Error?.Message) throw new SkiffError('engine', `wait for container: ${result.Error.Message}`);
+      exitedCleanly = true;
+      if (removed && options.onRemoval) options.onRemoval(awaitRemoval(engine, id, removed.result, this.#removal));
+      else this.#removal.abort();
+      return { id, exitCode: result.StatusCode, stopped: signal?.aborted ?? false };
+    } catch (err) {
+      this.#local.abort(err);
+      this.#socket?.destroy();
+      if (signal?.aborted && started) {
+        // The abort path already stopped the container; what is left is removal below.
+        throw new SkiffError('aborted', 'container run cancelled', { cause: err });
+      }
+      throw err;
     } finally {
-      stopped?.dispose();
+      // After a clean exit the daemon has already removed it (the wait said `removed`), or will
+      // (the removal handed over).
+      if ((autoRemove && !(daemonRemoves && exitedCleanly)) || !started) {
+        // A container whose start failed is ours and useless: never leave it behind (Dagu does).
+        await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+      }
     }
-    if (result.Error?.Message) throw new SkiffError('engine', `wait for container: ${result.Error.Message}`);
-    exitedCleanly = true;
-    if (removed) options.onRemoval!(awaitRemoval(engine, id, removed.result, removal));
-    return { id, exitCode: result.StatusCode, stopped: signal?.aborted ?? false };
-  } catch (err) {
-    local.abort(err);
-    socket?.destroy();
-    if (signal?.aborted && started) {
-      // The abort path already stopped the container; what is left is removal below.
-      throw new SkiffError('aborted', 'container run cancelled', { cause: err });
-    }
-    throw err;
-  } finally {
-    // After a clean exit the daemon has already removed it (the wait said `removed`).
-    if ((options.autoRemove && !(daemonRemoves && exitedCleanly)) || !started) {
-      // A container whose start failed is ours and useless: never leave it behind (Dagu does).
-      await engine.containers.remove(id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
-    }
+  }
+
+  /** Removes a container that will not be started after all (and closes its streams); never throws. */
+  async discard(): Promise<void> {
+    if (this.#used) return;
+    this.#used = true;
+    this.#local.abort();
+    this.#socket?.destroy();
+    await this.#engine.containers.remove(this.id, { force: true, signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
   }
 }
 
@@ -158,7 +242,7 @@ async function awaitRemoval(engine: Engine, id: string, removed: Promise<WaitRes
  * On abort: the stop signal, then SIGKILL after the grace period (at once if the abort reason
  * carries an aborted `force` signal: the second Ctrl-C), then the caller waits for the exit.
  */
-function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: RunContainerOptions, exited: Promise<unknown>): { dispose(): void } {
+function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: Pick<RunContainerOptions, 'stopSignal' | 'graceSec'>, exited: Promise<unknown>): { dispose(): void } {
   let timer: NodeJS.Timeout | undefined;
   let force: AbortSignal | undefined;
   const cleanup = () => AbortSignal.timeout(CLEANUP_MS);
