@@ -89,6 +89,10 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
 
 type HandlerKind = keyof Handlers;
 
+// Steps prepared ahead at once (containers created before their step may start): the chain's
+// next step, or the next few of a fan-out waiting for a slot.
+const PREPARED_AHEAD = 4;
+
 interface StepState {
   step: Step;
   index: number;
@@ -143,6 +147,8 @@ class DagRun {
   readonly #stopCtrl = new AbortController();
   readonly #force = new AbortController();
   readonly #logNames = new Set<string>();
+  /** Steps handed to their executor's prepare() and not ended yet. */
+  readonly #prepared = new Map<StepState, Executor>();
   #stop: Stop | undefined;
   #runLog: LogFile | undefined;
   #handlerError: string | null = null;
@@ -295,6 +301,7 @@ class DagRun {
     const max = this.#dag.maxActiveSteps > 0 ? this.#dag.maxActiveSteps : Infinity;
     for (;;) {
       if (!this.#stop) await this.#launchReady(running, max);
+      if (!this.#stop) this.#prepareAhead();
       if (running.size === 0) break;
       await Promise.race(this.#stop ? running.values() : [...running.values(), stopped]);
     }
@@ -337,7 +344,61 @@ class DagRun {
     }
   }
 
+  /**
+   * Creation ahead: steps that are not ready yet but may be soon (every dependency running or
+   * done, or waiting for a slot under maxActiveSteps) and whose command is already known are
+   * handed to their executor's prepare(); undone (unprepare) if the step ends without running.
+   */
+  #prepareAhead(): void {
+    for (const st of this.#states) {
+      if (this.#prepared.size >= PREPARED_AHEAD) return;
+      if (st.phase !== 'pending' || this.#prepared.has(st) || st.missingDeps.length > 0) continue;
+      if (!st.deps.every((d) => d.phase !== 'pending')) continue;
+      let executor: Executor;
+      try {
+        executor = this.#opts.executors.executorFor(st.step);
+      } catch {
+        continue;
+      }
+      if (!executor.prepare) continue;
+      const command = this.#commandAhead(st.step);
+      if (command === null) continue;
+      this.#prepared.set(st, executor);
+      executor.prepare({
+        dag: this.#dag,
+        step: st.step,
+        runId: this.#opts.runId,
+        ...(command ? { command } : {}),
+        expandAhead: (step, value) => this.#expandAhead(step, value),
+        emit: (event) => this.#emitExecutor(event),
+      });
+    }
+  }
+
+  /** The step's command as expandCommand will give it, or null if that is not known yet. */
+  #commandAhead(step: Step): Command | undefined | null {
+    const command = step.command;
+    if (!command) return undefined;
+    if (command.form === 'shell') {
+      const script = this.#expandAhead(step, command.script);
+      return typeof script === 'string' ? { form: 'shell', script } : null;
+    }
+    // Exec-form arguments have their backticks run on the host when the step starts: not before.
+    if (command.argv.some((arg) => arg.includes('`'))) return null;
+    const argv = this.#expandAhead(step, command.argv);
+    return Array.isArray(argv) ? { form: 'exec', argv: argv as string[] } : null;
+  }
+
+  /** A step prepared ahead has ended (run or not): its executor drops what run() did not use. */
+  #unprepare(st: StepState): void {
+    const executor = this.#prepared.get(st);
+    if (!executor) return;
+    this.#prepared.delete(st);
+    void executor.unprepare?.(st.step);
+  }
+
   #finishWithout(st: StepState, readiness: Exclude<Readiness, { kind: 'run' }>): void {
+    this.#unprepare(st);
     st.phase = 'done';
     st.status = readiness.kind;
     st.error = readiness.error;
@@ -354,6 +415,7 @@ class DagRun {
     } finally {
       this.#controllers.delete(ctrl);
     }
+    this.#unprepare(st);
     st.phase = 'done';
     st.status = outcome.status;
     st.exitCode = outcome.exitCode;

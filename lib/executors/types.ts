@@ -40,8 +40,26 @@ export interface StepResult {
   error?: string;
 }
 
+/** What is known of a step before it starts, for work begun ahead of it. */
+export interface PrepareContext {
+  dag: Dag;
+  step: Step;
+  runId: string;
+  /** The step's command as it will be (no `${…}` left that an upstream could change). */
+  command?: Command;
+  expandAhead: ExpandAhead;
+  emit(event: ExecutorEvent): void;
+}
+
 export interface Executor {
   run(ctx: StepContext): Promise<StepResult>;
+  /**
+   * Optional: begin, before the step may start, what its run will need (create its container).
+   * Returns at once; never throws. run() uses it only if the step still wants exactly that.
+   */
+  prepare?(ctx: PrepareContext): void;
+  /** Undo prepare() for a step that will not start after all; never throws. */
+  unprepare?(step: Step): Promise<void>;
 }
 
 /**

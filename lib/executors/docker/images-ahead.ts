@@ -120,6 +120,11 @@ export class ImagesAhead {
     });
   }
 
+  /** As take(), without using it up: for a container created ahead of its step. */
+  peek(image: string, platform: string | undefined, policy: PullPolicy): Promise<void> | undefined {
+    return this.#entries.get(keyOf(image, platform, policy))?.done;
+  }
+
   /** Cancels the pulls still running (a run that ends early) and waits for them; never throws. */
   async close(): Promise<void> {
     this.#stop.abort();

@@ -7,10 +7,10 @@ import { SkiffError, isSkiffError } from '../../engine/errors.js';
 import type { Command, Step } from '../../dag/model.js';
 import { expandLeaves } from '../../dag/expand.js';
 import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from '../../dag/docker-config.js';
-import type { Executor, StepContext, StepResult } from '../types.js';
+import type { Executor, PrepareContext, StepContext, StepResult } from '../types.js';
 import { ensureImage } from './pull.js';
 import type { ImagesAhead } from './images-ahead.js';
-import { runContainer } from './run.js';
+import { createContainer, type CreateContainerOptions, type ReadyContainer } from './run.js';
 import { execIn } from './exec.js';
 import { isSkiffOwned, skiffLabels } from './labels.js';
 import { TailWriter } from './tail.js';
@@ -30,14 +30,17 @@ export class DockerStepExecutor implements Executor {
   /** Containers of finished steps that the daemon is still removing. */
   readonly #removals = new Set<Promise<void>>();
   readonly #ahead: ImagesAhead | undefined;
+  /** Containers created ahead, by step, until the step runs or will not. */
+  readonly #prepared = new Map<Step, Promise<{ plan: { key: string }; container: ReadyContainer } | undefined>>();
 
   constructor(docker: DockerRuntime, ahead?: ImagesAhead) {
     this.#docker = docker;
     this.#ahead = ahead;
   }
 
-  /** Waits until every container whose removal was handed over is gone (never rejects). */
+  /** Removes what was made ahead and not run; waits until every handed-over removal is done (never rejects). */
   async close(): Promise<void> {
+    await Promise.all([...this.#prepared.keys()].map((step) => this.unprepare(step)));
     await Promise.all(this.#removals);
   }
 
@@ -64,56 +67,131 @@ export class DockerStepExecutor implements Executor {
     return this.#create(engine, config, ctx);
   }
 
-  async #create(engine: Engine, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
+  /**
+   * Creation ahead: the step's container made while the steps before it run, when its config and
+   * command are already known (the scheduler says which). Best effort: anything that goes wrong
+   * here is left for run() to meet, and report, the usual way.
+   */
+  prepare(ctx: PrepareContext): void {
+    const { step } = ctx;
+    if (step.executor.type !== 'docker' || this.#prepared.has(step)) return;
+    const expanded = ctx.expandAhead(step, step.executor.config ?? {});
+    if (expanded === undefined) return;
+    let config: NormalizedDockerConfig;
+    try {
+      config = normalizeDockerStepConfig(expanded, { dir: ctx.dag.dir });
+    } catch {
+      return;
+    }
+    // A name could clash with a container an earlier step makes or removes; exec mode has none.
+    if (!config.image || config.containerName !== undefined) return;
+    const plan = this.#plan(config, ctx);
+    const engine = this.#docker.engine();
+    const ready = (async () => {
+      // The image first, as run() would have it; a pull that fails is the step's to report.
+      const pulled = this.#ahead?.peek(plan.image, config.platform, config.pull);
+      if (pulled) await pulled;
+      else if (config.pull !== 'never') return undefined;
+      return { plan, container: await createContainer(engine, plan.create) };
+    })().catch(() => undefined);
+    this.#prepared.set(step, ready);
+  }
+
+  /** The step will not start after all (upstream failed, a precondition said no, a stop). */
+  async unprepare(step: Step): Promise<void> {
+    const ready = this.#prepared.get(step);
+    if (!ready) return;
+    this.#prepared.delete(step);
+    // Tracked like a removal handed over: close() waits for it, so the run ends with it gone.
+    const discarded = ready.then((made) => made?.container.discard());
+    this.#removals.add(discarded);
+    await discarded;
+    this.#removals.delete(discarded);
+  }
+
+  /** What run() and prepare() both create from a step's config: the same body, the same options. */
+  #plan(config: NormalizedDockerConfig, ctx: Pick<StepContext, 'dag' | 'step' | 'runId' | 'command' | 'emit'>) {
     const { step, dag } = ctx;
     const image = config.image!;
-    const pulledAhead = this.#ahead?.take(image, config.platform, config.pull);
-    if (pulledAhead) await untilAborted(pulledAhead, ctx.signal);
-    else {
-      const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
-      await ensureImage(engine, image, {
-        policy: config.pull,
-        platform,
-        registryAuth: () => this.#docker.registryAuthFor(image, (message) => ctx.emit({ type: 'warning', step: step.name, message })),
-        signal: ctx.signal,
-        step: step.name,
-        emit: ctx.emit,
-      });
-    }
     const cmd = argvOf(ctx.command) ?? (config.container.Cmd as string[] | undefined);
     const userLabels = (config.container.Labels as Record<string, string> | undefined) ?? {};
+    const create: CreateContainerOptions = {
+      body: {
+        ...config.container,
+        Image: image,
+        ...(cmd !== undefined && { Cmd: cmd }),
+        Labels: { ...userLabels, ...skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name, keep: !config.autoRemove }) },
+        // A container skiff removes anyway needs no json-file copy of its output: skiff has the
+        // output from attach, and the double write halves throughput. Unless the user set one.
+        HostConfig: config.autoRemove && config.host.LogConfig === undefined ? { ...config.host, LogConfig: { Type: 'none' } } : config.host,
+        NetworkingConfig: config.network,
+      },
+      name: config.containerName,
+      platform: config.platform,
+      autoRemove: config.autoRemove,
+      targetsCopy: true,
+      // Docker's create warnings (a limit the kernel cannot enforce, a deprecated option) are
+      // the user's to see, as Dagu logs them (dagu-behavior.md §3.5).
+      onCreated: (_id, warnings) => {
+        for (const message of warnings) ctx.emit({ type: 'warning', step: step.name, message });
+      },
+      // The next step starts while the daemon removes this container; the run waits for it at
+      // close. Not for a named one: a later step may create that name again at once.
+      handOver: config.containerName === undefined,
+    };
+    const { onCreated: _, ...comparable } = create;
+    return { image, create, key: JSON.stringify(comparable) };
+  }
+
+  /** The container made ahead for this step, if it is exactly the one the step now wants. */
+  async #takePrepared(step: Step, key: string): Promise<ReadyContainer | undefined> {
+    const ready = this.#prepared.get(step);
+    if (!ready) return undefined;
+    this.#prepared.delete(step);
+    const made = await ready;
+    if (made?.plan.key === key) return made.container;
+    await made?.container.discard();
+    return undefined;
+  }
+
+  async #create(engine: Engine, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
+    const { step, dag } = ctx;
+    const plan = this.#plan(config, ctx);
+    const { image } = plan;
+    let container = await this.#takePrepared(step, plan.key);
+    // Its image was pulled (or found) before it was created: that pull was this step's.
+    if (container) this.#ahead?.take(image, config.platform, config.pull)?.catch(() => undefined);
+    else {
+      const pulledAhead = this.#ahead?.take(image, config.platform, config.pull);
+      if (pulledAhead) await untilAborted(pulledAhead, ctx.signal);
+      else {
+        const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
+        await ensureImage(engine, image, {
+          policy: config.pull,
+          platform,
+          registryAuth: () => this.#docker.registryAuthFor(image, (message) => ctx.emit({ type: 'warning', step: step.name, message })),
+          signal: ctx.signal,
+          step: step.name,
+          emit: ctx.emit,
+        });
+      }
+    }
     const stderr = new TailWriter(ctx.stderr);
     let result;
     try {
-      result = await runContainer(engine, {
-        body: {
-          ...config.container,
-          Image: image,
-          ...(cmd !== undefined && { Cmd: cmd }),
-          Labels: { ...userLabels, ...skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name, keep: !config.autoRemove }) },
-          // A container skiff removes anyway needs no json-file copy of its output: skiff has the
-          // output from attach, and the double write halves throughput. Unless the user set one.
-          HostConfig: config.autoRemove && config.host.LogConfig === undefined ? { ...config.host, LogConfig: { Type: 'none' } } : config.host,
-          NetworkingConfig: config.network,
-        },
-        name: config.containerName,
-        platform: config.platform,
-        autoRemove: config.autoRemove,
+      container ??= await createContainer(engine, plan.create);
+      if (ctx.signal.aborted) {
+        await container.discard();
+        throw new SkiffError('aborted', 'container run cancelled before it started');
+      }
+      result = await container.run({
         stdout: ctx.stdout,
         stderr,
-        targetsCopy: true,
         signal: ctx.signal,
         stopSignal: step.signalOnStop,
         graceSec: dag.maxCleanUpTimeSec,
-        // Docker's create warnings (a limit the kernel cannot enforce, a deprecated option) are
-        // the user's to see, as Dagu logs them (dagu-behavior.md §3.5).
-        onCreated: (_id, warnings) => {
-          for (const message of warnings) ctx.emit({ type: 'warning', step: step.name, message });
-        },
-        // The next step starts while the daemon removes this container; the run waits for it at
-        // close. Not for a named one: a later step may create that name again at once.
-        ...(config.containerName === undefined && {
-          onRemoval: (removed) => {
+        ...(plan.create.handOver && {
+          onRemoval: (removed: Promise<void>) => {
             this.#removals.add(removed);
             void removed.then(() => this.#removals.delete(removed));
           },
