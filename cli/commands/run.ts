@@ -197,7 +197,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   try {
     let executors: ExecutorSet;
     try {
-      executors = await createExecutorSet(dag, opts, io);
+      executors = await createExecutorSet(dag, opts, io, { runId, signal: interrupts.signal });
     } catch (err) {
       if (!(err instanceof SkiffError)) {
         // Our bug (exit 70, reported by the caller); the report is still written.
@@ -251,7 +251,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
  * The executors for this run; `--record` and `--replay` choose the engine connection here. The
  * recorder or replay is owned by the returned set and closed (or checked) with it.
  */
-async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
+async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO, early: { runId: string; signal: AbortSignal }): Promise<ExecutorSet> {
   const { createExecutors } = await import('../../lib/executors/index.js');
   if (opts.recordDir !== undefined) {
     const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([
@@ -263,6 +263,7 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
     const set = createExecutors(dag, {
       env: io.env,
       reap: false,
+      early,
       dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
       onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
     });
@@ -274,14 +275,14 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
   if (opts.replayDir !== undefined) {
     const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
     const replay = ReplayDispatcher.fromDir(opts.replayDir);
-    const set = createExecutors(dag, { env: io.env, reap: false, dispatcher: () => replay });
+    const set = createExecutors(dag, { env: io.env, reap: false, early, dispatcher: () => replay });
     return { ...set, close: async () => {
       await set.close();
       const unused = replay.unused();
       if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
     } };
   }
-  return createExecutors(dag, { env: io.env });
+  return createExecutors(dag, { env: io.env, early });
 }
 
 /** Temp file in the same directory, then rename: a reader never sees half a report. */

@@ -27,6 +27,12 @@ export interface CreateExecutorsOptions {
    * what it finds depends on this host's processes at that moment, so it cannot be replayed.
    */
   reap?: boolean;
+  /**
+   * The run's id and cancel signal, when known this early: start-up work that does not depend on
+   * the steps (the DAG-level container's create and start) then begins at once, while the rest of
+   * start-up goes on, instead of when setup() is called.
+   */
+  early?: { runId: string; signal: AbortSignal };
 }
 
 export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
@@ -53,19 +59,26 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   const docker = new DockerStepExecutor(runtime, ahead);
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const reapAtStart = (options.reap ?? true) && (shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker'));
-  let reaping: Promise<void> | undefined;
+  const usesEngine = shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker');
+  // Start-up overlap: what the first container waits for and no step decides (the API version,
+  // the daemon's platform, leftovers of dead runs, the DAG-level container) begins now, while
+  // the rest of start-up (run directory, renderer, scheduler) goes on. Events wait for setup().
+  const events = new HeldEvents();
+  if (usesEngine) runtime.platform().catch(() => undefined); // a failure is met again, and reported, where it is needed
+  const reaping = usesEngine && (options.reap ?? true) ? reap(runtime.engine(), events.emit) : undefined;
+  // Not before DAG preconditions: a run they stop must create nothing.
+  const early = shared && options.early && dag.preconditions.length === 0 ? shared.setup({ dag, ...options.early, emit: events.emit }) : undefined;
+  early?.catch(() => undefined); // awaited in setup(), or by close() if setup never comes
   return {
     async setup(ctx) {
-      // Leftovers of runs that died are removed alongside this run's start, not before it.
-      if (reapAtStart) reaping = reap(runtime.engine(), ctx.emit);
+      events.release(ctx.emit);
       // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
       if (!shared) {
         if (ctx.expandAhead) ahead.start(imageNeeds(allSteps(dag), ctx.expandAhead), ctx.signal, ctx.emit);
         return;
       }
       try {
-        await shared.setup(ctx);
+        await (early ?? shared.setup(ctx));
       } catch (err) {
         await shared.discard();
         throw err;
@@ -75,6 +88,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // is ignored, as seed 001 says (dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     async close() {
+      await early?.catch(() => shared?.discard());
       await shared?.teardown();
       await ahead.close();
       await docker.close();
@@ -82,6 +96,24 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       await engine?.close();
     },
   };
+}
+
+/** Executor events from work begun before setup(): held, then handed to the run's emit in order. */
+class HeldEvents {
+  #held: ExecutorEvent[] | undefined = [];
+  #emit: ((event: ExecutorEvent) => void) | undefined;
+
+  readonly emit = (event: ExecutorEvent): void => {
+    if (this.#emit) this.#emit(event);
+    else this.#held?.push(event);
+  };
+
+  release(emit: (event: ExecutorEvent) => void): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    this.#emit = emit;
+    for (const event of held) emit(event);
+  }
 }
 
 function allSteps(dag: Dag) {

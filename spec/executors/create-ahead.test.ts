@@ -129,3 +129,30 @@ describe('creation ahead', { concurrency: 3 }, () => {
     assert.equal(r.replayed.step('third').out, 'third\n');
   });
 });
+
+describe('start-up overlap', () => {
+  test('the DAG-level container is made before setup only when no DAG precondition can stop the run', async () => {
+    const d = dag(`preconditions:\n  - condition: "false"\ncontainer:\n  image: ${TEST_IMAGE}\nsteps:\n  - name: s1\n    command: echo never\n`);
+    const e = await live();
+    let seen = 0;
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        seen += (await e.containers.list({ label: [`${LABEL_DAG}=${d.name}`] })).length;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const r = await skiff.run(d.file).finally(() => (done = true));
+    await watching;
+    assert.equal(r.report.status, 'aborted', explain(r));
+    assert.equal(seen, 0, 'no container was created for a run its precondition stopped');
+  });
+
+  test('with a DAG-level container and no precondition the run works as before, and leaves nothing', async () => {
+    const d = dag(`container:\n  image: ${TEST_IMAGE}\nsteps:\n  - name: s1\n    command: echo one\n  - name: s2\n    command: cat /etc/hostname\n`);
+    const r = await skiff.run(d.file);
+    assert.equal(r.code, 0, explain(r));
+    assert.equal(r.step('s1').out, 'one\n');
+    assert.equal((await (await live()).containers.list({ label: [`${LABEL_DAG}=${d.name}`] })).length, 0);
+  });
+});

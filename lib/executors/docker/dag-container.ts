@@ -47,10 +47,9 @@ export class DagContainerRun {
     const spec = this.#spec;
     const engine = this.#deps.engine();
     if (spec.name && (await this.#adopt(engine, ctx))) return;
-    const platform = spec.platform ?? (await this.#deps.platform(ctx.signal));
     await ensureImage(engine, spec.image, {
       policy: spec.pullPolicy,
-      platform,
+      platform: spec.platform ?? this.#deps.platform(ctx.signal),
       registryAuth: () => this.#deps.registryAuthFor(spec.image, (message) => ctx.emit({ type: 'warning', message })),
       signal: ctx.signal,
       step: 'container',

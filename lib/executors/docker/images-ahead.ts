@@ -87,10 +87,9 @@ export class ImagesAhead {
     for (const [key, need] of wanted) {
       const done = slots.run(async () => {
         stop.throwIfAborted();
-        const platform = need.platform ?? (await this.#deps.platform(stop));
         await ensureImage(this.#deps.engine(), need.image, {
           policy: need.policy,
-          platform,
+          platform: need.platform ?? this.#deps.platform(stop),
           registryAuth: () => this.#deps.registryAuthFor(need.image, (message) => emit({ type: 'warning', step: need.step, message })),
           signal: stop,
           step: need.step,

@@ -8,8 +8,8 @@ import type { ExecutorEvent } from '../types.js';
 
 export interface EnsureImageOptions {
   policy: PullPolicy;
-  /** `os/arch[/variant]` the container must run as. */
-  platform: string;
+  /** `os/arch[/variant]` the container must run as (a promise: the local image is looked up meanwhile). */
+  platform: string | Promise<string>;
   /** The X-Registry-Auth value for this image's registry, or undefined for anonymous. */
   registryAuth?: () => Promise<string | undefined>;
   signal?: AbortSignal;
@@ -23,13 +23,13 @@ const PROGRESS_EVERY_MS = 100;
 export async function ensureImage(engine: Engine, image: string, options: EnsureImageOptions): Promise<void> {
   if (options.policy === 'never') return;
   if (options.policy === 'missing') {
-    const local = await engine.images.find(image, { signal: options.signal });
-    if (local && matchesPlatform(local, options.platform)) return;
+    const [local, platform] = await Promise.all([engine.images.find(image, { signal: options.signal }), options.platform]);
+    if (local && matchesPlatform(local, platform)) return;
   }
-  await pullImage(engine, image, options);
+  await pullImage(engine, image, { ...options, platform: await options.platform });
 }
 
-export async function pullImage(engine: Engine, image: string, options: Omit<EnsureImageOptions, 'policy'>): Promise<void> {
+export async function pullImage(engine: Engine, image: string, options: Omit<EnsureImageOptions, 'policy' | 'platform'> & { platform: string }): Promise<void> {
   const { step, emit } = options;
   emit({ type: 'pull-start', step, image });
   const progress = new PullProgress();

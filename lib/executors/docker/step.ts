@@ -165,10 +165,9 @@ export class DockerStepExecutor implements Executor {
       const pulledAhead = this.#ahead?.take(image, config.platform, config.pull);
       if (pulledAhead) await untilAborted(pulledAhead, ctx.signal);
       else {
-        const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
         await ensureImage(engine, image, {
           policy: config.pull,
-          platform,
+          platform: config.platform ?? this.#docker.platform(ctx.signal),
           registryAuth: () => this.#docker.registryAuthFor(image, (message) => ctx.emit({ type: 'warning', step: step.name, message })),
           signal: ctx.signal,
           step: step.name,
