@@ -5,10 +5,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants as osConstants, homedir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
-import { SkiffError } from '../engine/errors.js';
-import { buildDagContainer } from './container-block.js';
-import { checkDockerStepConfig } from './docker-config.js';
-import { chainLookups, expand, type Lookup } from './expand.js';
+import { SkiffError } from '../common/errors.js';
+import { buildDagContainer } from '../executors/docker/container-config.js';
+import { checkDockerStepConfig } from '../executors/docker/config.js';
+import { chainLookups, expand, type Lookup } from '../common/expand.js';
 import { findCycles } from './graph.js';
 import type { DagSource, KeyPath } from './load.js';
 import type {
@@ -23,7 +23,7 @@ import type {
   Step,
   StepExecutor,
 } from './model.js';
-import { formatPath, type Locate, type Problem } from './problem.js';
+import { formatPath, type Locate, type Problem } from '../common/problem.js';
 import { buildRegistryAuths } from './registry-auths.js';
 import type { DagFile, EnvFile, ParamsFile, PreconditionsFile, StepFile } from './schema.js';
 import { isObject, type Path, type Validated } from './validate.js';

@@ -20,11 +20,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { SkiffError } from '../engine/errors.js';
+import { SkiffError } from '../common/errors.js';
 import { runProcess } from '../executors/local.js';
-import { StopRequest } from '../executors/stop.js';
-import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/types.js';
-import { chainLookups, expand, type Lookup } from './expand.js';
+import { StopRequest } from '../executors/contract.js';
+import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/contract.js';
+import { chainLookups, expand, type Lookup } from '../common/expand.js';
 import type { RunEvent } from './events.js';
 import type { Command, Dag, Handlers, Precondition, Step } from './model.js';
 import { LogFile, StepOutput, logContainsPattern } from './outputs.js';

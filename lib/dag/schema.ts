@@ -4,9 +4,9 @@
 // registryAuths and docker-config schemas of their own modules embedded, for editors.
 // Field rules: dagu-behavior.md §1 and §2; skiff's deliberate differences are noted inline.
 import Type, { type TSchema } from 'typebox';
-import { DagContainerSchema } from './container-block.js';
+import { DagContainerSchema } from '../executors/docker/container-config.js';
 import { RegistryAuthsSchema } from './registry-auths.js';
-import { DockerStepConfigSchema } from './docker-config.js';
+import { DockerStepConfigSchema } from '../executors/docker/config.js';
 
 /**
  * Objects whose keys are matched exactly (Dagu decodes `executor` and the map form of

@@ -6,7 +6,7 @@ import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';
 import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
-import type { ExecutorEvent, ExecutorSet } from './types.js';
+import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
 import { localExecutor } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';

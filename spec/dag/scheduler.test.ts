@@ -12,11 +12,11 @@ import { LogFile, StepOutput } from '../../lib/dag/outputs.js';
 import type { RunReport, StepReport } from '../../lib/dag/report.js';
 import { newRunId, runDirFor, stateDir, stepLogPaths } from '../../lib/dag/run-dir.js';
 import { exitCodeFor, runDag, type RunDagOptions } from '../../lib/dag/scheduler.js';
-import { SkiffError } from '../../lib/engine/errors.js';
+import { SkiffError } from '../../lib/common/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
 import { testDag } from '../support/dags.js';
 import { isAlive, waitForFile } from '../support/processes.js';
-import type { Executor, ExecutorSet } from '../../lib/executors/types.js';
+import type { Executor, ExecutorSet } from '../../lib/executors/contract.js';
 
 let root: string;
 let work: string;

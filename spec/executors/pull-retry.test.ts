@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Engine } from '../../lib/engine/index.js';
 import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 import { pullImage } from '../../lib/executors/docker/pull.js';
-import type { ExecutorEvent } from '../../lib/executors/types.js';
+import type { ExecutorEvent } from '../../lib/executors/contract.js';
 
 function engineAnswering(events: ProgressEvent[]): Engine {
   return { images: { async *pull() { yield* events; } } } as unknown as Engine;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Engine } from '../../lib/engine/index.js';
-import { SkiffError } from '../../lib/engine/errors.js';
+import { SkiffError } from '../../lib/common/errors.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 
 test('an attach that answers after the wait failed is closed, not left open', async () => {

@@ -5,9 +5,9 @@
 // the same DAG with the same `name` reuses it.
 import type { Engine } from '../../engine/index.js';
 import type { CreateBody } from '../../engine/containers.js';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 import type { Dag, DagContainer } from '../../dag/model.js';
-import type { Executor, ExecutorEvent, StepContext, StepResult } from '../types.js';
+import type { Executor, ExecutorEvent, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import { execIn } from './exec.js';
 import { argvOf } from './step.js';

@@ -7,7 +7,7 @@ import type { Engine } from '../../engine/index.js';
 import type { ExecBody } from '../../engine/exec.js';
 import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 
 export interface ExecOptions {
   body: ExecBody;

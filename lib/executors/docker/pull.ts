@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/index.js';
 import type { ImageInfo } from '../../engine/images.js';
 import { PullProgress } from '../../engine/pull-progress.js';
 import type { PullPolicy } from '../../dag/model.js';
-import type { ExecutorEvent } from '../types.js';
+import type { ExecutorEvent } from '../contract.js';
 
 export interface EnsureImageOptions {
   policy: PullPolicy;

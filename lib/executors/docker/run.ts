@@ -7,8 +7,8 @@ import type { Engine } from '../../engine/index.js';
 import type { CreateBody, WaitResult } from '../../engine/containers.js';
 import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
-import { SkiffError } from '../../engine/errors.js';
-import { forceSignalOf } from '../stop.js';
+import { SkiffError } from '../../common/errors.js';
+import { forceSignalOf } from '../contract.js';
 
 export interface RunContainerOptions {
   body: CreateBody;

@@ -3,11 +3,11 @@
 // run.ts or exec.ts. A container skiff did not create is never stopped or removed.
 import type { Engine } from '../../engine/index.js';
 import type { ContainerInfo } from '../../engine/containers.js';
-import { SkiffError, isSkiffError } from '../../engine/errors.js';
+import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { Command, Step } from '../../dag/model.js';
-import { expandLeaves } from '../../dag/expand.js';
-import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from '../../dag/docker-config.js';
-import type { Executor, StepContext, StepResult } from '../types.js';
+import { expandLeaves } from '../../common/expand.js';
+import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
+import type { Executor, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import { runContainer } from './run.js';
 import { execIn } from './exec.js';

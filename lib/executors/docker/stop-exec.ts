@@ -3,8 +3,8 @@
 // Over TCP the PID is on another machine, so the process is left to finish and we say so.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../../engine/index.js';
-import { SkiffError } from '../../engine/errors.js';
-import { forceSignalOf } from '../stop.js';
+import { SkiffError } from '../../common/errors.js';
+import { forceSignalOf } from '../contract.js';
 
 export interface StopExecOptions {
   stopSignal?: string;

@@ -9,7 +9,10 @@
 // and resource limits written directly under `host` are kept: the Engine API's HostConfig is flat
 // (dagu-behavior.md §10, seed 000 "Resource Limits").
 import Type, { type TSchema } from 'typebox';
-import { formatPath } from './problem.js';
+import { childPath, formatPath, type KeyPath } from '../../common/problem.js';
+import { goKind, isPlainMap, parseGoBool } from '../../common/go-values.js';
+
+export { childPath, goKind, isPlainMap, parseGoBool, type KeyPath };
 
 /** How a field's value is decoded. */
 export type FieldType =
@@ -273,8 +276,6 @@ export function matchKeys(
 // ---------------------------------------------------------------------------------------------
 // Weakly typed decoding (mapstructure's WeaklyTypedInput, as Dagu configures it for these blocks)
 
-export type KeyPath = Array<string | number>;
-
 export interface DecodeIssue {
   /** Relative to the value handed to `decodeBlock`, keys as written. */
   path: KeyPath;
@@ -294,38 +295,6 @@ const DYNAMIC = /\$\{|\$[A-Za-z0-9_]|`/;
 /** True when `s` will change under `${}`/backtick expansion, so its final value is unknown yet. */
 export function isDynamic(s: unknown): boolean {
   return typeof s === 'string' && DYNAMIC.test(s);
-}
-
-/** Go's name for the kind of a decoded YAML value, as mapstructure's messages show it. */
-export function goKind(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (Array.isArray(value)) return 'slice';
-  switch (typeof value) {
-    case 'string':
-      return 'string';
-    case 'boolean':
-      return 'bool';
-    case 'number':
-      return Number.isInteger(value) ? 'int' : 'float64';
-    case 'object':
-      return 'map';
-    default:
-      return typeof value;
-  }
-}
-
-export function isPlainMap(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-const TRUE_STRINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const FALSE_STRINGS = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
-/** Go's `strconv.ParseBool`. */
-export function parseGoBool(s: string): boolean | undefined {
-  if (TRUE_STRINGS.has(s)) return true;
-  if (FALSE_STRINGS.has(s)) return false;
-  return undefined;
 }
 
 /** Decodes one block (`container`, `host`, `network`, `exec`) into Engine API JSON. */
@@ -609,10 +578,3 @@ export function schemaOfTable(t: StructTable): TSchema {
   return schema;
 }
 
-/** `base` (a formatted path such as `steps[2].executor.config`) extended by a relative key path. */
-export function childPath(base: string, rel: KeyPath): string {
-  const tail = formatPath(rel);
-  if (base === '') return tail;
-  if (tail === '') return base;
-  return typeof rel[0] === 'number' ? base + tail : `${base}.${tail}`;
-}

@@ -10,9 +10,10 @@
 import os from 'node:os';
 import nodePath from 'node:path';
 import Type, { type TSchema } from 'typebox';
-import { SkiffError } from '../engine/errors.js';
-import type { PullPolicy } from './model.js';
-import type { Locate, Problem } from './problem.js';
+import { SkiffError } from '../../common/errors.js';
+import { goTypeName } from '../../common/go-values.js';
+import type { Locate, Problem } from '../../common/problem.js';
+import type { PullPolicy } from '../../dag/model.js';
 import {
   CONTAINER_CONFIG,
   EXEC_OPTIONS,
@@ -277,15 +278,8 @@ export function resolveHostPath(source: string, dir: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Values shared with the DAG-level container block
+// Values shared with the DAG-level container block (container-config.ts)
 
-/** Go's `%T` of a decoded YAML value. */
-export function goTypeName(value: unknown): string {
-  if (value === null || value === undefined) return '<nil>';
-  if (Array.isArray(value)) return '[]interface {}';
-  if (typeof value === 'object') return 'map[string]interface {}';
-  return goKind(value);
-}
 
 /** Go's `%q` for a plain string (close enough: JSON escaping). */
 function quote(s: string): string {

@@ -2,8 +2,9 @@
 // an exec). Executors report a non-zero exit as a result, and throw a SkiffError only when the
 // step could not be run at all (bad config, engine unreachable, image missing...).
 import type { Writable } from 'node:stream';
+import { SkiffError } from '../common/errors.js';
 import type { Command, Dag, Step } from '../dag/model.js';
-import type { Lookup } from '../dag/expand.js';
+import type { Lookup } from '../common/expand.js';
 
 export type ExecutorEvent =
   | { type: 'pull-start'; step: string; image: string }
@@ -51,4 +52,28 @@ export interface ExecutorSet {
   executorFor(step: Step): Executor;
   /** Run-wide teardown after the handlers, on every path; must not throw. */
   close(): Promise<void>;
+}
+
+// ---- stop requests: how a stop reaches an executor (local process, container, exec) ----
+
+/**
+ * How a stop is escalated. StepContext has a single `signal`, so the scheduler's stop reason
+ * carries a second one: a SkiffError of kind 'aborted' with a `force` AbortSignal that is aborted
+ * when the user asks to kill now (second Ctrl-C). An executor that sees `signal` aborted stops
+ * gracefully (signalOnStop, SIGKILL after dag.maxCleanUpTimeSec) and kills at once when `force`
+ * is (or becomes) aborted. Any other reason (a step timeout, a plain abort) has no force signal.
+ */
+export class StopRequest extends SkiffError {
+  readonly force: AbortSignal;
+
+  constructor(message: string, force: AbortSignal) {
+    super('aborted', message);
+    this.force = force;
+  }
+}
+
+/** The force signal carried by an aborted signal's reason (duck-typed, see StopRequest). */
+export function forceSignalOf(signal: AbortSignal): AbortSignal | undefined {
+  const force = (signal.reason as { force?: unknown } | null | undefined)?.force;
+  return force instanceof AbortSignal ? force : undefined;
 }
