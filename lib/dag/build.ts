@@ -6,8 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { constants as osConstants, homedir } from 'node:os';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { buildDagContainer } from '../executors/docker/container-config.js';
-import { checkDockerStepConfig } from '../executors/docker/config.js';
+import { configChecksFor } from '../executors/contract.js';
 import { chainLookups, expand, type Lookup } from '../common/expand.js';
 import { findCycles } from './graph.js';
 import type { DagSource, KeyPath } from './load.js';
@@ -335,7 +334,9 @@ export function parseDotenv(text: string): { entries: DotenvEntry[]; problems: A
 function buildContainer(b: Build): void {
   if (b.data.container === undefined) return;
   const lookup = chainLookups(b.paramScope, Object.fromEntries(b.yamlEnv), b.processEnv);
-  const { value, problems } = buildDagContainer(b.data.container, relativeLocate(b, ['container']), {
+  const container = configChecksFor('docker').dagContainer;
+  if (!container) throw new SkiffError('config', 'internal error: the docker executor does not decode the DAG-level container block');
+  const { value, problems } = container.build(b.data.container, relativeLocate(b, ['container']), {
     dir: b.dag.dir,
     lookup,
     path: formatPath(b.v.original(['container'])),
@@ -631,7 +632,8 @@ function buildExecutor(b: Build, e: StepEntry, step: Step): void {
       if (!b.v.pruned([...exPath, 'config'])) b.problems.push(b.v.problem(exPath, 'executor config is required'));
     } else {
       const configPath = [...exPath, 'config'];
-      b.problems.push(...checkDockerStepConfig(config, relativeLocate(b, configPath), { path: formatPath(b.v.original(configPath)) }));
+      const checks = configChecksFor('docker');
+      b.problems.push(...checks.checkStepConfig(config, relativeLocate(b, configPath), { path: formatPath(b.v.original(configPath)) }));
       executor = { type: 'docker', config, place: b.v.place(configPath) };
     }
   }

@@ -21,9 +21,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { SkiffError } from '../common/errors.js';
-import { runProcess } from '../executors/local.js';
-import { StopRequest } from '../executors/contract.js';
-import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/contract.js';
+import { StopRequest, type Executor, type ExecutorEvent, type ExecutorSet } from '../executors/contract.js';
 import { chainLookups, expand, type Lookup } from '../common/expand.js';
 import type { RunEvent } from './events.js';
 import type { Command, Dag, Handlers, Precondition, Step } from './model.js';
@@ -616,7 +614,7 @@ class DagRun {
           met = matchesPattern(value, expand(cond.expected, scope.lookup), 'equal');
         } else {
           const script = expand(cond.condition, scope.lookup);
-          const result = await runProcess(['/bin/sh', '-c', script], {
+          const result = await this.#opts.executors.runOnHost(['/bin/sh', '-c', script], {
             cwd,
             env: scope.env,
             signal,

@@ -8,7 +8,7 @@ import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
 import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
-import { localExecutor } from './local.js';
+import { localExecutor, runProcess } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
 
@@ -68,6 +68,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // With a DAG-level container every step runs in it, docker steps included: their own config
     // is ignored, as seed 001 says (dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
+    runOnHost: runProcess,
     async close() {
       await shared?.teardown();
       await docker.close();
