@@ -34,11 +34,11 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
+  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) }));
   const runtime: DockerRuntime = {
-    engine: () => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) })),
+    engine: open,
     platform: (signal) =>
-      (platform ??= runtime
-        .engine()
+      (platform ??= open()
         .serverVersion(signal)
         .then((v) => `${v.Os}/${v.Arch}`)),
     registryAuthFor: async (image, warn) => {
@@ -56,7 +56,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   return {
     async setup(ctx) {
       // Leftovers of runs that died are removed alongside this run's start, not before it.
-      if (reapAtStart) reaping = reap(runtime.engine(), ctx.emit);
+      if (reapAtStart) reaping = reap(open(), ctx.emit);
       if (!shared) return;
       try {
         await shared.setup(ctx);

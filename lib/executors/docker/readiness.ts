@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import type { ContainerInfo } from '../../engine/containers.js';
 import { DemuxStream } from '../../engine/demux.js';
 import { SkiffError } from '../../common/errors.js';
@@ -29,7 +29,7 @@ export interface ReadinessOptions {
   warn(message: string): void;
 }
 
-export async function waitReady(engine: Engine, id: string, options: ReadinessOptions): Promise<void> {
+export async function waitReady(engine: EngineApi, id: string, options: ReadinessOptions): Promise<void> {
   const budget = AbortSignal.timeout(options.budgetMs ?? READINESS_BUDGET_MS);
   const signal = AbortSignal.any([options.signal, budget]);
   const short = id.slice(0, 12);
@@ -67,7 +67,7 @@ export async function waitReady(engine: Engine, id: string, options: ReadinessOp
  * Follows the logs from the start (stdout and stderr merged, as Dagu reads them); the first line
  * matching anywhere ends the wait and closes the log stream. The stream ending first is an error.
  */
-async function waitForLog(engine: Engine, id: string, pattern: string, tty: boolean, signal: AbortSignal): Promise<void> {
+async function waitForLog(engine: EngineApi, id: string, pattern: string, tty: boolean, signal: AbortSignal): Promise<void> {
   const regex = compileLogPattern(pattern);
   const logs = await engine.containers.logs(id, { follow: true, stdout: true, stderr: true }, { signal });
   let matched = false;
