@@ -6,7 +6,8 @@ import { Compile } from 'typebox/compile';
 import type { Place } from '../../lib/common/errors.js';
 import { isSkiffError } from '../../lib/common/errors.js';
 import { formatPath, type Locate } from '../../lib/common/problem.js';
-import { CONTAINER_CONFIG, HOST_CONFIG, camelSpelling, caseInsensitivePattern, fieldName } from '../../lib/executors/docker/keys.js';
+import { CONTAINER_CONFIG, HOST_CONFIG, fieldName } from '../../lib/executors/docker/keys.js';
+import { camelSpelling, caseInsensitivePattern } from '../../lib/executors/docker/key-schemas.js';
 import {
   DockerStepConfigSchema,
   checkDockerStepConfig,

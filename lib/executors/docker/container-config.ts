@@ -11,12 +11,13 @@ import Type, { type TSchema } from 'typebox';
 import { Check, Errors } from 'typebox/value';
 import { isSkiffError } from '../../common/errors.js';
 import { expand, type Lookup } from '../../common/expand.js';
-import { goTypeName } from '../../common/go-values.js';
+import { goTypeName, isPlainMap } from '../../common/go-values.js';
 import { compileLogPattern } from '../../common/log-pattern.js';
-import type { Locate, Problem } from '../../common/problem.js';
+import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
 import type { DagContainer } from '../../dag/model.js';
 import { normalizePlatform, parsePullPolicy, platformError } from './config.js';
-import { caseInsensitiveObject, childPath, isPlainMap, matchKeys, type KeyPath } from './keys.js';
+import { caseInsensitiveObject } from './key-schemas.js';
+import { matchKeys } from './keys.js';
 
 const EnvValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
 
