@@ -6,9 +6,9 @@ import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';
 import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
-import type { ExecutorEvent, ExecutorSet } from './types.js';
+import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
-import { localExecutor } from './local.js';
+import { localExecutor, runProcess } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
 import { ImagesAhead, imageNeeds } from './docker/images-ahead.js';
@@ -41,11 +41,11 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
+  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) }));
   const runtime: DockerRuntime = {
-    engine: () => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) })),
+    engine: open,
     platform: (signal) =>
-      (platform ??= runtime
-        .engine()
+      (platform ??= open()
         .serverVersion(signal)
         .then((v) => `${v.Os}/${v.Arch}`)),
     registryAuthFor: async (image, warn) => {
@@ -65,7 +65,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   // the rest of start-up (run directory, renderer, scheduler) goes on. Events wait for setup().
   const events = new HeldEvents();
   if (usesEngine) runtime.platform().catch(() => undefined); // a failure is met again, and reported, where it is needed
-  const reaping = usesEngine && (options.reap ?? true) ? reap(runtime.engine(), events.emit) : undefined;
+  const reaping = usesEngine && (options.reap ?? true) ? reap(open(), events.emit) : undefined;
   // Not before DAG preconditions: a run they stop must create nothing.
   const early = shared && options.early && dag.preconditions.length === 0 ? shared.setup({ dag, ...options.early, emit: events.emit }) : undefined;
   early?.catch(() => undefined); // awaited in setup(), or by close() if setup never comes
@@ -87,6 +87,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // With a DAG-level container every step runs in it, docker steps included: their own config
     // is ignored, as seed 001 says (dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
+    runOnHost: runProcess,
     async close() {
       await early?.catch(() => shared?.discard());
       await shared?.teardown();

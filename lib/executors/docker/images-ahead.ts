@@ -3,10 +3,10 @@
 // the first steps run. A step then waits only for its own image. The decision and the pull are
 // ensureImage's (pull.ts), so `never` and `missing` mean what they mean for a step that pulls
 // itself; a pull that fails is handed to the step that needs it, which reports it as its own.
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import type { PullPolicy, Step } from '../../dag/model.js';
-import { normalizeDockerStepConfig } from '../../dag/docker-config.js';
-import type { ExpandAhead, ExecutorEvent } from '../types.js';
+import { normalizeDockerStepConfig } from './config.js';
+import type { ExpandAhead, ExecutorEvent } from '../contract.js';
 import { ensureImage } from './pull.js';
 
 /** One image a step will need: the reference and policy as the step will resolve them. */
@@ -20,7 +20,7 @@ export interface ImageNeed {
 }
 
 export interface ImagesAheadDeps {
-  engine(): Engine;
+  engine(): EngineApi;
   platform(signal?: AbortSignal): Promise<string>;
   registryAuthFor(image: string, warn?: (message: string) => void): Promise<string | undefined>;
 }

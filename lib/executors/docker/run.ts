@@ -3,12 +3,12 @@
 // container is signalled, given a grace period, killed, and removed if it is ours to remove.
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { Engine } from '../../engine/index.js';
+import type { ContainersApi } from '../../engine/facets.js';
 import type { CreateBody, WaitResult } from '../../engine/containers.js';
 import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
-import { SkiffError } from '../../engine/errors.js';
-import { forceSignalOf } from '../stop.js';
+import { SkiffError } from '../../common/errors.js';
+import { forceSignalOf } from '../contract.js';
 
 export interface RunContainerOptions {
   body: CreateBody;
@@ -52,7 +52,12 @@ export interface RunContainerResult {
 // Cleanup after an abort must not be cancelled by the aborted signal itself.
 const CLEANUP_MS = 30_000;
 
-export async function runContainer(engine: Engine, options: RunContainerOptions): Promise<RunContainerResult> {
+/** The container calls a run makes. */
+export interface RunEngine {
+  readonly containers: Pick<ContainersApi, 'create' | 'start' | 'attach' | 'attachBorrowed' | 'registerWait' | 'kill' | 'remove'>;
+}
+
+export async function runContainer(engine: RunEngine, options: RunContainerOptions): Promise<RunContainerResult> {
   const ready = await createContainer(engine, { ...options, handOver: options.onRemoval !== undefined });
   if (options.signal?.aborted) {
     await ready.discard();
@@ -73,7 +78,7 @@ export interface CreateContainerOptions extends Pick<RunContainerOptions, 'body'
  * can be started later: a step's container created while the step before it runs. The caller
  * owns it: run() it, or discard() it.
  */
-export async function createContainer(engine: Engine, options: CreateContainerOptions): Promise<ReadyContainer> {
+export async function createContainer(engine: RunEngine, options: CreateContainerOptions): Promise<ReadyContainer> {
   const tty = options.body.Tty === true;
   const withStdin = options.stdin !== undefined;
   // The daemon removes the container itself, as `docker run --rm` has it do, and the wait on
@@ -102,8 +107,8 @@ export async function createContainer(engine: Engine, options: CreateContainerOp
   return ready;
 }
 
-type Attached = Awaited<ReturnType<Engine['containers']['attach']>> | NonNullable<Awaited<ReturnType<Engine['containers']['attachBorrowed']>>>;
-type Registered = Awaited<ReturnType<Engine['containers']['registerWait']>>;
+type Attached = Awaited<ReturnType<ContainersApi['attach']>> | NonNullable<Awaited<ReturnType<ContainersApi['attachBorrowed']>>>;
+type Registered = Awaited<ReturnType<ContainersApi['registerWait']>>;
 
 interface Shape {
   tty: boolean;
@@ -116,7 +121,7 @@ interface Shape {
 /** A created container, attached and waited on, not yet started; run() once, or discard(). */
 export class ReadyContainer {
   readonly id: string;
-  readonly #engine: Engine;
+  readonly #engine: RunEngine;
   readonly #o: Shape;
   // Attach and the waits answer to `local`, not to the caller's signal: after an abort we still
   // read to the container's exit. Cut on every failure path.
@@ -129,7 +134,7 @@ export class ReadyContainer {
   #removed: Registered | undefined;
   #used = false;
 
-  constructor(engine: Engine, id: string, o: Shape) {
+  constructor(engine: RunEngine, id: string, o: Shape) {
     this.#engine = engine;
     this.id = id;
     this.#o = o;
@@ -227,7 +232,7 @@ export class ReadyContainer {
 }
 
 /** The daemon's removal, or ours if it has not happened within CLEANUP_MS of the exit. */
-async function awaitRemoval(engine: Engine, id: string, removed: Promise<WaitResult>, removal: AbortController): Promise<void> {
+async function awaitRemoval(engine: RunEngine, id: string, removed: Promise<WaitResult>, removal: AbortController): Promise<void> {
   const deadline = setTimeout(() => removal.abort(), CLEANUP_MS);
   try {
     await removed;
@@ -242,7 +247,7 @@ async function awaitRemoval(engine: Engine, id: string, removed: Promise<WaitRes
  * On abort: the stop signal, then SIGKILL after the grace period (at once if the abort reason
  * carries an aborted `force` signal: the second Ctrl-C), then the caller waits for the exit.
  */
-function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: Pick<RunContainerOptions, 'stopSignal' | 'graceSec'>, exited: Promise<unknown>): { dispose(): void } {
+function stopOnAbort(engine: RunEngine, id: string, signal: AbortSignal, options: Pick<RunContainerOptions, 'stopSignal' | 'graceSec'>, exited: Promise<unknown>): { dispose(): void } {
   let timer: NodeJS.Timeout | undefined;
   let force: AbortSignal | undefined;
   const cleanup = () => AbortSignal.timeout(CLEANUP_MS);
