@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Ctrl-C soak: --runs runs (default 50), alternating two DAGs:
+// Ctrl-C soak: --runs runs (default 50), taking three DAGs in turn:
 //   A) a new-container docker step and, in parallel, a step that execs into a container this script
 //      created (dev.skiff.owner=skiff, removed at the end);
-//   B) a DAG-level `container:` DAG;
+//   B) a DAG-level `container:` DAG (its container made while start-up goes on);
+//   C) a chain of two docker steps: the second's container is created while the first runs, and
+//      must be gone after the interrupt like everything else;
 // each interrupted with SIGINT at a seeded random moment after the run started (about a third of
 // them twice, the second Ctrl-C kills at once). Afterwards, per run: exit 130, report written with
 // status aborted, log dir present, every output line --follow showed present in the step's log,
@@ -49,6 +51,24 @@ steps:
     depends: [first]
 `);
 
+writeFileSync(box.path('c.yaml'), `name: soak-c
+steps:
+  - name: first
+    executor:
+      type: docker
+      config:
+        image: ${IMAGE}
+        autoRemove: true
+    command: echo started-first; sleep ${MARK}
+  - name: made-ahead
+    executor:
+      type: docker
+      config:
+        image: ${IMAGE}
+        autoRemove: true
+    command: echo never
+`);
+
 const problems = [];
 const exitCodes = new Map();
 const stopMs = [];
@@ -60,7 +80,7 @@ const engine = await openEngine();
 try {
   docker('run', '-d', '--name', TARGET, '--label', 'dev.skiff.owner=skiff', '--label', 'dev.skiff.keep=true', '--label', `dev.skiff.run=soak-${process.pid}`, IMAGE, 'sleep', '100000');
   for (let i = 0; i < args.runs; i++) {
-    const kind = i % 2 === 0 ? 'a' : 'b';
+    const kind = ['a', 'b', 'c'][i % 3];
     const report = box.path(`report-${i}.json`);
     const cli = startSkiff(['run', '--follow', '--report', report, box.path(`${kind}.yaml`)], box.env);
     let runId;
