@@ -16,6 +16,12 @@ import { isSkiffOwned, skiffLabels } from './labels.js';
 import { TailWriter } from './tail.js';
 import { stopExecProcess } from './stop-exec.js';
 
+/** A container created ahead of its step, with the plan it was made from. */
+interface Prepared {
+  plan: { key: string };
+  container: ReadyContainer;
+}
+
 /** What the executor needs from the run: the engine (opened on first use) and auth. */
 export interface DockerRuntime {
   engine(): EngineApi;
@@ -31,7 +37,7 @@ export class DockerStepExecutor implements Executor {
   readonly #removals = new Set<Promise<void>>();
   readonly #ahead: ImagesAhead | undefined;
   /** Containers created ahead, by step, until the step runs or will not. */
-  readonly #prepared = new Map<Step, Promise<{ plan: { key: string }; container: ReadyContainer } | undefined>>();
+  readonly #prepared = new Map<Step, Promise<Prepared | undefined>>();
 
   constructor(docker: DockerRuntime, ahead?: ImagesAhead) {
     this.#docker = docker;
@@ -102,7 +108,11 @@ export class DockerStepExecutor implements Executor {
     const ready = this.#prepared.get(step);
     if (!ready) return;
     this.#prepared.delete(step);
-    // Tracked like a removal handed over: close() waits for it, so the run ends with it gone.
+    await this.#discard(ready);
+  }
+
+  /** Tracked like a removal handed over: close() waits for it, so the run ends with it gone. */
+  async #discard(ready: Promise<Prepared | undefined>): Promise<void> {
     const discarded = ready.then((made) => made?.container.discard());
     this.#removals.add(discarded);
     await discarded;
@@ -144,11 +154,18 @@ export class DockerStepExecutor implements Executor {
   }
 
   /** The container made ahead for this step, if it is exactly the one the step now wants. */
-  async #takePrepared(step: Step, key: string): Promise<ReadyContainer | undefined> {
+  async #takePrepared(step: Step, key: string, signal: AbortSignal): Promise<ReadyContainer | undefined> {
     const ready = this.#prepared.get(step);
     if (!ready) return undefined;
     this.#prepared.delete(step);
-    const made = await ready;
+    let made: Prepared | undefined;
+    try {
+      // Its image may still be coming: a stop or a timeout does not wait for it.
+      made = await untilAborted(ready, signal);
+    } catch (err) {
+      void this.#discard(ready);
+      throw err;
+    }
     if (made?.plan.key === key) return made.container;
     await made?.container.discard();
     return undefined;
@@ -158,7 +175,7 @@ export class DockerStepExecutor implements Executor {
     const { step, dag } = ctx;
     const plan = this.#plan(config, ctx);
     const { image } = plan;
-    let container = await this.#takePrepared(step, plan.key);
+    let container = await this.#takePrepared(step, plan.key, ctx.signal);
     // Its image was pulled (or found) before it was created: that pull was this step's.
     if (container) this.#ahead?.take(image, config.platform, config.pull)?.catch(() => undefined);
     else {
