@@ -34,6 +34,12 @@ function dag(body: string): { file: string; name: string } {
   return { file, name };
 }
 
+/**
+ * A host command that returns once step `second`'s container exists, created and not started
+ * (at most 15 s): the test then acts on a container made ahead, whatever the machine's load.
+ */
+const AWAIT_SECOND = `for i in $(seq 150); do docker ps -aq --filter label=${LABEL_DAG}=\${DAG_NAME} --filter label=${LABEL_STEP}=second --filter status=created | grep -q . && break; sleep 0.1; done`;
+
 function dockerStep(name: string, command: string, extra = '', image = TEST_IMAGE): string {
   return `  - name: ${name}\n    executor:\n      type: docker\n      config:\n        image: ${image}\n        autoRemove: true\n    command: ${command}\n${extra}`;
 }
@@ -75,7 +81,7 @@ function timeOf(r: RunResult, re: RegExp): number {
 
 describe('creation ahead', { concurrency: 3 }, () => {
   test("the next step's container is created while the step before it runs, and the run leaves nothing", async () => {
-    const d = dag(`steps:\n  - name: first\n    command: sleep 1.5\n${dockerStep('second', 'echo second')}${dockerStep('third', 'echo third')}`);
+    const d = dag(`steps:\n  - name: first\n    command: ${AWAIT_SECOND}\n${dockerStep('second', 'echo second')}${dockerStep('third', 'echo third')}`);
     const { r, seen, left } = await watched(d, () => skiff.run(d.file));
     assert.equal(r.code, 0, explain(r));
     assert.equal(r.step('second').out, 'second\n');
@@ -88,8 +94,8 @@ describe('creation ahead', { concurrency: 3 }, () => {
 
   // A step that never starts after all: its container, made ahead, is removed before the run ends.
   for (const [why, first, extra, code, status] of [
-    ['upstream failed', 'sleep 1; exit 3', '', 1, 'aborted'],
-    ['its precondition says no', 'sleep 1', '    preconditions:\n      - condition: "false"\n', 0, 'skipped'],
+    ['upstream failed', `${AWAIT_SECOND}; exit 3`, '', 1, 'aborted'],
+    ['its precondition says no', AWAIT_SECOND, '    preconditions:\n      - condition: "false"\n', 0, 'skipped'],
   ] as const) {
     test(`a container made ahead for a step that never starts (${why}) is removed`, async () => {
       const d = dag(`steps:\n  - name: first\n    command: ${first}\n${dockerStep('second', 'echo never', extra)}`);
@@ -102,7 +108,7 @@ describe('creation ahead', { concurrency: 3 }, () => {
   }
 
   test('Ctrl-C while the step before runs removes the container made ahead', async () => {
-    const d = dag(`steps:\n  - name: first\n    command: sleep 1.5; echo ready; sleep 30\n${dockerStep('second', 'echo never')}`);
+    const d = dag(`steps:\n  - name: first\n    command: ${AWAIT_SECOND}; echo ready; sleep 30\n${dockerStep('second', 'echo never')}`);
     const { r, seen, left } = await watched(d, () => skiff.run(d.file, { args: ['--follow'], onStdout: (_chunk, all) => (/ready/.test(all) ? 'SIGINT' : undefined) }));
     assert.equal(r.code, 130, explain(r));
     assert.ok(seen.created.has('second'), 'it was created ahead');
