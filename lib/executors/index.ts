@@ -74,7 +74,9 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       events.release(ctx.emit);
       // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
       if (!shared) {
-        if (ctx.expandAhead) ahead.start(imageNeeds(allSteps(dag), ctx.expandAhead), ctx.signal, ctx.emit);
+        // The steps, and the exit handler, which always runs; the others may never be needed.
+        const needed = [...dag.steps, ...(dag.handlerOn.exit ? [dag.handlerOn.exit] : [])];
+        if (ctx.expandAhead) ahead.start(imageNeeds(needed, ctx.expandAhead), ctx.signal, ctx.emit);
         return;
       }
       try {
