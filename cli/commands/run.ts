@@ -272,8 +272,8 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
     } };
   }
   if (opts.replayDir !== undefined) {
-    const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
-    const replay = ReplayDispatcher.fromDir(opts.replayDir);
+    const [{ ReplayDispatcher }, { skiffMatchRules }] = await Promise.all([import('../../lib/engine/replay/index.js'), import('../../lib/replay-rules.js')]);
+    const replay = ReplayDispatcher.fromDir(opts.replayDir, { match: skiffMatchRules });
     const set = createExecutors(dag, { env: io.env, reap: false, dispatcher: () => replay });
     return { ...set, close: async () => {
       await set.close();
