@@ -96,6 +96,14 @@ export class Engine {
   }
 }
 
+/**
+ * The connection pool openEngine would build for DOCKER_HOST, for a caller that wraps it (a
+ * RecordingDispatcher) before passing it to openEngine. The caller closes it.
+ */
+export function openDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  return createDispatcher(resolveEngineTarget(env));
+}
+
 export function openEngine(options: OpenEngineOptions = {}): Engine {
   const env = options.env ?? process.env;
   const target = resolveEngineTarget(env);
