@@ -11,7 +11,7 @@ const blocks = [...doc.matchAll(/```js\n\/\/ (examples\/library\/\S+)\n([\s\S]*?
 
 test('docs/library.md has an excerpt of every example', () => {
   const files = new Set(blocks.map((b) => b.file));
-  for (const f of ['open-engine.mjs', 'run-container.mjs', 'exec-stdin.mjs', 'pull-progress.mjs', 'record-replay.mjs', 'user-test/job-runner.test.mjs']) {
+  for (const f of ['open-engine.mjs', 'run-container.mjs', 'exec-stdin.mjs', 'pull-progress.mjs', 'record-replay.mjs', 'run-dag.mjs', 'user-test/job-runner.test.mjs']) {
     assert.ok(files.has(`examples/library/${f}`), `no excerpt of examples/library/${f}`);
   }
 });

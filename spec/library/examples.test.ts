@@ -23,6 +23,7 @@ const { runContainer } = await example<{ runContainer: (e: Engine, image: string
 const { execWithStdin } = await example<{ execWithStdin: (e: Engine, image: string, cmd: string[], input: string) => Promise<{ exitCode: number; stdout: string }> }>('exec-stdin');
 const { pullWithProgress } = await example<{ pullWithProgress: (e: Engine, image: string, on?: (s: { fraction: number }) => void) => Promise<{ statuses: string[]; fraction: number; pulled: boolean }> }>('pull-progress');
 const { record, replay } = await example<RecordReplay>('record-replay');
+const { runWithEvents } = await example<{ runWithEvents: (file: string, o?: Record<string, unknown>) => Promise<{ status: string; exitCode: number; steps: string[]; events: string[] }> }>('run-dag');
 
 const RECORD = process.env.SKIFF_RECORD_LIBRARY === '1';
 const fixture = (name: string) => join(repoRoot, 'fixtures', 'library', name);
@@ -93,6 +94,27 @@ describe('library examples (docs/library.md), live and replayed', () => {
         assert.ok(r.seen.length >= r.statuses.length && r.seen.some((f) => f < 1), `${how}: progress before the end: ${r.seen.join(' ')}`);
       },
     ));
+
+  test('run-dag: a DAG file run from code, with its events, live and replayed (recordDir / replayDir)', async () => {
+    const state = mkdtempSync(join(tmpdir(), 'skiff-library-state-'));
+    try {
+      const file = join(repoRoot, 'examples', 'hello.yaml');
+      const env = { ...process.env, SKIFF_STATE_DIR: state };
+      if (RECORD) rmSync(fixture('run-dag'), { recursive: true, force: true });
+      const live = await runWithEvents(file, { env, ...(RECORD ? { recordDir: fixture('run-dag') } : {}) });
+      const replayed = await runWithEvents(file, { env: { ...env, DOCKER_HOST: 'unix:///nowhere' }, replayDir: fixture('run-dag') });
+      for (const [how, r] of [['live', live], ['replayed', replayed]] as const) {
+        assert.deepEqual(r, {
+          status: 'succeeded',
+          exitCode: 0,
+          steps: ['hello: succeeded'],
+          events: ['run-start', 'startup-start', 'startup-end', 'step-start', 'hello stdout: hello\n', 'hello succeeded', 'run-end'],
+        }, how);
+      }
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
 
   test('record-replay: what was recorded replays with no daemon, the same result', async () => {
     const work = (e: Engine) => runContainer(e, 'skiff-busybox', ['echo', 'recorded once']);
