@@ -10,7 +10,7 @@ import type { ExecutorSet } from './executors/types.js';
 
 export type { Dag } from './dag/model.js';
 export type { RunEvent } from './dag/events.js';
-export type { RunReport, RunStatus, StepReport, StepStatus } from './dag/report.js';
+export { failedBeforeSteps, type RunReport, type RunStatus, type StepReport, type StepStatus } from './dag/report.js';
 export { DagLoadError, type Problem } from './dag/problem.js';
 
 export interface LoadDagFileOptions {

@@ -2,8 +2,7 @@
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
-import type { Dag } from '../../lib/dag/model.js';
-import type { RunReport } from '../../lib/dag/report.js';
+import type { Dag, RunReport } from '../../lib/run.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
@@ -140,14 +139,13 @@ export function splitParams(text: string): string[] {
 }
 
 /**
- * load → run id and directory → the library's runDagFile (rendered live) → report → exit code.
+ * load → the library's runDagFile (rendered live) → report → exit code.
  * The report file, when asked for, is written on every path: load errors, a run that could not
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDagFile, runDagFile, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }] = await Promise.all([
+  const [{ loadDagFile, runDagFile, failedBeforeSteps, DagLoadError }, { problemLines, describeError, messageOf }] = await Promise.all([
     import('../../lib/run.js'),
-    import('../../lib/dag/report.js'),
     import('../render/errors.js'),
   ]);
   const writeReport = async (report: RunReport): Promise<boolean> => {
@@ -176,13 +174,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   }
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
-    import('../../lib/dag/run-dir.js'),
-    import('../render/renderer.js'),
-    import('../signals.js'),
-  ]);
-  const runId = newRunId();
-  const logDir = runDirFor(dag.name, runId, io.env);
+  const [{ createRunRenderer }, { trapInterrupts }] = await Promise.all([import('../render/renderer.js'), import('../signals.js')]);
   const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
   const interrupts = trapInterrupts({
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
@@ -193,8 +185,6 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   let result: Awaited<ReturnType<typeof runDagFile>>;
   try {
     result = await runDagFile(dag, {
-      runId,
-      logDir,
       signal: interrupts.signal,
       forceSignal: interrupts.forceSignal,
       onEvent: (ev) => renderer.onEvent(ev),
