@@ -72,6 +72,7 @@ import {
   RESPONSE_HEADERS,
   Redactor,
   controllerHandler,
+  destroyArguments,
   encodeData,
   formatEvent,
   formatHeader,
@@ -276,8 +277,7 @@ export class RecordingDispatcher extends DispatcherBase {
   override destroy(err: Error | null): Promise<void>;
   override destroy(): Promise<void>;
   override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
-    const callback = typeof a === 'function' ? a : b;
-    const err = typeof a === 'function' ? null : (a ?? null);
+    const { callback, err } = destroyArguments(a, b);
     const done = (async () => {
       if (!this.#destroyed) {
         this.#destroyed = true;

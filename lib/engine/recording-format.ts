@@ -398,6 +398,11 @@ export function secretsOfAuthConfig(config: { password?: string; auth?: string; 
  * hijack code a controller-style one. Both dispatchers here speak the controller style only; this
  * adapts the legacy one (our own, rather than undici's internal WrapHandler).
  */
+/** undici's `destroy(err?, callback?)` arguments, told apart. */
+export function destroyArguments(a?: Error | null | (() => void), b?: () => void): { err: Error | null; callback: (() => void) | undefined } {
+  return typeof a === 'function' ? { err: null, callback: a } : { err: a ?? null, callback: b };
+}
+
 export function controllerHandler(handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
   if (typeof handler.onRequestStart === 'function') return handler;
   const legacy = handler;

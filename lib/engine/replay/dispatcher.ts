@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { DispatcherBase, errors } from '../undici.js';
 import { SkiffError } from '../errors.js';
-import { RECORDING_FILE, controllerHandler, parseRecording, type Recording } from '../recording-format.js';
+import { RECORDING_FILE, controllerHandler, destroyArguments, parseRecording, type Recording } from '../recording-format.js';
 import { ShapeComparer, type SlotPair } from './compare.js';
 import { ReplayController } from './controller.js';
 import { describe, groupExchanges, liveShape, type RecordedExchange, type Shape } from './exchanges.js';
@@ -191,8 +191,9 @@ export class ReplayDispatcher extends DispatcherBase {
   override destroy(err: Error | null): Promise<void>;
   override destroy(): Promise<void>;
   override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
-    const callback = typeof a === 'function' ? a : b;
-    const err = (typeof a === 'function' ? null : a) ?? new errors.ClientDestroyedError();
+    const given = destroyArguments(a, b);
+    const callback = given.callback;
+    const err = given.err ?? new errors.ClientDestroyedError();
     this.#destroyed = true;
     this.#closed = true;
     for (const p of this.#players) p.destroy(err);
