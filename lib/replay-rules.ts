@@ -3,10 +3,8 @@
 // knows none of this; skiff's record/replay paths (`skiff run --replay`, runDagFile) pass it.
 import { tmpdir } from 'node:os';
 import type { MatchRules } from './engine/replay/rules.js';
+import { RUN_ID_PATTERN } from './dag/run-dir.js';
 import { LABEL_HOST, LABEL_PID, LABEL_RUN } from './executors/docker/labels.js';
-
-/** `20261123T085501Z-1a2b3c4d`, as lib/dag/run-dir.ts makes them. */
-export const RUN_ID_PATTERN = /\b\d{8}T\d{6}Z-[0-9a-f]{8}\b/;
 
 export const skiffMatchRules: MatchRules = {
   volatileLabels: [LABEL_RUN, LABEL_PID, LABEL_HOST],

@@ -5,13 +5,13 @@
 import type { Dag } from './dag/model.js';
 import type { RunEvent } from './dag/events.js';
 import type { RunReport } from './dag/report.js';
-import { SkiffError } from './engine/errors.js';
-import type { ExecutorSet } from './executors/types.js';
+import { SkiffError } from './common/errors.js';
+import type { ExecutorSet } from './executors/contract.js';
 
 export type { Dag } from './dag/model.js';
 export type { RunEvent } from './dag/events.js';
 export { failedBeforeSteps, type RunReport, type RunStatus, type StepReport, type StepStatus } from './dag/report.js';
-export { DagLoadError, type Problem } from './dag/problem.js';
+export { DagLoadError, type Problem } from './common/problem.js';
 
 export interface LoadDagFileOptions {
   /** Positional values or `NAME=value`, overriding the DAG's `params` (as `skiff run -- …`). */
@@ -97,6 +97,8 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
     const set = createExecutors(dag, {
       env,
       reap: false,
+      // The recorder talks to the real daemon: its PIDs are this host's (a cancelled exec is stopped).
+      reachesDaemon: true,
       dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
       onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
     });

@@ -11,6 +11,7 @@ import { Execs } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Volumes } from './volumes.js';
+import type { EngineApi } from './facets.js';
 
 export interface EngineInfo {
   OSType: string;
@@ -42,7 +43,7 @@ export interface OpenEngineOptions {
   apiVersion?: string;
 }
 
-export class Engine {
+export class Engine implements EngineApi {
   readonly target: EngineTarget;
   readonly transport: Transport;
   readonly containers: Containers;
@@ -117,6 +118,7 @@ export { SkiffError, isSkiffError, type ErrorKind, type Place } from './errors.j
 export type { EngineTarget, TlsFiles } from './host.js';
 // Facets, for a type that names one (a test fake, a helper taking `engine.containers`).
 export type { Containers, Execs, Images, Networks, Volumes };
+export type { ContainersApi, EngineApi, ExecApi, ImagesApi, NetworksApi, VolumesApi } from './facets.js';
 // The wire types: Docker's own field names, as the Engine API sends and takes them.
 export type { AttachStreams, ContainerInfo, ContainerState, ContainerSummary, CreateBody, Signalled, WaitResult } from './containers.js';
 export type { ExecBody, ExecInfo } from './exec.js';

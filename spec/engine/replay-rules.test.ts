@@ -38,3 +38,14 @@ test('mapBack gives responses the live values for the recorded ones, and leaves 
   const out = rules.mapBack(text, (cls, recorded) => live[`${cls} ${recorded}`]);
   assert.equal(out, `{"Id":"${ID}","Labels":{"job.id":"99"},"Name":"/run-8","Binds":["/scratch/xyz:/work"],"Created":"2026-11-23T08:55:01Z","Other":"run-6"}`);
 });
+
+test("skiff's own rules: its run ids, its per-run labels, its temp roots", async () => {
+  const { skiffMatchRules } = await import('../../lib/replay-rules.js');
+  const { newRunId } = await import('../../lib/dag/run-dir.js');
+  const rules = new CompiledRules(skiffMatchRules);
+  const runId = newRunId();
+  assert.deepEqual(rules.tokenize(`run ${runId} ok`).slots, [{ cls: 'value:run id', value: runId }]);
+  for (const label of ['dev.skiff.run', 'dev.skiff.pid', 'dev.skiff.host']) assert.equal(rules.isVolatileLabel(label), true, label);
+  assert.equal(rules.isVolatileLabel('dev.skiff.dag'), false, 'the DAG name is chosen by the user, not made up');
+  assert.deepEqual(rules.tokenize('/tmp/skiff-x1:/data').slots, [{ cls: 'tmp', value: '/tmp/skiff-x1' }]);
+});

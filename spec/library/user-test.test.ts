@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isSkiffError } from '../../lib/engine/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { ReplayDispatcher } from '../../lib/engine/replay/index.js';
 import { repoRoot } from '../support/live.js';
