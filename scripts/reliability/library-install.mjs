@@ -2,7 +2,7 @@
 // tarball into an empty project (empty npm cache, a registry that does not answer), then in that
 // project an ES module importing `skiff` runs a container on the local engine, and a TypeScript
 // file with the same imports type-checks with `tsc --noEmit` against the installed package's own
-// types. Used by offline-install.mjs (the reliability check) and spec/package/install.test.ts.
+// types. Used by offline-install.mjs (the reliability check) and spec/package/install.live.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

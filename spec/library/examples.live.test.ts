@@ -2,7 +2,7 @@
 // engine, and replayed with no daemon from its recording committed under fixtures/library/, so
 // neither the docs nor the recordings can drift from the code. The examples import `skiff`
 // itself (the package's own exports, as built).
-//   SKIFF_RECORD_LIBRARY=1 node --test dist/spec/library/examples.test.js   # re-record them
+//   SKIFF_RECORD_LIBRARY=1 node --test dist/spec/library/examples.live.test.js   # re-record them
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
