@@ -91,7 +91,7 @@ export async function runDagFile(dagOrFile: Dag | string, options: RunDagOptions
 async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunDagOptions, unused: string[]): Promise<ExecutorSet> {
   const { createExecutors } = await import('./executors/index.js');
   if (options.recordDir !== undefined) {
-    const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([import('./engine/record.js'), import('./engine/dispatcher.js')]);
+    const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([import('./engine/record/index.js'), import('./engine/dispatcher.js')]);
     const dir = options.recordDir;
     let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
     const set = createExecutors(dag, {

@@ -16,7 +16,7 @@ import { isSkiffError } from '../../lib/engine/errors.js';
 import { createDispatcher } from '../../lib/engine/dispatcher.js';
 import { resolveEngineTarget } from '../../lib/engine/host.js';
 import { encodeRegistryAuth } from '../../lib/engine/auth.js';
-import { RECORDING_FILE, RecordingDispatcher } from '../../lib/engine/record.js';
+import { RECORDING_FILE, RecordingDispatcher } from '../../lib/engine/record/index.js';
 import { ReplayDispatcher } from '../../lib/engine/replay/index.js';
 import { skiffMatchRules } from '../../lib/replay-rules.js';
 import { REDACTED, decodeData, parseRecording, type Data } from '../../lib/engine/recording-format.js';

@@ -1,4 +1,4 @@
-// Replay: a Dispatcher that serves a recording (record.ts describes the format) with no daemon
+// Replay: a Dispatcher that serves a recording (recording-format.ts describes the format) with no daemon
 // at all. Each request the client makes is matched to the first recorded exchange not used yet
 // with the same method, path, query, body, upgrade and auth presence (recorded order among
 // equals, so concurrent requests need not come in recorded order); the matched exchange is
