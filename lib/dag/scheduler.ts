@@ -323,8 +323,10 @@ class DagRun {
    * handed to their executor's prepare(); undone (unprepare) if the step ends without running.
    */
   #prepareAhead(): void {
+    // Counted until they start: a started step has taken its container (or will, at once).
+    let waiting = [...this.#prepared.keys()].filter((st) => st.phase === 'pending').length;
     for (const st of this.#states) {
-      if (this.#prepared.size >= PREPARED_AHEAD) return;
+      if (waiting >= PREPARED_AHEAD) return;
       if (st.phase !== 'pending' || this.#prepared.has(st) || st.missingDeps.length > 0) continue;
       if (!st.deps.every((d) => d.phase !== 'pending')) continue;
       let executor: Executor;
@@ -337,6 +339,7 @@ class DagRun {
       const command = commandAhead(this.#expandAhead, st.step);
       if (command === null) continue;
       this.#prepared.set(st, executor);
+      waiting++;
       executor.prepare({
         dag: this.#dag,
         step: st.step,
