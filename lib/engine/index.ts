@@ -11,6 +11,7 @@ import { Execs } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Volumes } from './volumes.js';
+import { Services, Tasks } from './services.js';
 import type { EngineApi } from './facets.js';
 
 export interface EngineInfo {
@@ -44,6 +45,8 @@ export class Engine implements EngineApi {
   readonly images: Images;
   readonly networks: Networks;
   readonly volumes: Volumes;
+  readonly services: Services;
+  readonly tasks: Tasks;
   /**
    * True when this is a live engine on a local socket: host PIDs it reports (exec inspect) are
    * processes on this machine. False over TCP and for an injected dispatcher (replay, tests).
@@ -62,6 +65,8 @@ export class Engine implements EngineApi {
     this.images = new Images(transport);
     this.networks = new Networks(transport);
     this.volumes = new Volumes(transport);
+    this.services = new Services(transport);
+    this.tasks = new Tasks(transport);
   }
 
   /** The negotiated API version (pings once). */

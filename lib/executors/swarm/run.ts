@@ -1,0 +1,138 @@
+// One replicated-job service from create to removal, owned here on every path: its output read
+// from the service log as it comes (log-lines.ts), its tasks watched until every replica has
+// ended, and the service removed when the job ends, fails, or is stopped (no service left, ever).
+// A swarm has no wait call for tasks, so their state is polled: often at first (a short step
+// ends within a second), then less often.
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import type { ServicesApi, TasksApi } from '../../engine/facets.js';
+import { DemuxStream } from '../../engine/demux.js';
+import { SkiffError } from '../../common/errors.js';
+import { TERMINAL_TASK_STATES, type ServiceSpec, type TaskInfo } from '../../engine/services.js';
+import { LogProgress, ServiceLogLines } from './log-lines.js';
+
+export interface RunServiceOptions {
+  spec: ServiceSpec;
+  registryAuth?: string;
+  stdout: Writable;
+  stderr: Writable;
+  signal: AbortSignal;
+  /** Called once the service exists. */
+  onCreated?(id: string, warnings: string[]): void;
+  /** Told once when a task waits for a node (no node fits its constraints, resources, platform). */
+  onPending?(message: string): void;
+}
+
+export interface RunServiceResult {
+  id: string;
+  /** The first non-zero exit code among the tasks, else 0. */
+  exitCode: number;
+  /** The swarm's error for that task (`task: non-zero exit (3)`). */
+  error?: string;
+  /** Node IDs the tasks ran on. */
+  nodes: string[];
+}
+
+export interface SwarmEngine {
+  readonly services: Pick<ServicesApi, 'create' | 'remove' | 'logs'>;
+  readonly tasks: Pick<TasksApi, 'list'>;
+}
+
+const CLEANUP_MS = 30_000;
+const POLL_FIRST_MS = 50;
+const POLL_MAX_MS = 500;
+
+export async function runService(engine: SwarmEngine, options: RunServiceOptions): Promise<RunServiceResult> {
+  const { signal } = options;
+  // Not cut short by `signal`: an aborted create may still make the service, with an id we would
+  // never learn. The abort is honoured right after, with the id in hand.
+  const created = await engine.services.create(options.spec, { registryAuth: options.registryAuth });
+  const id = created.ID;
+  try {
+    options.onCreated?.(id, created.Warnings ?? []);
+    if (signal.aborted) throw new SkiffError('aborted', 'swarm step cancelled before its service started');
+    const progress = new LogProgress();
+    const follow = new AbortController();
+    const followed = readLogs(engine, id, options, progress, true, AbortSignal.any([follow.signal, signal]));
+    followed.catch(() => undefined);
+    let tasks: TaskInfo[];
+    try {
+      tasks = await waitForTasks(engine, id, options);
+    } finally {
+      follow.abort();
+    }
+    await followed.catch(() => undefined);
+    // What the followed read had not delivered yet, from a complete read of the same log.
+    await readLogs(engine, id, options, progress, false, signal);
+    const failed = tasks.find((t) => t.Status.State !== 'complete');
+    const nodes = [...new Set(tasks.map((t) => t.NodeID).filter((n): n is string => !!n))];
+    if (!failed) return { id, exitCode: 0, nodes };
+    const exitCode = failed.Status.ContainerStatus?.ExitCode;
+    if (exitCode === undefined || exitCode === 0) {
+      // No process ran, or it was stopped from outside: the swarm's own words say why.
+      throw new SkiffError('engine', `swarm task ${failed.ID} ${failed.Status.State}: ${failed.Status.Err || failed.Status.Message || 'no reason given'}`);
+    }
+    return { id, exitCode, error: failed.Status.Err, nodes };
+  } catch (err) {
+    if (signal.aborted) throw new SkiffError('aborted', 'swarm step cancelled', { cause: err });
+    throw err;
+  } finally {
+    // Removing the service stops its tasks (StopSignal, then SIGKILL after StopGracePeriod).
+    await engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+  }
+}
+
+async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOptions, progress: LogProgress, follow: boolean, signal: AbortSignal): Promise<void> {
+  const body = await engine.services.logs(id, { follow, details: true }, { signal });
+  const out = new ServiceLogLines(options.stdout, 'out', progress, !follow);
+  const err = new ServiceLogLines(options.stderr, 'err', progress, !follow);
+  await pipeline(body, new DemuxStream(out, err), { signal });
+  await Promise.all([endOf(out), endOf(err)]);
+}
+
+function endOf(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** Polls the service's tasks until every replica has ended; resolves with the last task of each slot. */
+async function waitForTasks(engine: SwarmEngine, id: string, options: RunServiceOptions): Promise<TaskInfo[]> {
+  const { signal } = options;
+  const total = Number((options.spec.Mode.ReplicatedJob as { TotalCompletions?: number } | undefined)?.TotalCompletions ?? 1);
+  let delay = POLL_FIRST_MS;
+  let toldPending = false;
+  for (;;) {
+    const tasks = await engine.tasks.list({ service: [id] }, { signal });
+    const bySlot = new Map<string, TaskInfo>();
+    for (const t of tasks) {
+      const key = t.Slot !== undefined ? String(t.Slot) : t.ID;
+      const seen = bySlot.get(key);
+      if (!seen || (seen.CreatedAt ?? '') < (t.CreatedAt ?? '')) bySlot.set(key, t);
+    }
+    const last = [...bySlot.values()];
+    const ended = last.filter((t) => TERMINAL_TASK_STATES.has(t.Status.State));
+    // A failed replica is not replaced (restart condition none): the job is over once nothing runs.
+    if (ended.length === last.length && (last.length >= total || ended.some((t) => t.Status.State !== 'complete'))) return ended;
+    const pending = last.find((t) => t.Status.State === 'pending' && t.Status.Err);
+    if (pending && !toldPending) {
+      toldPending = true;
+      options.onPending?.(`task waits for a node: ${pending.Status.Err}`);
+    }
+    await sleep(delay, signal);
+    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.25));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

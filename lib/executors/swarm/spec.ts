@@ -1,0 +1,92 @@
+// A swarm step as a service spec (Engine API 1.41 `ServiceSpec`): a replicated job that runs
+// once per replica and is never restarted by the swarm (skiff's own retryPolicy decides retries).
+import { randomBytes } from 'node:crypto';
+import type { ServiceSpec } from '../../engine/services.js';
+import type { NormalizedSwarmConfig } from './config.js';
+
+export interface ServiceSpecInput {
+  config: NormalizedSwarmConfig;
+  /** The image reference to run: the config's, or the manager's local image ID (`pull: never`). */
+  image: string;
+  step: string;
+  /** argv from the step's command; undefined: the image's CMD. */
+  args?: string[];
+  labels: Record<string, string>;
+  stopSignal?: string;
+  graceSec: number;
+}
+
+export function serviceSpec(input: ServiceSpecInput): ServiceSpec {
+  const { config } = input;
+  const c = config.container;
+  const userLabels = (c.Labels as Record<string, string> | undefined) ?? {};
+  const containerSpec: Record<string, unknown> = {
+    Image: input.image,
+    Labels: { ...userLabels, ...input.labels },
+    ...(c.Entrypoint !== undefined && { Command: c.Entrypoint }),
+    ...(input.args !== undefined && { Args: input.args }),
+    ...(c.Env !== undefined && { Env: c.Env }),
+    ...(c.WorkingDir !== undefined && { Dir: c.WorkingDir }),
+    ...(c.User !== undefined && { User: c.User }),
+    ...(c.Hostname !== undefined && { Hostname: c.Hostname }),
+    ...(config.host.Init !== undefined && { Init: config.host.Init }),
+    Mounts: [...bindMounts((config.host.Binds as string[] | undefined) ?? []), ...((config.host.Mounts as object[] | undefined) ?? [])],
+    StopSignal: input.stopSignal ?? 'SIGTERM',
+    StopGracePeriod: input.graceSec * 1e9,
+  };
+  const placement: Record<string, unknown> = {
+    ...(config.placement.Constraints !== undefined && { Constraints: config.placement.Constraints }),
+    ...(config.placement.MaxReplicas !== undefined && { MaxReplicas: config.placement.MaxReplicas }),
+    ...(config.placement.Preferences !== undefined && {
+      Preferences: (config.placement.Preferences as Array<{ Spread?: string }>).map((p) => ({ Spread: { SpreadDescriptor: p.Spread } })),
+    }),
+    ...(config.platform !== undefined && { Platforms: [platformOf(config.platform)] }),
+  };
+  return {
+    Name: serviceName(input.step),
+    Labels: input.labels,
+    TaskTemplate: {
+      ContainerSpec: containerSpec,
+      Resources: resourcesOf(config),
+      RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
+      Placement: placement,
+    },
+    Mode: { ReplicatedJob: { MaxConcurrent: Math.min(config.maxConcurrent, config.replicas), TotalCompletions: config.replicas } },
+  };
+}
+
+/** The docker executor's resource keys (`host.memory`…) under the swarm's names; `resources` wins. */
+function resourcesOf(config: NormalizedSwarmConfig): Record<string, unknown> {
+  const h = config.host;
+  const limits: Record<string, unknown> = {
+    ...(h.NanoCpus !== undefined && { NanoCPUs: h.NanoCpus }),
+    ...(h.Memory !== undefined && { MemoryBytes: h.Memory }),
+    ...(h.PidsLimit !== undefined && { Pids: h.PidsLimit }),
+    ...(config.resources.Limits as object | undefined),
+  };
+  const reservations: Record<string, unknown> = {
+    ...(h.MemoryReservation !== undefined && { MemoryBytes: h.MemoryReservation }),
+    ...(config.resources.Reservations as object | undefined),
+  };
+  return { Limits: limits, Reservations: reservations };
+}
+
+/** `source:target[:ro|rw]`: an absolute source is a bind mount, a name is a volume. */
+export function bindMounts(binds: readonly string[]): Array<Record<string, unknown>> {
+  return binds.map((bind) => {
+    const [source = '', target = '', options = ''] = bind.split(':');
+    const readOnly = options.split(',').includes('ro');
+    return { Type: source.startsWith('/') ? 'bind' : 'volume', Source: source, Target: target, ReadOnly: readOnly };
+  });
+}
+
+function platformOf(platform: string): { OS: string; Architecture?: string } {
+  const [os, arch] = platform.split('/');
+  return arch === undefined ? { OS: os! } : { OS: os!, Architecture: arch };
+}
+
+/** `skiff-<step>-<random>`: readable in `docker service ls`, unique, within the 63 characters allowed. */
+export function serviceName(step: string): string {
+  const slug = step.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 40);
+  return `skiff-${slug || 'step'}-${randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,73 @@
+// The swarm step executor: a step as a replicated-job service on the swarm DOCKER_HOST points at
+// (a manager). Its registry credentials go with the service so every node can pull; its output,
+// exit code and error come back as a docker step's do (`exit status N` and a stderr tail).
+import { SkiffError } from '../../common/errors.js';
+import { expandLeaves } from '../../common/expand.js';
+import type { EngineApi } from '../../engine/facets.js';
+import type { Executor, StepContext, StepResult } from '../contract.js';
+import { skiffLabels } from '../docker/labels.js';
+import { argvOf, type DockerRuntime } from '../docker/step.js';
+import { TailWriter } from '../docker/tail.js';
+import { normalizeSwarmStepConfig, type NormalizedSwarmConfig } from './config.js';
+import { runService } from './run.js';
+import { serviceSpec } from './spec.js';
+
+export class SwarmStepExecutor implements Executor {
+  readonly #runtime: DockerRuntime;
+
+  constructor(runtime: DockerRuntime) {
+    this.#runtime = runtime;
+  }
+
+  async run(ctx: StepContext): Promise<StepResult> {
+    const { step, dag } = ctx;
+    if (step.executor.type !== 'swarm') throw new SkiffError('config', `step "${step.name}" is not a swarm step`);
+    const config = normalizeSwarmStepConfig(expandLeaves(step.executor.config ?? {}, ctx.lookup), { dir: dag.dir });
+    const engine = this.#runtime.engine();
+    const warn = (message: string) => ctx.emit({ type: 'warning', step: step.name, message });
+    const image = await this.#imageFor(engine, config, ctx);
+    const stderr = new TailWriter(ctx.stderr);
+    const result = await runService(engine, {
+      spec: serviceSpec({
+        config,
+        image,
+        step: step.name,
+        args: argvOf(ctx.command),
+        labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
+        stopSignal: step.signalOnStop,
+        graceSec: dag.maxCleanUpTimeSec,
+      }),
+      registryAuth: config.pull === 'never' ? undefined : await this.#runtime.registryAuthFor(config.image, warn),
+      stdout: ctx.stdout,
+      stderr,
+      signal: ctx.signal,
+      onCreated: (_id, warnings) => warnings.forEach(warn),
+      onPending: warn,
+    });
+    for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await nodeName(engine, node, ctx.signal)}` });
+    if (result.exitCode === 0) return { exitCode: 0 };
+    const tail = stderr.lines();
+    return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+  }
+
+  /**
+   * The nodes pull a tag themselves (and fall back to a local copy when the registry cannot be
+   * reached). `pull: never` pins the manager's local image by ID instead: no node pulls it, and
+   * one that lacks it fails the task.
+   */
+  async #imageFor(engine: EngineApi, config: NormalizedSwarmConfig, ctx: StepContext): Promise<string> {
+    if (config.pull !== 'never') return config.image;
+    const local = await engine.images.find(config.image, { signal: ctx.signal });
+    if (!local) throw new SkiffError('config', `image ${config.image} is not on the swarm manager, and pull is never`);
+    return local.Id;
+  }
+}
+
+async function nodeName(engine: EngineApi, id: string, signal: AbortSignal): Promise<string> {
+  try {
+    const node = await engine.tasks.node(id, { signal });
+    return node.Description?.Hostname ? `${node.Description.Hostname} (${id})` : id;
+  } catch {
+    return id;
+  }
+}
