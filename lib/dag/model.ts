@@ -47,7 +47,7 @@ export type DockerStepConfig = Record<string, unknown>;
 export type StepExecutor =
   | { type: 'local' }
   | { type: 'docker'; config: DockerStepConfig | undefined; place: Place }
-  /** A replicated-job service on the swarm DOCKER_HOST points at; config checked at load. */
+  /** A service of run-once tasks on the swarm DOCKER_HOST points at; config checked at load. */
   | { type: 'swarm'; config: Record<string, unknown>; place: Place };
 
 export interface Step {

@@ -60,10 +60,10 @@ export const SwarmStepConfigSchema: TSchema = caseInsensitiveObject(
     host: schemaOfTable(HOST),
     resources: schemaOfTable(RESOURCES),
     placement: schemaOfTable(PLACEMENT),
-    replicas: { ...Count, description: 'Tasks that must complete (a job that fans out); default 1' },
-    maxConcurrent: { ...Count, description: 'Tasks run at once; default: replicas' },
+    replicas: { ...Count, description: 'Tasks to run, each once (a step that fans out); default 1' },
+    maxConcurrent: { ...Count, description: 'At most this many tasks at once (in waves); default: replicas' },
   },
-  { additional: false, typedPatterns: false, description: 'Swarm executor config (a replicated-job service); keys match in any letter case' },
+  { additional: false, typedPatterns: false, description: 'Swarm executor config (a service whose tasks run once); keys match in any letter case' },
 );
 
 export interface NormalizedSwarmConfig {

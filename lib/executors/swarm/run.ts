@@ -1,11 +1,11 @@
-// One replicated-job service from create to removal, owned here on every path: its output read
+// One service of run-once tasks (spec.ts) from create to removal, owned here on every path: its output read
 // from the service log as it comes (log-lines.ts), its tasks watched until every replica has
 // ended, and the service removed when the job ends, fails, or is stopped (no service left, ever).
 // A swarm has no wait call for tasks, so their state is polled: often at first (a short step
 // ends within a second), then less often.
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
-import type { ServicesApi, TasksApi } from '../../engine/facets.js';
+import type { ContainersApi, ServicesApi, TasksApi } from '../../engine/facets.js';
 import { DemuxStream } from '../../engine/demux.js';
 import { SkiffError } from '../../common/errors.js';
 import { TERMINAL_TASK_STATES, type ServiceSpec, type TaskInfo } from '../../engine/services.js';
@@ -17,6 +17,8 @@ export interface RunServiceOptions {
   stdout: Writable;
   stderr: Writable;
   signal: AbortSignal;
+  /** The tasks' stop grace period (what a stop waits for at most, plus a margin). */
+  graceSec: number;
   /** Called once the service exists. */
   onCreated?(id: string, warnings: string[]): void;
   /** Told once when a task waits for a node (no node fits its constraints, resources, platform). */
@@ -36,6 +38,7 @@ export interface RunServiceResult {
 export interface SwarmEngine {
   readonly services: Pick<ServicesApi, 'create' | 'remove' | 'logs'>;
   readonly tasks: Pick<TasksApi, 'list'>;
+  readonly containers: Pick<ContainersApi, 'list'>;
 }
 
 const CLEANUP_MS = 30_000;
@@ -79,6 +82,22 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
   } finally {
     // Removing the service stops its tasks (StopSignal, then SIGKILL after StopGracePeriod).
     await engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+    if (signal.aborted) await stoppedHere(engine, id, options.graceSec);
+  }
+}
+
+/**
+ * After a stop, waits (within the grace period and a margin) until the node skiff talks to runs
+ * none of the service's containers any more, as a stopped docker step is waited for. Containers
+ * on other nodes are their daemons' to stop: the manager does not show them.
+ */
+async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number): Promise<void> {
+  const deadline = Date.now() + graceSec * 1000 + CLEANUP_MS;
+  const filters = { label: [`com.docker.swarm.service.id=${id}`] };
+  while (Date.now() < deadline) {
+    const left = await engine.containers.list(filters, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => []);
+    if (left.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -97,7 +116,7 @@ function endOf(w: Writable): Promise<void> {
 /** Polls the service's tasks until every replica has ended; resolves with the last task of each slot. */
 async function waitForTasks(engine: SwarmEngine, id: string, options: RunServiceOptions): Promise<TaskInfo[]> {
   const { signal } = options;
-  const total = Number((options.spec.Mode.ReplicatedJob as { TotalCompletions?: number } | undefined)?.TotalCompletions ?? 1);
+  const total = Number((options.spec.Mode.Replicated as { Replicas?: number } | undefined)?.Replicas ?? 1);
   let delay = POLL_FIRST_MS;
   let toldPending = false;
   for (;;) {
@@ -110,7 +129,7 @@ async function waitForTasks(engine: SwarmEngine, id: string, options: RunService
     }
     const last = [...bySlot.values()];
     const ended = last.filter((t) => TERMINAL_TASK_STATES.has(t.Status.State));
-    // A failed replica is not replaced (restart condition none): the job is over once nothing runs.
+    // A failed task is not replaced (restart condition none): the service is done once nothing runs.
     if (ended.length === last.length && (last.length >= total || ended.some((t) => t.Status.State !== 'complete'))) return ended;
     const pending = last.find((t) => t.Status.State === 'pending' && t.Status.Err);
     if (pending && !toldPending) {

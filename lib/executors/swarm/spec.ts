@@ -1,5 +1,10 @@
-// A swarm step as a service spec (Engine API 1.41 `ServiceSpec`): a replicated job that runs
-// once per replica and is never restarted by the swarm (skiff's own retryPolicy decides retries).
+// A swarm step as a service spec (Engine API 1.41 `ServiceSpec`) whose tasks run once each and
+// are never restarted by the swarm (skiff's own retryPolicy decides retries).
+//
+// The mode is `replicated` with restart condition `none`, not `replicated-job`: on Engine 20.10
+// (API 1.41) removing a replicated-job service neither stops its running tasks nor removes their
+// containers (moby/moby#42789, #44312), so a cancelled step would go on running and every step
+// would leave an exited container on its node. A replicated service's removal does both.
 import { randomBytes } from 'node:crypto';
 import type { ServiceSpec } from '../../engine/services.js';
 import type { NormalizedSwarmConfig } from './config.js';
@@ -14,6 +19,8 @@ export interface ServiceSpecInput {
   labels: Record<string, string>;
   stopSignal?: string;
   graceSec: number;
+  /** Tasks to run at once (one wave of the step's replicas). */
+  replicas: number;
 }
 
 export function serviceSpec(input: ServiceSpecInput): ServiceSpec {
@@ -51,7 +58,7 @@ export function serviceSpec(input: ServiceSpecInput): ServiceSpec {
       RestartPolicy: { Condition: 'none', MaxAttempts: 0 },
       Placement: placement,
     },
-    Mode: { ReplicatedJob: { MaxConcurrent: Math.min(config.maxConcurrent, config.replicas), TotalCompletions: config.replicas } },
+    Mode: { Replicated: { Replicas: input.replicas } },
   };
 }
 

@@ -1,4 +1,4 @@
-// The swarm step executor: a step as a replicated-job service on the swarm DOCKER_HOST points at
+// The swarm step executor: a step as a service of run-once tasks on the swarm DOCKER_HOST points at
 // (a manager). Its registry credentials go with the service so every node can pull; its output,
 // exit code and error come back as a docker step's do (`exit status N` and a stderr tail).
 import { SkiffError } from '../../common/errors.js';
@@ -26,25 +26,32 @@ export class SwarmStepExecutor implements Executor {
     const engine = this.#runtime.engine();
     const warn = (message: string) => ctx.emit({ type: 'warning', step: step.name, message });
     const image = await this.#imageFor(engine, config, ctx);
+    const registryAuth = config.pull === 'never' ? undefined : await this.#runtime.registryAuthFor(config.image, warn);
     const stderr = new TailWriter(ctx.stderr);
-    const result = await runService(engine, {
-      spec: serviceSpec({
-        config,
-        image,
-        step: step.name,
-        args: argvOf(ctx.command),
-        labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
-        stopSignal: step.signalOnStop,
+    // At most maxConcurrent replicas at once: in waves of that many, each a service of its own.
+    let result = { exitCode: 0, nodes: [] as string[] };
+    for (let done = 0; done < config.replicas && result.exitCode === 0; done += config.maxConcurrent) {
+      result = await runService(engine, {
+        spec: serviceSpec({
+          config,
+          image,
+          step: step.name,
+          args: argvOf(ctx.command),
+          labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
+          stopSignal: step.signalOnStop,
+          graceSec: dag.maxCleanUpTimeSec,
+          replicas: Math.min(config.maxConcurrent, config.replicas - done),
+        }),
+        registryAuth,
+        stdout: ctx.stdout,
+        stderr,
+        signal: ctx.signal,
         graceSec: dag.maxCleanUpTimeSec,
-      }),
-      registryAuth: config.pull === 'never' ? undefined : await this.#runtime.registryAuthFor(config.image, warn),
-      stdout: ctx.stdout,
-      stderr,
-      signal: ctx.signal,
-      onCreated: (_id, warnings) => warnings.forEach(warn),
-      onPending: warn,
-    });
-    for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await nodeName(engine, node, ctx.signal)}` });
+        onCreated: (_id, warnings) => warnings.forEach(warn),
+        onPending: warn,
+      });
+      for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await nodeName(engine, node, ctx.signal)}` });
+    }
     if (result.exitCode === 0) return { exitCode: 0 };
     const tail = stderr.lines();
     return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };

@@ -1,0 +1,199 @@
+// Swarm steps end to end, through the CLI as a user types it, on the one-node swarm that
+// scripts/swarm-up brings up (a dockerd of its own, never the main engine). Each test looks at the
+// swarm afterwards: no service of the run may be left, whatever the outcome.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { openEngine, type Engine } from '../../lib/engine/index.js';
+import { skiffLabels } from '../../lib/executors/docker/labels.js';
+import { engineEnv, TEST_IMAGE } from '../support/live.js';
+import { eventually, removeTempDirs, skiff, tempDir, writeDag } from '../support/skiff-cli.js';
+
+const SWARM = { DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! };
+const REGISTRY_IMAGE = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
+const AUTH_IMAGE = `${engineEnv.SKIFF_AUTH_REGISTRY}/busybox:latest`;
+const T = { timeout: 120_000 };
+/** The test image, already on the swarm's node: pinned by ID, so nothing is pulled. */
+const LOCAL = `{type: swarm, config: {image: ${TEST_IMAGE}, pull: never}}`;
+
+let engine: Engine;
+let dir: string;
+
+before(async () => {
+  engine = openEngine({ env: SWARM });
+  const info = await engine.info(AbortSignal.timeout(5000)).catch((err: Error) => {
+    throw new Error(`swarm tests need the test swarm: run \`bash scripts/swarm-up\` first (${err.message})`);
+  });
+  assert.equal((info.Swarm as { ControlAvailable?: boolean }).ControlAvailable, true, 'the test swarm is not a manager: run `bash scripts/swarm-up`');
+  dir = await tempDir('swarm');
+});
+
+after(async () => {
+  await engine.close();
+  await removeTempDirs();
+});
+
+/** The services the swarm holds for a DAG (by its name label). */
+async function servicesOf(dag: string) {
+  return engine.services.list({ label: ['dev.skiff.owner=skiff', `dev.skiff.dag=${dag}`] });
+}
+
+describe('swarm steps', () => {
+  test('a DAG mixing docker and swarm steps passes outputs both ways; a failing swarm step has its exit code and stderr tail in the report; continueOn goes on', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-mix.yaml',
+      `name: swarm-mix
+steps:
+  - name: on-swarm
+    executor:
+      type: swarm
+      config:
+        image: ${REGISTRY_IMAGE}
+        container:
+          env: [GREETING=hello]
+          workingDir: /tmp
+    command: echo "$GREETING from $(pwd)"; echo to-stderr >&2
+    output: FROM_SWARM
+  - name: in-docker
+    executor: {type: docker, config: {image: ${TEST_IMAGE}, autoRemove: true}}
+    command: echo "docker saw \${FROM_SWARM}"
+    output: FROM_DOCKER
+  - name: back-on-swarm
+    executor: ${LOCAL}
+    command: ["echo", "swarm saw \${FROM_DOCKER}"]
+    output: LAST
+  - name: failing
+    executor: ${LOCAL}
+    command: echo first >&2; echo second >&2; exit 3
+    continueOn: failed
+  - name: after-failure
+    executor: ${LOCAL}
+    command: echo still here
+`,
+    );
+    const res = await skiff(['run', file], { env: SWARM });
+    assert.equal(res.code, 1, res.stderr);
+    const report = res.report!;
+    assert.equal(report.status, 'partially_succeeded');
+    const step = (name: string) => report.steps.find((s) => s.name === name)!;
+    assert.deepEqual(step('on-swarm').outputs, { FROM_SWARM: 'hello from /tmp' });
+    assert.equal(readFileSync(step('on-swarm').stderrFile!, 'utf8'), 'to-stderr\n');
+    assert.equal(readFileSync(step('on-swarm').stdoutFile!, 'utf8'), 'hello from /tmp\n');
+    assert.deepEqual(step('in-docker').outputs, { FROM_DOCKER: 'docker saw hello from /tmp' });
+    assert.deepEqual(step('back-on-swarm').outputs, { LAST: 'swarm saw docker saw hello from /tmp' });
+    assert.equal(step('failing').status, 'failed');
+    assert.equal(step('failing').exitCode, 3);
+    assert.equal(step('failing').error, 'exit status 3\nrecent stderr (tail):\nfirst\nsecond');
+    assert.equal(step('after-failure').status, 'succeeded');
+    assert.deepEqual(await servicesOf('swarm-mix'), []);
+  });
+
+  test('every message of a large output arrives once and in order, stdout and stderr apart', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-lines.yaml',
+      `name: swarm-lines
+steps:
+  - name: chatty
+    executor: ${LOCAL}
+    command: i=1; while [ $i -le 3000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done
+`,
+    );
+    const res = await skiff(['run', file], { env: SWARM });
+    assert.equal(res.code, 0, res.stderr);
+    const step = res.report!.steps[0]!;
+    const expect = (prefix: string) => Array.from({ length: 3000 }, (_, i) => `${prefix} ${i + 1}\n`).join('');
+    assert.equal(readFileSync(step.stdoutFile!, 'utf8'), expect('out'));
+    assert.equal(readFileSync(step.stderrFile!, 'utf8'), expect('err'));
+  });
+
+  test('replicas and maxConcurrent: a job that fans out runs every replica', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-fan.yaml',
+      `name: swarm-fan
+steps:
+  - name: fan
+    executor:
+      type: swarm
+      config: {image: ${TEST_IMAGE}, pull: never, replicas: 3, maxConcurrent: 2}
+    command: echo replica
+`,
+    );
+    const res = await skiff(['run', file], { env: SWARM });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(readFileSync(res.report!.steps[0]!.stdoutFile!, 'utf8'), 'replica\nreplica\nreplica\n');
+  });
+
+  test('the registry credentials go with the service: the node pulls an image from the htpasswd registry', T, async () => {
+    await engine.images.remove(AUTH_IMAGE, { force: true }).catch(() => undefined);
+    const file = await writeDag(
+      dir,
+      'swarm-auth.yaml',
+      `name: swarm-auth
+registryAuths:
+  "${engineEnv.SKIFF_AUTH_REGISTRY}":
+    username: ${engineEnv.SKIFF_REGISTRY_USER}
+    password: \${REGISTRY_PASSWORD}
+steps:
+  - name: private
+    executor: {type: swarm, config: {image: ${AUTH_IMAGE}}}
+    command: echo pulled-and-ran
+`,
+    );
+    const res = await skiff(['run', file], { env: { ...SWARM, REGISTRY_PASSWORD: engineEnv.SKIFF_REGISTRY_PASSWORD } });
+    assert.equal(res.code, 0, `${res.stderr}\n${res.reportText}`);
+    assert.equal(readFileSync(res.report!.steps[0]!.stdoutFile!, 'utf8'), 'pulled-and-ran\n');
+    assert.ok(await engine.images.find(AUTH_IMAGE), 'the node did not pull the image');
+  });
+
+  test('Ctrl-C during a swarm step: exit 130, the step cancelled, no service left', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-cancel.yaml',
+      `name: swarm-cancel
+steps:
+  - name: long
+    executor: ${LOCAL}
+    command: echo started; sleep 300
+`,
+    );
+    const res = await skiff(['run', file], {
+      env: SWARM,
+      started: (child) => {
+        void eventually('the step to start on the swarm', async () => ((await servicesOf('swarm-cancel')).length ? true : undefined)).then(() => child.kill('SIGINT'));
+      },
+    });
+    assert.equal(res.code, 130, res.stderr);
+    assert.equal(res.report!.status, 'aborted');
+    assert.equal(res.report!.steps[0]!.status, 'cancelled');
+    assert.deepEqual(await servicesOf('swarm-cancel'), []);
+    // Its container is stopped too, not left running on the node.
+    assert.deepEqual(await engine.containers.list({ label: ['dev.skiff.dag=swarm-cancel'] }), []);
+  });
+
+  test('a service left by a skiff that was killed is removed when the next run starts', T, async () => {
+    const dead = spawn(process.execPath, ['-e', '']);
+    const pid = dead.pid!;
+    await new Promise((resolve) => dead.on('exit', resolve));
+    const labels = { ...skiffLabels({ runId: 'killed-run', dag: 'swarm-orphan', step: 'lost' }), 'dev.skiff.pid': String(pid), 'dev.skiff.host': hostname() };
+    const orphan = await engine.services.create({
+      Name: `skiff-orphan-${process.pid}`,
+      Labels: labels,
+      TaskTemplate: { ContainerSpec: { Image: TEST_IMAGE, Args: ['sleep', '300'], Labels: labels }, RestartPolicy: { Condition: 'none' } },
+      Mode: { Replicated: { Replicas: 1 } },
+    });
+    try {
+      const file = await writeDag(dir, 'swarm-reap.yaml', `name: swarm-reap\nsteps:\n  - name: any\n    executor: ${LOCAL}\n    command: "true"\n`);
+      const res = await skiff(['run', file], { env: SWARM });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr + res.stdout, /removed \d+ object\(s\) left by skiff runs that died: skiff-orphan-\d+\b/);
+      assert.deepEqual(await servicesOf('swarm-orphan'), []);
+    } finally {
+      await engine.services.remove(orphan.ID);
+    }
+  });
+});
