@@ -94,6 +94,6 @@ function platformOf(platform: string): { OS: string; Architecture?: string } {
 
 /** `skiff-<step>-<random>`: readable in `docker service ls`, unique, within the 63 characters allowed. */
 export function serviceName(step: string): string {
-  const slug = step.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 40);
+  const slug = step.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').slice(0, 40).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return `skiff-${slug || 'step'}-${randomBytes(4).toString('hex')}`;
 }
