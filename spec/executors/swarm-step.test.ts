@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { skiffLabels } from '../../lib/executors/docker/labels.js';
 import { engineEnv, TEST_IMAGE } from '../support/live.js';
-import { eventually, removeTempDirs, skiff, tempDir, writeDag } from '../support/skiff-cli.js';
+import { eventually, recordAndReplay, removeTempDirs, skiff, tempDir, writeDag } from '../support/skiff-cli.js';
 
 const SWARM = { DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! };
 const REGISTRY_IMAGE = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
@@ -108,6 +108,27 @@ steps:
     const expect = (prefix: string) => Array.from({ length: 3000 }, (_, i) => `${prefix} ${i + 1}\n`).join('');
     assert.equal(readFileSync(step.stdoutFile!, 'utf8'), expect('out'));
     assert.equal(readFileSync(step.stderrFile!, 'utf8'), expect('err'));
+  });
+
+  test('a recorded run with swarm steps replays: same report, same logs, every request made', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-replay.yaml',
+      `name: swarm-replay
+steps:
+  - name: make
+    executor: ${LOCAL}
+    command: echo made; echo noted >&2
+    output: MADE
+  - name: use
+    executor: ${LOCAL}
+    command: echo "used $MADE"; exit 4
+    continueOn: failed
+`,
+    );
+    const res = await recordAndReplay(file, { env: SWARM });
+    assert.equal(res.report!.steps[1]!.exitCode, 4);
+    assert.deepEqual(res.replayed.report!.steps[0]!.outputs, { MADE: 'made' });
   });
 
   test('replicas and maxConcurrent: a job that fans out runs every replica', T, async () => {

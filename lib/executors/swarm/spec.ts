@@ -5,7 +5,6 @@
 // (API 1.41) removing a replicated-job service neither stops its running tasks nor removes their
 // containers (moby/moby#42789, #44312), so a cancelled step would go on running and every step
 // would leave an exited container on its node. A replicated service's removal does both.
-import { randomBytes } from 'node:crypto';
 import type { ServiceSpec } from '../../engine/services.js';
 import type { NormalizedSwarmConfig } from './config.js';
 
@@ -14,6 +13,7 @@ export interface ServiceSpecInput {
   /** The image reference to run: the config's, or the manager's local image ID (`pull: never`). */
   image: string;
   step: string;
+  runId: string;
   /** argv from the step's command; undefined: the image's CMD. */
   args?: string[];
   labels: Record<string, string>;
@@ -50,7 +50,7 @@ export function serviceSpec(input: ServiceSpecInput): ServiceSpec {
     ...(config.platform !== undefined && { Platforms: [platformOf(config.platform)] }),
   };
   return {
-    Name: serviceName(input.step),
+    Name: serviceName(input.step, input.runId),
     Labels: input.labels,
     TaskTemplate: {
       ContainerSpec: containerSpec,
@@ -92,8 +92,13 @@ function platformOf(platform: string): { OS: string; Architecture?: string } {
   return arch === undefined ? { OS: os! } : { OS: os!, Architecture: arch };
 }
 
-/** `skiff-<step>-<random>`: readable in `docker service ls`, unique, within the 63 characters allowed. */
-export function serviceName(step: string): string {
-  const slug = step.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').slice(0, 40).replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-  return `skiff-${slug || 'step'}-${randomBytes(4).toString('hex')}`;
+/**
+ * `skiff-<step>-<run id>`: readable in `docker service ls`, unique among runs, within the 63
+ * characters and the letters swarm allows. A step's attempts and waves reuse it one after the
+ * other (each service is removed before the next is made); no random part, so a recorded run
+ * replays (the replay knows run ids).
+ */
+export function serviceName(step: string, runId: string): string {
+  const slug = step.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 30).replace(/^-+|-+$/g, '');
+  return `skiff-${slug || 'step'}-${runId}`;
 }

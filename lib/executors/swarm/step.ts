@@ -36,6 +36,7 @@ export class SwarmStepExecutor implements Executor {
           config,
           image,
           step: step.name,
+          runId: ctx.runId,
           args: argvOf(ctx.command),
           labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
           stopSignal: step.signalOnStop,
