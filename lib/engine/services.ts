@@ -1,7 +1,7 @@
 // Swarm services and their tasks (Engine API 1.41: /services, /tasks), as typed calls with no
 // policy: the swarm executor decides order and ownership. Wire types keep Docker's PascalCase.
-// A service's logs are framed like a non-TTY container's (engine-api.md §8.1), one frame per
-// message; with `details` each message starts with the swarm's `key=value,…` context and a space.
+// A service's logs are framed like a non-TTY container's (docs/engine-api.md §8.1), one frame
+// per message; with `details` each message starts with the swarm's context (§13.4).
 import type { Readable } from 'node:stream';
 import { isSkiffError } from './errors.js';
 import type { Transport } from './request.js';

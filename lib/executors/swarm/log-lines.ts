@@ -3,7 +3,8 @@
 // once the tasks are done, and whatever had not arrived yet is taken from a second, unfollowed
 // read of the same log, skipping the messages already written. Messages are counted per task and
 // stream, and only whole messages are written, so nothing is lost or written twice. Each message
-// starts with the swarm's context (`com.docker.swarm.node.id=…,…task.id=… `), dropped here.
+// starts with the swarm's context (`com.docker.swarm.node.id=…,…task.id=… `), dropped here
+// (docs/engine-api.md §13.4).
 import { Writable } from 'node:stream';
 
 /** Counts of messages written, per task and stream, shared by the followed and the catch-up read. */

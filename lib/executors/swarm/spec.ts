@@ -2,9 +2,9 @@
 // are never restarted by the swarm (skiff's own retryPolicy decides retries).
 //
 // The mode is `replicated` with restart condition `none`, not `replicated-job`: on Engine 20.10
-// (API 1.41) removing a replicated-job service neither stops its running tasks nor removes their
-// containers (moby/moby#42789, #44312), so a cancelled step would go on running and every step
-// would leave an exited container on its node. A replicated service's removal does both.
+// removing a replicated-job service neither stops its running tasks nor removes their containers
+// (docs/engine-api.md §13.4), so a cancelled step would go on running and every step would leave
+// an exited container on its node. A replicated service's removal does both.
 import type { ServiceSpec } from '../../engine/services.js';
 import type { NormalizedSwarmConfig } from './config.js';
 

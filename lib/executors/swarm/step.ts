@@ -60,8 +60,8 @@ export class SwarmStepExecutor implements Executor {
 
   /**
    * The nodes pull a tag themselves (and fall back to a local copy when the registry cannot be
-   * reached). `pull: never` pins the manager's local image by ID instead: no node pulls it, and
-   * one that lacks it fails the task.
+   * reached: docs/engine-api.md §13.4). `pull: never` pins the manager's local image by ID
+   * instead: no node pulls it, and one that lacks it fails the task.
    */
   async #imageFor(engine: EngineApi, config: NormalizedSwarmConfig, ctx: StepContext): Promise<string> {
     if (config.pull !== 'never') return config.image;
