@@ -48,6 +48,7 @@ export interface ExecApi {
 
 export interface ImagesApi {
   find(name: string, options?: Signalled): Promise<ImageInfo | undefined>;
+  distribution(name: string, options?: Signalled & { registryAuth?: string }): Promise<{ Descriptor: { digest: string } }>;
   pull(image: string, options?: Signalled & { platform?: string; registryAuth?: string }): AsyncIterable<ProgressEvent>;
   import(tar: Readable, options: Signalled & { repo: string; tag?: string; changes?: string[]; platform?: string }): Promise<string>;
   remove(name: string, options?: Signalled & { force?: boolean }): Promise<void>;

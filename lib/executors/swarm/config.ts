@@ -11,7 +11,7 @@ import { SkiffError } from '../../common/errors.js';
 import { goKind, isPlainMap } from '../../common/go-values.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
 import type { PullPolicy } from '../../dag/model.js';
-import { normalizePlatform, parsePullPolicy, platformError, resolveHostPath } from '../docker/config.js';
+import { normalizePlatform, parsePullPolicy, platformError, resolveHostPath, type NormalizedDockerConfig } from '../docker/config.js';
 import { decodeBlock, isDynamic, type DecodeIssue } from '../docker/decode.js';
 import { caseInsensitiveObject, schemaOfTable } from '../docker/key-schemas.js';
 import { MOUNT, matchKeys, type StructTable } from '../docker/keys.js';
@@ -66,12 +66,9 @@ export const SwarmStepConfigSchema: TSchema = caseInsensitiveObject(
   { additional: false, typedPatterns: false, description: 'Swarm executor config (a service whose tasks run once); keys match in any letter case' },
 );
 
-export interface NormalizedSwarmConfig {
+/** The docker executor's normalised keys that a service shares (`container`, `host`: their subsets here). */
+export interface NormalizedSwarmConfig extends Pick<NormalizedDockerConfig, 'pull' | 'platform' | 'container' | 'host'> {
   image: string;
-  pull: PullPolicy;
-  platform?: string;
-  container: Record<string, unknown>;
-  host: Record<string, unknown>;
   resources: Record<string, unknown>;
   placement: Record<string, unknown>;
   replicas: number;

@@ -43,7 +43,7 @@ export interface SwarmEngine {
 
 const CLEANUP_MS = 30_000;
 const POLL_FIRST_MS = 50;
-const POLL_MAX_MS = 500;
+const POLL_MAX_MS = 250;
 
 export async function runService(engine: SwarmEngine, options: RunServiceOptions): Promise<RunServiceResult> {
   const { signal } = options;

@@ -14,6 +14,8 @@ import { serviceSpec } from './spec.js';
 
 export class SwarmStepExecutor implements Executor {
   readonly #runtime: DockerRuntime;
+  /** Image reference → the same pinned to its digest, for this run (pull: missing). */
+  readonly #pinned = new Map<string, Promise<string>>();
 
   constructor(runtime: DockerRuntime) {
     this.#runtime = runtime;
@@ -25,8 +27,8 @@ export class SwarmStepExecutor implements Executor {
     const config = normalizeSwarmStepConfig(expandLeaves(step.executor.config ?? {}, ctx.lookup), { dir: dag.dir });
     const engine = this.#runtime.engine();
     const warn = (message: string) => ctx.emit({ type: 'warning', step: step.name, message });
-    const image = await this.#imageFor(engine, config, ctx);
     const registryAuth = config.pull === 'never' ? undefined : await this.#runtime.registryAuthFor(config.image, warn);
+    const image = await this.#imageFor(engine, config, registryAuth, ctx);
     const stderr = new TailWriter(ctx.stderr);
     // At most maxConcurrent replicas at once: in waves of that many, each a service of its own.
     let result = { exitCode: 0, nodes: [] as string[] };
@@ -59,15 +61,35 @@ export class SwarmStepExecutor implements Executor {
   }
 
   /**
-   * The nodes pull a tag themselves (and fall back to a local copy when the registry cannot be
-   * reached: docs/engine-api.md §13.4). `pull: never` pins the manager's local image by ID
-   * instead: no node pulls it, and one that lacks it fails the task.
+   * What the service runs, as `docker service create` has it: the tag pinned to the digest its
+   * registry gives now, so every replica runs the same image and a node that holds it pulls
+   * nothing (docs/engine-api.md §13.4). With `missing` (the default) the digest is looked up once
+   * per run and image, with `always` for every step. A reference the registry does not know
+   * (an image only built locally) goes as written, with a warning, as the CLI does: the nodes
+   * then pull the tag or use their own copy. `pull: never` pins the manager's local image by ID:
+   * no node pulls it, and one that lacks it fails the task.
    */
-  async #imageFor(engine: EngineApi, config: NormalizedSwarmConfig, ctx: StepContext): Promise<string> {
-    if (config.pull !== 'never') return config.image;
-    const local = await engine.images.find(config.image, { signal: ctx.signal });
-    if (!local) throw new SkiffError('config', `image ${config.image} is not on the swarm manager, and pull is never`);
-    return local.Id;
+  async #imageFor(engine: EngineApi, config: NormalizedSwarmConfig, registryAuth: string | undefined, ctx: StepContext): Promise<string> {
+    if (config.pull === 'never') {
+      const local = await engine.images.find(config.image, { signal: ctx.signal });
+      if (!local) throw new SkiffError('config', `image ${config.image} is not on the swarm manager, and pull is never`);
+      return local.Id;
+    }
+    if (config.image.includes('@')) return config.image;
+    let pinned = config.pull === 'missing' ? this.#pinned.get(config.image) : undefined;
+    if (!pinned) {
+      pinned = engine.images.distribution(config.image, { registryAuth, signal: ctx.signal }).then(
+        (d) => `${config.image}@${d.Descriptor.digest}`,
+        (err: Error) => {
+          if (ctx.signal.aborted) throw err;
+          ctx.emit({ type: 'warning', step: ctx.step.name, message: `image ${config.image} could not be looked up in its registry to pin its digest (${err.message}); each node uses the tag as it finds it` });
+          return config.image;
+        },
+      );
+      this.#pinned.set(config.image, pinned);
+      pinned.catch(() => this.#pinned.delete(config.image));
+    }
+    return pinned;
   }
 }
 
