@@ -78,6 +78,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     async close() {
       await shared?.teardown();
       await docker.close();
+      await swarm.close();
       await reaping;
       await engine?.close();
     },

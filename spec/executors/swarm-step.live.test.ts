@@ -210,25 +210,43 @@ steps:
     assert.deepEqual(await engine.containers.list({ label: ['dev.skiff.dag=swarm-cancel'] }), []);
   });
 
-  test('a service left by a skiff that was killed is removed when the next run starts', T, async () => {
+  /** A service labelled as made by a skiff process that has died. */
+  async function orphanService(dag: string): Promise<string> {
     const dead = spawn(process.execPath, ['-e', '']);
     const pid = dead.pid!;
     await new Promise((resolve) => dead.on('exit', resolve));
-    const labels = { ...skiffLabels({ runId: 'killed-run', dag: 'swarm-orphan', step: 'lost' }), 'dev.skiff.pid': String(pid), 'dev.skiff.host': hostname() };
+    const labels = { ...skiffLabels({ runId: 'killed-run', dag, step: 'lost' }), 'dev.skiff.pid': String(pid), 'dev.skiff.host': hostname() };
     const orphan = await engine.services.create({
-      Name: `skiff-orphan-${process.pid}`,
+      Name: `skiff-${dag}-${process.pid}`,
       Labels: labels,
       TaskTemplate: { ContainerSpec: { Image: TEST_IMAGE, Args: ['sleep', '300'], Labels: labels }, RestartPolicy: { Condition: 'none' } },
       Mode: { Replicated: { Replicas: 1 } },
     });
+    return orphan.ID;
+  }
+
+  test('`skiff cleanup` removes a service left by a skiff that was killed', T, async () => {
+    const orphan = await orphanService('swarm-orphan-cleanup');
+    try {
+      const res = await skiff(['cleanup'], { env: SWARM });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /removed swarm service skiff-swarm-orphan-cleanup-\d+ \(run killed-run\)/);
+      assert.deepEqual(await servicesOf('swarm-orphan-cleanup'), []);
+    } finally {
+      await engine.services.remove(orphan);
+    }
+  });
+
+  test('a service left by a skiff that was killed is removed when the next run starts', T, async () => {
+    const orphan = await orphanService('swarm-orphan');
     try {
       const file = await writeDag(dir, 'swarm-reap.yaml', `name: swarm-reap\nsteps:\n  - name: any\n    executor: ${LOCAL}\n    command: "true"\n`);
       const res = await skiff(['run', file], { env: SWARM });
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stderr + res.stdout, /removed \d+ object\(s\) left by skiff runs that died: skiff-orphan-\d+\b/);
+      assert.match(res.stderr + res.stdout, /removed \d+ object\(s\) left by skiff runs that died: skiff-swarm-orphan-\d+\b/);
       assert.deepEqual(await servicesOf('swarm-orphan'), []);
     } finally {
-      await engine.services.remove(orphan.ID);
+      await engine.services.remove(orphan);
     }
   });
 });

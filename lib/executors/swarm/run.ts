@@ -21,6 +21,12 @@ export interface RunServiceOptions {
   graceSec: number;
   /** Called once the service exists. */
   onCreated?(id: string, warnings: string[]): void;
+  /**
+   * With it, a service whose tasks have all ended is removed while the caller goes on: the
+   * promise (never rejecting) settles once it is gone, and the caller must await it before it
+   * says the run is over. Without it, or after a stop, the run ends at the removal.
+   */
+  onRemoval?(removed: Promise<void>): void;
   /** Told once when a task waits for a node (no node fits its constraints, resources, platform). */
   onPending?(message: string): void;
 }
@@ -81,8 +87,12 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
     throw err;
   } finally {
     // Removing the service stops its tasks (StopSignal, then SIGKILL after StopGracePeriod).
-    await engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
-    if (signal.aborted) await stoppedHere(engine, id, options.graceSec);
+    const removal = engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+    if (signal.aborted) {
+      await removal;
+      await stoppedHere(engine, id, options.graceSec);
+    } else if (options.onRemoval) options.onRemoval(removal);
+    else await removal;
   }
 }
 

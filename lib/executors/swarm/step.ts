@@ -14,11 +14,18 @@ import { serviceSpec } from './spec.js';
 
 export class SwarmStepExecutor implements Executor {
   readonly #runtime: DockerRuntime;
+  /** Services of finished steps that the swarm is still removing. */
+  readonly #removals = new Set<Promise<void>>();
   /** Image reference → the same pinned to its digest, for this run (pull: missing). */
   readonly #pinned = new Map<string, Promise<string>>();
 
   constructor(runtime: DockerRuntime) {
     this.#runtime = runtime;
+  }
+
+  /** Waits until every service whose removal was handed over is gone (never rejects). */
+  async close(): Promise<void> {
+    await Promise.all(this.#removals);
   }
 
   async run(ctx: StepContext): Promise<StepResult> {
@@ -52,6 +59,11 @@ export class SwarmStepExecutor implements Executor {
         graceSec: dag.maxCleanUpTimeSec,
         onCreated: (_id, warnings) => warnings.forEach(warn),
         onPending: warn,
+        // The next step starts while the swarm removes this service; the run waits for it at close.
+        onRemoval: (removed) => {
+          this.#removals.add(removed);
+          void removed.then(() => this.#removals.delete(removed));
+        },
       });
       for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await nodeName(engine, node, ctx.signal)}` });
     }
