@@ -149,13 +149,13 @@ describe('the service spec of a swarm step', () => {
     },
     { dir: '/dags' },
   );
-  const spec = serviceSpec({ config, image: 'busybox', step: 'My Step!', runId: '20261201T151738Z-6d0dea5f', args: ['-c', 'true'], labels: { 'dev.skiff.owner': 'skiff' }, stopSignal: 'SIGINT', graceSec: 7, replicas: 2 });
+  const spec = serviceSpec({ config, image: 'busybox', step: 'My Step!', runId: '20261201T151738Z-6d0dea5f', serial: 2, args: ['-c', 'true'], labels: { 'dev.skiff.owner': 'skiff' }, stopSignal: 'SIGINT', graceSec: 7, replicas: 2 });
   const template = spec.TaskTemplate as Record<string, Record<string, unknown>>;
 
   it('runs each task once, as many as asked for', () => {
     assert.deepEqual(spec.Mode, { Replicated: { Replicas: 2 } });
     assert.deepEqual(template.RestartPolicy, { Condition: 'none', MaxAttempts: 0 });
-    assert.equal(spec.Name, 'skiff-my-step-20261201T151738Z-6d0dea5f');
+    assert.equal(spec.Name, 'skiff-my-step-20261201T151738Z-6d0dea5f-2');
   });
 
   it('the container block, binds (relative ones against the DAG directory) and the stop', () => {

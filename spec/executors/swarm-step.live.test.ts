@@ -143,6 +143,26 @@ steps:
     assert.deepEqual(res.replayed.report!.steps[0]!.outputs, { MADE: 'made' });
   });
 
+  test('retryPolicy: every attempt is a service of its own, and none is left', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-retry.yaml',
+      `name: swarm-retry
+steps:
+  - name: flaky
+    executor: ${LOCAL}
+    command: echo try >&2; exit 3
+    retryPolicy: {limit: 2, intervalSec: 0}
+`,
+    );
+    const res = await skiff(['run', file], { env: SWARM });
+    assert.equal(res.code, 1, res.stderr);
+    const step = res.report!.steps[0]!;
+    assert.equal(step.exitCode, 3);
+    assert.equal(readFileSync(step.stderrFile!, 'utf8'), 'try\ntry\ntry\n');
+    assert.deepEqual(await servicesOf('swarm-retry'), []);
+  });
+
   test('replicas and maxConcurrent: a job that fans out runs every replica', T, async () => {
     const file = await writeDag(
       dir,

@@ -14,6 +14,8 @@ export interface ServiceSpecInput {
   image: string;
   step: string;
   runId: string;
+  /** How many services the step has made before this one in this run. */
+  serial: number;
   /** argv from the step's command; undefined: the image's CMD. */
   args?: string[];
   labels: Record<string, string>;
@@ -50,7 +52,7 @@ export function serviceSpec(input: ServiceSpecInput): ServiceSpec {
     ...(config.platform !== undefined && { Platforms: [platformOf(config.platform)] }),
   };
   return {
-    Name: serviceName(input.step, input.runId),
+    Name: serviceName(input.step, input.runId, input.serial),
     Labels: input.labels,
     TaskTemplate: {
       ContainerSpec: containerSpec,
@@ -93,12 +95,12 @@ function platformOf(platform: string): { OS: string; Architecture?: string } {
 }
 
 /**
- * `skiff-<step>-<run id>`: readable in `docker service ls`, unique among runs, within the 63
- * characters and the letters swarm allows. A step's attempts and waves reuse it one after the
- * other (each service is removed before the next is made); no random part, so a recorded run
- * replays (the replay knows run ids).
+ * `skiff-<step>-<run id>-<n>`: readable in `docker service ls`, unique among runs, within the 63
+ * characters and the letters swarm allows; `n` counts the services a step has made in this run
+ * (attempts, waves), as the one before may still be being removed. No random part, so a
+ * recorded run replays (the replay knows run ids).
  */
-export function serviceName(step: string, runId: string): string {
-  const slug = step.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 30).replace(/^-+|-+$/g, '');
-  return `skiff-${slug || 'step'}-${runId}`;
+export function serviceName(step: string, runId: string, n: number): string {
+  const slug = step.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 24).replace(/^-+|-+$/g, '');
+  return `skiff-${slug || 'step'}-${runId}-${n}`;
 }

@@ -16,6 +16,8 @@ export class SwarmStepExecutor implements Executor {
   readonly #runtime: DockerRuntime;
   /** Services of finished steps that the swarm is still removing. */
   readonly #removals = new Set<Promise<void>>();
+  /** Services made so far per step, for their names. */
+  readonly #made = new Map<string, number>();
   /** Image reference → the same pinned to its digest, for this run (pull: missing). */
   readonly #pinned = new Map<string, Promise<string>>();
 
@@ -46,6 +48,7 @@ export class SwarmStepExecutor implements Executor {
           image,
           step: step.name,
           runId: ctx.runId,
+          serial: this.#serial(step.name),
           args: argvOf(ctx.command),
           labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
           stopSignal: step.signalOnStop,
@@ -70,6 +73,12 @@ export class SwarmStepExecutor implements Executor {
     if (result.exitCode === 0) return { exitCode: 0 };
     const tail = stderr.lines();
     return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+  }
+
+  #serial(step: string): number {
+    const n = this.#made.get(step) ?? 0;
+    this.#made.set(step, n + 1);
+    return n;
   }
 
   /**
