@@ -163,6 +163,36 @@ steps:
     assert.deepEqual(await servicesOf('swarm-retry'), []);
   });
 
+  test('a task no node can take is reported while the step waits; timeoutSec ends it and no service is left', T, async () => {
+    const file = await writeDag(
+      dir,
+      'swarm-nowhere.yaml',
+      `name: swarm-nowhere
+steps:
+  - name: nowhere
+    executor:
+      type: swarm
+      config: {image: ${TEST_IMAGE}, pull: never, placement: {constraints: [node.labels.skiff.nonexistent==yes]}}
+    command: echo never
+    timeoutSec: 4
+`,
+    );
+    const res = await skiff(['run', file], { env: SWARM });
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stdout + res.stderr, /task waits for a node: no suitable node/);
+    assert.equal(res.report!.steps[0]!.status, 'failed');
+    assert.deepEqual(await servicesOf('swarm-nowhere'), []);
+  });
+
+  test('an engine that is not a swarm manager: one clear error', T, async () => {
+    const file = await writeDag(dir, 'swarm-not-manager.yaml', `name: swarm-not-manager\nsteps:\n  - name: s\n    executor: ${LOCAL}\n    command: "true"\n`);
+    // The main engine of scripts/engine-up is not in swarm mode.
+    const res = await skiff(['run', file], { env: { DOCKER_HOST: 'unix:///var/run/docker.sock' } });
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.report!.steps[0]!.error!, /create service skiff-s-\S+: Error response from daemon: This node is not a swarm manager/);
+    assert.doesNotMatch(res.stderr, /^\s+at /m);
+  });
+
   test('replicas and maxConcurrent: a job that fans out runs every replica', T, async () => {
     const file = await writeDag(
       dir,
