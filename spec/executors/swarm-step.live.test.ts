@@ -47,6 +47,11 @@ async function authImageRefs(): Promise<string[]> {
   return images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((ref) => ref.startsWith(`${repo}:`) || ref.startsWith(`${repo}@`));
 }
 
+/** Writes a DAG named `name` with these steps (YAML under `steps:`) and runs it on the test swarm. */
+async function runOnSwarm(name: string, steps: string) {
+  return skiff(['run', await writeDag(dir, `${name}.yaml`, `name: ${name}\nsteps:\n${steps}`)], { env: SWARM });
+}
+
 /** The services the swarm holds for a DAG (by its name label). */
 async function servicesOf(dag: string) {
   return engine.services.list({ label: ['dev.skiff.owner=skiff', `dev.skiff.dag=${dag}`] });
@@ -54,12 +59,9 @@ async function servicesOf(dag: string) {
 
 describe('swarm steps', () => {
   test('a DAG mixing docker and swarm steps passes outputs both ways; a failing swarm step has its exit code and stderr tail in the report; continueOn goes on', T, async () => {
-    const file = await writeDag(
-      dir,
-      'swarm-mix.yaml',
-      `name: swarm-mix
-steps:
-  - name: on-swarm
+    const res = await runOnSwarm(
+      'swarm-mix',
+      `  - name: on-swarm
     executor:
       type: swarm
       config:
@@ -86,7 +88,6 @@ steps:
     command: echo still here
 `,
     );
-    const res = await skiff(['run', file], { env: SWARM });
     assert.equal(res.code, 1, res.stderr);
     const report = res.report!;
     assert.equal(report.status, 'partially_succeeded');
@@ -104,17 +105,13 @@ steps:
   });
 
   test('every message of a large output arrives once and in order, stdout and stderr apart', T, async () => {
-    const file = await writeDag(
-      dir,
-      'swarm-lines.yaml',
-      `name: swarm-lines
-steps:
-  - name: chatty
+    const res = await runOnSwarm(
+      'swarm-lines',
+      `  - name: chatty
     executor: ${LOCAL}
     command: i=1; while [ $i -le 3000 ]; do echo "out $i"; echo "err $i" >&2; i=$((i+1)); done
 `,
     );
-    const res = await skiff(['run', file], { env: SWARM });
     assert.equal(res.code, 0, res.stderr);
     const step = res.report!.steps[0]!;
     const expect = (prefix: string) => Array.from({ length: 3000 }, (_, i) => `${prefix} ${i + 1}\n`).join('');
@@ -144,18 +141,14 @@ steps:
   });
 
   test('retryPolicy: every attempt is a service of its own, and none is left', T, async () => {
-    const file = await writeDag(
-      dir,
-      'swarm-retry.yaml',
-      `name: swarm-retry
-steps:
-  - name: flaky
+    const res = await runOnSwarm(
+      'swarm-retry',
+      `  - name: flaky
     executor: ${LOCAL}
     command: echo try >&2; exit 3
     retryPolicy: {limit: 2, intervalSec: 0}
 `,
     );
-    const res = await skiff(['run', file], { env: SWARM });
     assert.equal(res.code, 1, res.stderr);
     const step = res.report!.steps[0]!;
     assert.equal(step.exitCode, 3);
@@ -164,12 +157,9 @@ steps:
   });
 
   test('a task no node can take is reported while the step waits; timeoutSec ends it and no service is left', T, async () => {
-    const file = await writeDag(
-      dir,
-      'swarm-nowhere.yaml',
-      `name: swarm-nowhere
-steps:
-  - name: nowhere
+    const res = await runOnSwarm(
+      'swarm-nowhere',
+      `  - name: nowhere
     executor:
       type: swarm
       config: {image: ${TEST_IMAGE}, pull: never, placement: {constraints: [node.labels.skiff.nonexistent==yes]}}
@@ -177,7 +167,6 @@ steps:
     timeoutSec: 4
 `,
     );
-    const res = await skiff(['run', file], { env: SWARM });
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stdout + res.stderr, /task waits for a node: no suitable node/);
     assert.equal(res.report!.steps[0]!.status, 'failed');
@@ -194,19 +183,15 @@ steps:
   });
 
   test('replicas and maxConcurrent: a job that fans out runs every replica', T, async () => {
-    const file = await writeDag(
-      dir,
-      'swarm-fan.yaml',
-      `name: swarm-fan
-steps:
-  - name: fan
+    const res = await runOnSwarm(
+      'swarm-fan',
+      `  - name: fan
     executor:
       type: swarm
       config: {image: ${TEST_IMAGE}, pull: never, replicas: 3, maxConcurrent: 2}
     command: echo replica
 `,
     );
-    const res = await skiff(['run', file], { env: SWARM });
     assert.equal(res.code, 0, res.stderr);
     assert.equal(readFileSync(res.report!.steps[0]!.stdoutFile!, 'utf8'), 'replica\nreplica\nreplica\n');
   });

@@ -11,7 +11,7 @@ import { SkiffError } from '../../common/errors.js';
 import { goKind, isPlainMap } from '../../common/go-values.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
 import type { PullPolicy } from '../../dag/model.js';
-import { normalizePlatform, parsePullPolicy, platformError, resolveHostPath, type NormalizedDockerConfig } from '../docker/config.js';
+import { normalizePlatform, platformError, pullPolicyOf, resolveHostPath, type NormalizedDockerConfig } from '../docker/config.js';
 import { decodeBlock, isDynamic, type DecodeIssue } from '../docker/decode.js';
 import { caseInsensitiveObject, schemaOfTable } from '../docker/key-schemas.js';
 import { MOUNT, matchKeys, type StructTable } from '../docker/keys.js';
@@ -111,13 +111,7 @@ function analyse(raw: unknown, mode: { deferDynamic: boolean; dir?: string }): {
   if (imageRaw !== undefined && imageRaw !== null && image === undefined) issues.push({ path: at('image'), message: `'image' expected type 'string', got '${goKind(imageRaw)}'` });
   else if (!image) issues.push({ path: imageRaw === undefined ? [] : at('image'), message: 'image must be specified (a swarm step runs a new service from an image)' });
 
-  let pull: PullPolicy = 'missing';
-  const pullRaw = get('pull');
-  if (!(mode.deferDynamic && isDynamic(pullRaw))) {
-    const parsed = parsePullPolicy(pullRaw);
-    if ('error' in parsed) issues.push({ path: at('pull'), message: parsed.error });
-    else pull = parsed.policy;
-  }
+  const pull = pullPolicyOf(get('pull'), at('pull'), mode, issues);
 
   let platform: string | undefined;
   const platformRaw = get('platform');
