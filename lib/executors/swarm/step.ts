@@ -16,6 +16,8 @@ export class SwarmStepExecutor implements Executor {
   readonly #runtime: DockerRuntime;
   /** Services of finished steps that the swarm is still removing. */
   readonly #removals = new Set<Promise<void>>();
+  /** Node ID → its name for the step log. */
+  readonly #nodes = new Map<string, Promise<string>>();
   /** Services made so far per step, for their names. */
   readonly #made = new Map<string, number>();
   /** Image reference → the same pinned to its digest, for this run (pull: missing). */
@@ -68,11 +70,24 @@ export class SwarmStepExecutor implements Executor {
           void removed.then(() => this.#removals.delete(removed));
         },
       });
-      for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await nodeName(engine, node, ctx.signal)}` });
+      for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await this.#nodeName(engine, node, ctx.signal)}` });
     }
     if (result.exitCode === 0) return { exitCode: 0 };
     const tail = stderr.lines();
     return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+  }
+
+  /** `hostname (id)` of a node, asked once per run. */
+  #nodeName(engine: EngineApi, id: string, signal: AbortSignal): Promise<string> {
+    let name = this.#nodes.get(id);
+    if (!name) {
+      name = engine.tasks.node(id, { signal }).then(
+        (node) => (node.Description?.Hostname ? `${node.Description.Hostname} (${id})` : id),
+        () => id,
+      );
+      this.#nodes.set(id, name);
+    }
+    return name;
   }
 
   #serial(step: string): number {
@@ -114,11 +129,3 @@ export class SwarmStepExecutor implements Executor {
   }
 }
 
-async function nodeName(engine: EngineApi, id: string, signal: AbortSignal): Promise<string> {
-  try {
-    const node = await engine.tasks.node(id, { signal });
-    return node.Description?.Hostname ? `${node.Description.Hostname} (${id})` : id;
-  } catch {
-    return id;
-  }
-}
