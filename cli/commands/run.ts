@@ -3,6 +3,9 @@
 import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
 import type { Dag } from '../../lib/dag/model.js';
+import type { RunEvent } from '../../lib/dag/events.js';
+import type { AttemptRecorder as AttemptRecorderType } from '../../lib/dag/history/recorder.js';
+import type { StepRecord } from '../../lib/dag/history/record.js';
 import type { RunReport } from '../../lib/dag/report.js';
 import type { ExecutorSet } from '../../lib/executors/types.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
@@ -146,26 +149,18 @@ export function splitParams(text: string): string[] {
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines }, { readFile }] = await Promise.all([
     import('../../lib/dag/index.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
-    import('../../lib/engine/errors.js'),
+    import('node:fs/promises'),
   ]);
-  const writeReport = async (report: RunReport): Promise<boolean> => {
-    if (opts.reportFile === undefined) return true;
-    try {
-      await writeFileAtomic(opts.reportFile, `${JSON.stringify(report, null, 2)}\n`);
-      return true;
-    } catch (err) {
-      io.stderr.write(`skiff: cannot write the report ${opts.reportFile}: ${messageOf(err)}\n`);
-      return false;
-    }
-  };
-
+  const writeReport = reportWriter(opts.reportFile, io);
+  // Read once: the text that is loaded is the text the run's history keeps (retry runs it again).
+  const text = await readFile(opts.file, 'utf8').catch(() => undefined);
   let dag: Dag;
   try {
-    dag = loadDag(opts.file, { params: opts.params, env: io.env });
+    dag = loadDag(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
   } catch (err) {
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
@@ -176,21 +171,89 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
     throw err;
   }
+  const { newRunId } = await import('../../lib/dag/run-dir.js');
+  return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '' }, opts, io);
+}
+
+/** One attempt of a run: a first start (`run`, `restart`) or a `retry` of an earlier run. */
+export interface AttemptPlan {
+  dag: Dag;
+  runId: string;
+  trigger: 'start' | 'retry' | 'restart';
+  params: string[];
+  /** The DAG file's text, kept as the run's definition; a retry has it already. */
+  text?: string;
+  /** A retry: the steps kept from the earlier attempt, with their records. */
+  kept?: ReadonlyMap<string, StepRecord>;
+}
+
+/**
+ * Opens the attempt in the run's history, runs it (rendered live, stoppable by Ctrl-C or
+ * `skiff stop`), records every event, writes the report and returns the exit code.
+ */
+export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO): Promise<number> {
+  const [{ failedBeforeSteps }, { describeError, messageOf }, { SkiffError }, { runDag, exitCodeFor }, { AttemptRecorder }, { watchCancelFlag, cancelRequested }, { createRunRenderer }, { trapInterrupts }] =
+    await Promise.all([
+      import('../../lib/dag/report.js'),
+      import('../render/errors.js'),
+      import('../../lib/engine/errors.js'),
+      import('../../lib/dag/scheduler.js'),
+      import('../../lib/dag/history/recorder.js'),
+      import('../../lib/dag/history/cancel.js'),
+      import('../render/renderer.js'),
+      import('../signals.js'),
+    ]);
+  const { dag, runId } = plan;
+  const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
-    import('../../lib/dag/scheduler.js'),
-    import('../../lib/dag/run-dir.js'),
-    import('../render/renderer.js'),
-    import('../signals.js'),
-  ]);
-  const runId = newRunId();
-  const logDir = runDirFor(dag.name, runId, io.env);
+  let recorder: AttemptRecorderType;
+  try {
+    recorder = await AttemptRecorder.open({
+      dag,
+      runId,
+      trigger: plan.trigger,
+      params: plan.params,
+      env: io.env,
+      ...(plan.text !== undefined ? { text: plan.text } : {}),
+      ...(plan.kept ? { kept: plan.kept } : {}),
+    });
+  } catch (err) {
+    const error = `cannot record the run in ${stateDirOf(io)}: ${messageOf(err)}`;
+    io.stderr.write(`skiff: ${error}\n`);
+    await writeReport(failedBeforeSteps('startup', error, stepNames));
+    return EXIT_FAILED;
+  }
   const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
   const interrupts = trapInterrupts({
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
+  // `skiff stop` from another terminal: the same cancel as a first Ctrl-C.
+  const stopped = new AbortController();
+  const onStopRequest = (): void => {
+    if (stopped.signal.aborted || interrupts.cancelled) return;
+    renderer.notice('stop requested (skiff stop): cancelling…');
+    stopped.abort(new SkiffError('aborted', 'stopped by skiff stop'));
+  };
+  const unwatch = watchCancelFlag(recorder.dir, onStopRequest);
+  // The stopper's wake-up call, for where the file watch is slow (polled): the flag file says
+  // what is wanted, so a stray signal alone cancels nothing.
+  const onStopSignal = (): void => {
+    if (cancelRequested(recorder.dir)) onStopRequest();
+  };
+  process.on(STOP_SIGNAL, onStopSignal);
+  const cancelled = (): boolean => interrupts.cancelled || stopped.signal.aborted;
+  const onEvent = (ev: RunEvent): void => {
+    recorder.onEvent(ev);
+    renderer.onEvent(ev);
+  };
+  const finishRecord = async (): Promise<void> => {
+    unwatch();
+    process.off(STOP_SIGNAL, onStopSignal);
+    await recorder.close();
+    if (recorder.error) io.stderr.write(`skiff: warning: cannot write the run's history in ${recorder.dir}: ${recorder.error.message}\n`);
+  };
 
   let report: RunReport;
   let startedMs = Date.now();
@@ -201,15 +264,18 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     } catch (err) {
       if (!(err instanceof SkiffError)) {
         // Our bug (exit 70, reported by the caller); the report is still written.
-        await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
+        const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
+        recorder.onEvent({ type: 'run-end', report: failed });
+        await writeReport(failed);
         throw err;
       }
       // No engine, bad credentials store…: the run never started; a failed run, not bad input.
       io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
       const failed = failedBeforeSteps('startup', err.message, stepNames);
+      recorder.onEvent({ type: 'run-end', report: failed });
       await writeReport(failed);
       interrupts.dispose();
-      return exitCodeFor(failed, interrupts.cancelled);
+      return exitCodeFor(failed, cancelled());
     }
     startedMs = Date.now();
     try {
@@ -217,34 +283,59 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
         dag,
         executors,
         runId,
-        logDir,
-        signal: interrupts.signal,
+        logDir: recorder.dir,
+        signal: AbortSignal.any([interrupts.signal, stopped.signal]),
         forceSignal: interrupts.forceSignal,
-        onEvent: (ev) => renderer.onEvent(ev),
+        onEvent,
         follow: opts.follow,
         env: io.env,
       });
     } catch (err) {
       // runDag reports failures as results; reaching here is a bug, but the report still gets written.
-      await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
+      const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
+      recorder.onEvent({ type: 'run-end', report: failed });
+      await writeReport(failed);
       throw err;
     }
   } catch (err) {
     interrupts.dispose();
     throw err;
+  } finally {
+    await finishRecord();
   }
 
   // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
   // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
   try {
-    const cancelled = interrupts.cancelled;
-    renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
+    const wasCancelled = cancelled();
+    renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled: wasCancelled });
     const written = await writeReport(report);
-    const code = exitCodeFor(report, cancelled);
+    const code = exitCodeFor(report, wasCancelled);
     return written || code !== 0 ? code : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
+}
+
+/** The signal `skiff stop` sends after writing the cancel flag, to wake a run whose file watch is slow. */
+export const STOP_SIGNAL: NodeJS.Signals = 'SIGUSR2';
+
+function stateDirOf(io: RunIO): string {
+  return io.env.SKIFF_STATE_DIR ?? 'the state directory';
+}
+
+/** `--report FILE`: written atomically; a failure to write is said, and returned as false. */
+function reportWriter(reportFile: string | undefined, io: RunIO): (report: RunReport) => Promise<boolean> {
+  return async (report) => {
+    if (reportFile === undefined) return true;
+    try {
+      await writeFileAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      return true;
+    } catch (err) {
+      io.stderr.write(`skiff: cannot write the report ${reportFile}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return false;
+    }
+  };
 }
 
 /**
