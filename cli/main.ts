@@ -5,8 +5,12 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
 import { CleanupCommand } from './commands/cleanup.js';
+import { GraphCommand } from './commands/graph.js';
+import { HistoryCommand } from './commands/history.js';
+import { LogsCommand } from './commands/logs.js';
 import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
+import { StatusCommand } from './commands/status.js';
 import { ValidateCommand } from './commands/validate.js';
 import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
 
@@ -25,6 +29,10 @@ export function createCli(): Cli {
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
   cli.register(CleanupCommand);
+  cli.register(StatusCommand);
+  cli.register(HistoryCommand);
+  cli.register(LogsCommand);
+  cli.register(GraphCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;
