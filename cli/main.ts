@@ -8,9 +8,11 @@ import { CleanupCommand } from './commands/cleanup.js';
 import { GraphCommand } from './commands/graph.js';
 import { HistoryCommand } from './commands/history.js';
 import { LogsCommand } from './commands/logs.js';
+import { RestartCommand } from './commands/restart.js';
 import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
 import { StatusCommand } from './commands/status.js';
+import { StopCommand } from './commands/stop.js';
 import { ValidateCommand } from './commands/validate.js';
 import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
 
@@ -33,6 +35,8 @@ export function createCli(): Cli {
   cli.register(HistoryCommand);
   cli.register(LogsCommand);
   cli.register(GraphCommand);
+  cli.register(StopCommand);
+  cli.register(RestartCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;

@@ -192,7 +192,7 @@ export interface AttemptPlan {
  * `skiff stop`), records every event, writes the report and returns the exit code.
  */
 export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ failedBeforeSteps }, { describeError, messageOf }, { SkiffError }, { runDag, exitCodeFor }, { AttemptRecorder }, { watchCancelFlag, cancelRequested }, { createRunRenderer }, { trapInterrupts }] =
+  const [{ failedBeforeSteps }, { describeError, messageOf }, { SkiffError }, { runDag, exitCodeFor }, { AttemptRecorder }, { watchCancelFlag, cancelRequested, STOP_SIGNAL }, { createRunRenderer }, { trapInterrupts }] =
     await Promise.all([
       import('../../lib/dag/report.js'),
       import('../render/errors.js'),
@@ -207,6 +207,8 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
   const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
 
+  // Before the pid file exists: from then on a `skiff stop` may signal this process.
+  listenForStopSignal(STOP_SIGNAL);
   let recorder: AttemptRecorderType;
   try {
     recorder = await AttemptRecorder.open({
@@ -239,10 +241,10 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
   const unwatch = watchCancelFlag(recorder.dir, onStopRequest);
   // The stopper's wake-up call, for where the file watch is slow (polled): the flag file says
   // what is wanted, so a stray signal alone cancels nothing.
-  const onStopSignal = (): void => {
-    if (cancelRequested(recorder.dir)) onStopRequest();
+  const attemptDir = recorder.dir;
+  stopSignalHandler = () => {
+    if (cancelRequested(attemptDir)) onStopRequest();
   };
-  process.on(STOP_SIGNAL, onStopSignal);
   const cancelled = (): boolean => interrupts.cancelled || stopped.signal.aborted;
   const onEvent = (ev: RunEvent): void => {
     recorder.onEvent(ev);
@@ -250,7 +252,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
   };
   const finishRecord = async (): Promise<void> => {
     unwatch();
-    process.off(STOP_SIGNAL, onStopSignal);
+    stopSignalHandler = undefined;
     await recorder.close();
     if (recorder.error) io.stderr.write(`skiff: warning: cannot write the run's history in ${recorder.dir}: ${recorder.error.message}\n`);
   };
@@ -317,8 +319,18 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
   }
 }
 
-/** The signal `skiff stop` sends after writing the cancel flag, to wake a run whose file watch is slow. */
-export const STOP_SIGNAL: NodeJS.Signals = 'SIGUSR2';
+let stopSignalHandler: (() => void) | undefined;
+let stopSignalTrapped = false;
+
+/**
+ * One listener for the process's life: a stop signal that lands after the run ended (the stopper
+ * read the record just before it became final) must not kill the process (the default action).
+ */
+function listenForStopSignal(signal: NodeJS.Signals): void {
+  if (stopSignalTrapped) return;
+  stopSignalTrapped = true;
+  process.on(signal, () => stopSignalHandler?.());
+}
 
 function stateDirOf(io: RunIO): string {
   return io.env.SKIFF_STATE_DIR ?? 'the state directory';

@@ -49,3 +49,11 @@ export function watchCancelFlag(attemptDir: string, onCancel: () => void): () =>
   check();
   return stop;
 }
+
+/**
+ * The signal `skiff stop` sends after writing the flag, to wake a run whose file watch is slow
+ * (polled). Not SIGINT or SIGTERM: a stop is one graceful cancel, and the flag and the signal
+ * arriving both must not count as two Ctrl-Cs (which forces). A running skiff ignores it unless
+ * the flag is there.
+ */
+export const STOP_SIGNAL: NodeJS.Signals = 'SIGUSR2';
