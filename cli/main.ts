@@ -9,6 +9,7 @@ import { GraphCommand } from './commands/graph.js';
 import { HistoryCommand } from './commands/history.js';
 import { LogsCommand } from './commands/logs.js';
 import { RestartCommand } from './commands/restart.js';
+import { RetryCommand } from './commands/retry.js';
 import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
 import { StatusCommand } from './commands/status.js';
@@ -37,6 +38,7 @@ export function createCli(): Cli {
   cli.register(GraphCommand);
   cli.register(StopCommand);
   cli.register(RestartCommand);
+  cli.register(RetryCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;
