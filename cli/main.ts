@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
 import { CleanupCommand } from './commands/cleanup.js';
+import { DryCommand } from './commands/dry.js';
 import { GraphCommand } from './commands/graph.js';
 import { HistoryCommand } from './commands/history.js';
 import { LogsCommand } from './commands/logs.js';
@@ -32,6 +33,7 @@ export function createCli(): Cli {
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
   cli.register(CleanupCommand);
+  cli.register(DryCommand);
   cli.register(StatusCommand);
   cli.register(HistoryCommand);
   cli.register(LogsCommand);
