@@ -38,10 +38,9 @@ export class DryCommand extends VerbCommand {
     const params: string[] = [];
     for (const text of this.params) params.push(...splitParams(text));
     params.push(...this.extraParams);
-    const [{ loadDag, DagLoadError }, { problemLines }, { runDag }, { createPlanExecutors }, { newRunId }, { renderPlan }, { colourEnabled, painter }, { trapInterrupts }, fs, os, path] =
+    const [{ loadDag }, { runDag }, { createPlanExecutors }, { newRunId }, { renderPlan }, { colourEnabled, painter }, { trapInterrupts }, fs, os, path] =
       await Promise.all([
         import('../../lib/dag/index.js'),
-        import('../render/errors.js'),
         import('../../lib/dag/scheduler.js'),
         import('../../lib/executors/plan.js'),
         import('../../lib/dag/run-dir.js'),
@@ -52,14 +51,8 @@ export class DryCommand extends VerbCommand {
         import('node:os'),
         import('node:path'),
       ]);
-    let dag;
-    try {
-      dag = loadDag(this.file, { params, env: this.context.env });
-    } catch (err) {
-      if (!(err instanceof DagLoadError)) throw err;
-      this.context.stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
-      return EXIT_USAGE;
-    }
+    const dag = await this.loaded(() => loadDag(this.file, { params, env: this.context.env }));
+    if (!dag) return EXIT_USAGE;
     const steps = new Map<string, PlannedStep>();
     const dagContainer: PlanItem[] = [];
     const order: PlannedStep[] = [];

@@ -29,9 +29,8 @@ export class GraphCommand extends VerbCommand {
   async run(): Promise<number> {
     const format = this.format;
     if (format !== 'ascii' && format !== 'mermaid' && format !== 'dot') throw new UsageError(`--format: expected ascii, mermaid or dot, got "${format}"`);
-    const [{ loadDag, DagLoadError, topologicalOrder }, { problemLines }, { renderGraph }, { colourEnabled, painter }] = await Promise.all([
+    const [{ loadDag, topologicalOrder }, { renderGraph }, { colourEnabled, painter }] = await Promise.all([
       import('../../lib/dag/index.js'),
-      import('../render/errors.js'),
       import('../render/graph.js'),
       import('../render/format.js'),
     ]);
@@ -45,14 +44,8 @@ export class GraphCommand extends VerbCommand {
       source = { file: definition.file, text: definition.text, params: definition.params };
       statuses = new Map(run.record.steps.map((s) => [s.name, s.status]));
     }
-    let dag;
-    try {
-      dag = loadDag(source.file, { env: this.context.env, params: source.params, ...(source.text !== undefined ? { text: source.text } : {}) });
-    } catch (err) {
-      if (!(err instanceof DagLoadError)) throw err;
-      this.context.stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
-      return EXIT_USAGE;
-    }
+    const dag = await this.loaded(() => loadDag(source.file, { env: this.context.env, params: source.params, ...(source.text !== undefined ? { text: source.text } : {}) }));
+    if (!dag) return EXIT_USAGE;
     const paint = painter(colourEnabled(this.context.stdout, this.context.env));
     const nodes = topologicalOrder(dag.steps.map((s) => ({ name: s.name, depends: s.depends })));
     this.context.stdout.write(renderGraph({ name: dag.name, nodes, paint, ...(statuses ? { statuses } : {}) }, format));

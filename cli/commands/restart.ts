@@ -38,28 +38,20 @@ export class RestartCommand extends VerbCommand {
       this.context.stderr.write(`skiff: DAG ${run.record.dag} is not running (run ${run.runId}: ${run.record.status})\n`);
       return EXIT_FAILED;
     }
-    const [{ stopRun }, { loadStoredDag }, { DagLoadError }, { problemLines }, { newRunId }] = await Promise.all([
+    const [{ stopRun }, { loadStoredDag }, { newRunId }] = await Promise.all([
       import('../../lib/dag/history/stop.js'),
       import('../../lib/dag/history/reload.js'),
-      import('../../lib/dag/index.js'),
-      import('../render/errors.js'),
       import('../../lib/dag/run-dir.js'),
     ]);
     this.context.stderr.write(`stopping run ${run.runId}…\n`);
     const ended = await stopRun(run, { timeoutMs: STOP_TIMEOUT_MS });
     this.context.stderr.write(`run ${run.runId} ${ended.record.status.replace(/_/g, ' ')}; starting it again\n`);
-    let stored;
-    try {
-      stored = await loadStoredDag(run.dir, this.context.env);
-    } catch (err) {
-      if (!(err instanceof DagLoadError)) throw err;
-      this.context.stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
-      return EXIT_USAGE;
-    }
+    const stored = await this.loaded(() => loadStoredDag(run.dir, this.context.env));
+    if (!stored) return EXIT_USAGE;
     const { dag, definition } = stored;
     return runAttempt(
       { dag, runId: newRunId(), trigger: 'restart', params: definition.params, text: definition.text },
-      { file: definition.file, params: definition.params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug: this.debug, recordDir: undefined, replayDir: undefined },
+      await this.rerunOptions(definition, this),
       this.context,
     );
   }

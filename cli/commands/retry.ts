@@ -48,20 +48,9 @@ export class RetryCommand extends VerbCommand {
       this.context.stderr.write(`skiff: run ${run.runId} of ${run.record.dag} is still running (pid ${run.pid?.pid}); stop it first (skiff stop)\n`);
       return EXIT_FAILED;
     }
-    const [{ loadStoredDag }, { planRetry }, { DagLoadError }, { problemLines }] = await Promise.all([
-      import('../../lib/dag/history/reload.js'),
-      import('../../lib/dag/history/retry-plan.js'),
-      import('../../lib/dag/index.js'),
-      import('../render/errors.js'),
-    ]);
-    let stored;
-    try {
-      stored = await loadStoredDag(run.dir, this.context.env);
-    } catch (err) {
-      if (!(err instanceof DagLoadError)) throw err;
-      this.context.stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
-      return EXIT_USAGE;
-    }
+    const [{ loadStoredDag }, { planRetry }] = await Promise.all([import('../../lib/dag/history/reload.js'), import('../../lib/dag/history/retry-plan.js')]);
+    const stored = await this.loaded(() => loadStoredDag(run.dir, this.context.env));
+    if (!stored) return EXIT_USAGE;
     const { dag, definition } = stored;
     const { rerun, kept } = planRetry(dag.steps, run.record, { ...(this.step !== undefined ? { step: this.step } : {}), downstream: this.downstream });
     if (rerun.size === 0) {
@@ -71,7 +60,7 @@ export class RetryCommand extends VerbCommand {
     if (!this.quiet) this.context.stderr.write(`retrying run ${run.runId} (attempt ${run.attempt + 1}): ${[...rerun].join(', ')}\n`);
     return runAttempt(
       { dag, runId: run.runId, trigger: 'retry', params: definition.params, kept },
-      { file: definition.file, params: definition.params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug: this.debug, recordDir: undefined, replayDir: undefined },
+      await this.rerunOptions(definition, this),
       this.context,
     );
   }

@@ -1,6 +1,7 @@
 // `skiff run FILE`: load the DAG, run it, show it, write the report, exit with the run's code.
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
+import { VerbCommand } from './verb.js';
 import type { Writable } from 'node:stream';
 import type { Dag } from '../../lib/dag/model.js';
 import type { RunEvent } from '../../lib/dag/events.js';
@@ -31,7 +32,7 @@ export interface RunIO {
   env: Record<string, string | undefined>;
 }
 
-export class RunCommand extends Command {
+export class RunCommand extends VerbCommand {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
@@ -82,24 +83,13 @@ export class RunCommand extends Command {
     description: 'Run against a recording made with --record instead of a Docker engine',
   });
 
-  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
-
   file = Option.String({ name: 'FILE' });
 
   extraParams = Option.Rest({ name: 'params' });
 
-  async execute(): Promise<number> {
-    try {
-      const { debugEnabled } = await import('../render/errors.js');
-      return await executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
-    } catch (err) {
-      const { debugEnabled, reportFailure } = await import('../render/errors.js');
-      return reportFailure(err, {
-        stderr: this.context.stderr,
-        debug: debugEnabled(this.debug, this.context.env),
-        formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
-      });
-    }
+  async run(): Promise<number> {
+    const { debugEnabled } = await import('../render/errors.js');
+    return executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
   }
 
   runOptions(debug: boolean): RunOptions {

@@ -8,19 +8,11 @@ import { after, before, describe, it } from 'node:test';
 import type { RunReport } from '../../lib/dag/report.js';
 import type { Engine } from '../../lib/engine/index.js';
 import { liveEngine } from '../support/live.js';
+import { isAlive } from '../support/processes.js';
 import { eventually, leftovers } from '../support/skiff-cli.js';
 import { fixture, readJson, runCli, sandbox, startCli, type Sandbox } from './run-cli.js';
 
 const T = { timeout: 180_000 };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('skiff stop, skiff restart', () => {
   let box: Sandbox;
