@@ -42,6 +42,18 @@ function ascii(input: GraphInput): string {
   let continuing: number | undefined;
   const row = (cells: string[], joined: (col: number) => boolean): string =>
     cells.map((cell, col) => cell + (col < cells.length - 1 ? (joined(col) ? '─' : ' ') : '')).join('').trimEnd();
+  /** Lanes `ends` join lane `c` from the right (`╯`, `┴`) or leave it to the right (`╮`, `┬`); lanes they cross show `┼`. */
+  const fork = (c: number, ends: readonly number[], lastGlyph: string, midGlyph: string): string => {
+    const last = Math.max(...ends);
+    const cells = lanes.map((t, col) => {
+      if (col === c) return '├';
+      if (col === last) return lastGlyph;
+      if (ends.includes(col)) return midGlyph;
+      if (col > c && col < last) return t !== null ? '┼' : '─';
+      return t !== null ? '│' : ' ';
+    });
+    return row(cells, (col) => col >= c && col < last);
+  };
 
   for (const node of nodes) {
     let targets = lanes.flatMap((t, col) => (t === node.name ? [col] : []));
@@ -57,15 +69,7 @@ function ascii(input: GraphInput): string {
     if (continuing === c && targets.length === 1) lines.push(row(lanes.map((t) => (t !== null ? '│' : ' ')), () => false));
     continuing = undefined;
     if (targets.length > 1) {
-      const last = targets[targets.length - 1]!;
-      const cells = lanes.map((t, col) => {
-        if (col === c) return '├';
-        if (col === last) return '╯';
-        if (targets.includes(col)) return '┴';
-        if (col > c && col < last) return t !== null ? '┼' : '─';
-        return t !== null ? '│' : ' ';
-      });
-      lines.push(row(cells, (col) => col >= c && col < last));
+      lines.push(fork(c, targets.slice(1), '╯', '┴'));
       for (const t of targets.slice(1)) lanes[t] = null;
     }
     const cells = lanes.map((t, col) => (col === c ? '●' : t !== null ? '│' : ' '));
@@ -81,15 +85,7 @@ function ascii(input: GraphInput): string {
       opened.push(col);
     }
     if (opened.length > 0) {
-      const last = Math.max(...opened);
-      const cells = lanes.map((t, col) => {
-        if (col === c) return '├';
-        if (col === last) return '╮';
-        if (opened.includes(col)) return '┬';
-        if (col > c && col < last) return t !== null ? '┼' : '─';
-        return t !== null ? '│' : ' ';
-      });
-      lines.push(row(cells, (col) => col >= c && col < last));
+      lines.push(fork(c, opened, '╮', '┬'));
     } else if (lanes[c] !== null) {
       continuing = c;
     }
