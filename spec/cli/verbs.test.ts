@@ -129,6 +129,8 @@ describe('status, history, logs', () => {
     const env = { ...box.env, SKIFF_TEST_PID_FILE: pidFile };
     const run = startCli(['run', fixture('sleep.yaml')], env);
     const stepPid = Number(await waitForFile(pidFile, run));
+    // Killed once its record says the step runs (a record still being appended dies with it).
+    for (let live = ''; !/\[running\]/.test(live); ) live = (await runCli(['status', fixture('sleep.yaml')], env)).stdout;
     run.child.kill('SIGKILL');
     await run.done;
     process.kill(stepPid, 'SIGKILL');

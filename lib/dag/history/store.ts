@@ -3,7 +3,7 @@
 // is repaired as it is read: it becomes failed, and the repaired record is appended so every
 // later reader agrees.
 import { appendFile, open, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DEFINITION_FILE, PID_FILE, STATUS_FILE, attemptDir, dagRunsDir, runsRoot, type Definition } from './layout.js';
 import { isAlive, readPidFile, type PidInfo } from './liveness.js';
 import { repaired, type RunRecord } from './record.js';
@@ -23,12 +23,10 @@ export interface StoredRun {
 /** Every run of one DAG (by name), or of every DAG, newest first. */
 export async function listRuns(env: NodeJS.ProcessEnv, dagName?: string): Promise<StoredRun[]> {
   const dagDirs = dagName !== undefined ? [dagRunsDir(dagName, env)] : (await entries(runsRoot(env))).map((d) => join(runsRoot(env), d));
-  const runDirs: Array<{ id: string; dir: string }> = [];
-  for (const dagDir of dagDirs) for (const id of await entries(dagDir)) runDirs.push({ id, dir: join(dagDir, id) });
-  // Run ids begin with their UTC start time, so their order is the runs' order.
-  runDirs.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const runDirs: string[] = [];
+  for (const dagDir of dagDirs) for (const id of await entries(dagDir)) runDirs.push(join(dagDir, id));
   const runs: StoredRun[] = [];
-  for (const { dir } of runDirs) {
+  for (const dir of await newestFirst(runDirs)) {
     const run = await readRun(dir);
     if (run) runs.push(run);
   }
@@ -37,12 +35,36 @@ export async function listRuns(env: NodeJS.ProcessEnv, dagName?: string): Promis
 
 /** The run with this id, or the DAG's latest run. */
 export async function findRun(env: NodeJS.ProcessEnv, dagName: string, runId?: string): Promise<StoredRun | undefined> {
-  if (runId !== undefined) return readRun(join(dagRunsDir(dagName, env), runId));
-  for (const id of (await entries(dagRunsDir(dagName, env))).sort().reverse()) {
-    const run = await readRun(join(dagRunsDir(dagName, env), id));
+  const dagDir = dagRunsDir(dagName, env);
+  if (runId !== undefined) return readRun(join(dagDir, runId));
+  for (const dir of await newestFirst((await entries(dagDir)).map((id) => join(dagDir, id)))) {
+    const run = await readRun(dir);
     if (run) return run;
   }
   return undefined;
+}
+
+/**
+ * Run directories by creation, newest first. A run id starts with its UTC start to the second,
+ * so ids order runs of different seconds; runs started within one second are ordered by the
+ * creation time (to the millisecond) in their definitions.
+ */
+async function newestFirst(dirs: readonly string[]): Promise<string[]> {
+  const second = (dir: string): string => basename(dir).split('-')[0]!;
+  const created = new Map<string, string>();
+  const ties = new Set<string>();
+  const seen = new Map<string, string>();
+  for (const dir of dirs) {
+    const other = seen.get(second(dir));
+    if (other !== undefined) ties.add(other).add(dir);
+    seen.set(second(dir), dir);
+  }
+  for (const dir of ties) created.set(dir, await readDefinition(dir).then((d) => d.createdAt, () => ''));
+  return [...dirs].sort((a, b) => {
+    const bySecond = second(b).localeCompare(second(a));
+    if (bySecond !== 0) return bySecond;
+    return (created.get(b) ?? '').localeCompare(created.get(a) ?? '') || basename(b).localeCompare(basename(a));
+  });
 }
 
 /** A run directory's current state; undefined when it holds no attempt with a record (an older layout, a crash at start). */
