@@ -8,7 +8,7 @@ import type { RunEvent } from '../../lib/dag/events.js';
 import type { AttemptRecorder as AttemptRecorderType } from '../../lib/dag/history/recorder.js';
 import type { StepRecord } from '../../lib/dag/history/record.js';
 import type { RunReport } from '../../lib/dag/report.js';
-import type { ExecutorSet } from '../../lib/executors/types.js';
+import type { ExecutorSet } from '../../lib/executors/contract.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
@@ -186,7 +186,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
     await Promise.all([
       import('../../lib/dag/report.js'),
       import('../render/errors.js'),
-      import('../../lib/engine/errors.js'),
+      import('../../lib/common/errors.js'),
       import('../../lib/dag/scheduler.js'),
       import('../../lib/dag/history/recorder.js'),
       import('../../lib/dag/history/cancel.js'),

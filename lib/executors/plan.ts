@@ -4,7 +4,8 @@
 import type { Dag } from '../dag/model.js';
 import { openEngine, type Engine } from '../engine/index.js';
 import { planDagContainer, planDockerStep, type PlanItem } from './docker/plan.js';
-import type { ExecutorSet } from './types.js';
+import type { ExecutorSet } from './contract.js';
+import { runProcess } from './local.js';
 
 export type { PlanItem, PullDecision } from './docker/plan.js';
 
@@ -34,6 +35,8 @@ export function createPlanExecutors(dag: Dag, options: PlanOptions): ExecutorSet
         return { exitCode: 0 };
       },
     }),
+    // Preconditions run for real, as in Dagu's dry run: they decide what the plan holds.
+    runOnHost: runProcess,
     async close() {
       await engine?.close();
     },

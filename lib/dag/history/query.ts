@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 import type { RecordedRunStatus, RunRecord } from './record.js';
 
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };

@@ -1,7 +1,7 @@
 // Which steps a retry runs again (Dagu's `retry`): by default every step that did not end well
 // (failed, aborted, cancelled, not started) and everything downstream of one; with a step named,
 // that step alone, or with its descendants. Every other step keeps its status, logs and outputs.
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 import type { RunRecord, StepRecord } from './record.js';
 
 export interface RetryTarget {

@@ -1,7 +1,7 @@
 // `skiff stop`: ask the process running an attempt to cancel as on Ctrl-C (cancel flag, then a
 // wake-up signal to its pid), and wait until the attempt's record is final.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 import { STOP_SIGNAL, requestCancel } from './cancel.js';
 import { readRun, type StoredRun } from './store.js';
 

@@ -1,12 +1,12 @@
 // What the Docker executors would do, decided as they decide it but with read-only questions to
 // the engine (inspect a container by name, inspect an image): for `skiff dry`. Creates, starts,
 // pulls and removes nothing, so the engine records no event.
-import type { Engine } from '../../engine/index.js';
-import { expandLeaves } from '../../dag/expand.js';
-import { dockerConfigWarnings, normalizeDockerStepConfig } from '../../dag/docker-config.js';
+import type { ContainersApi, ImagesApi } from '../../engine/facets.js';
+import { expandLeaves } from '../../common/expand.js';
+import { dockerConfigWarnings, normalizeDockerStepConfig } from './config.js';
 import type { Command, DagContainer, PullPolicy } from '../../dag/model.js';
-import { SkiffError, isSkiffError } from '../../engine/errors.js';
-import type { StepContext } from '../types.js';
+import { SkiffError, isSkiffError } from '../../common/errors.js';
+import type { StepContext } from '../contract.js';
 import { LABEL_DAG, isSkiffOwned } from './labels.js';
 import { matchesPlatform } from './pull.js';
 
@@ -21,8 +21,14 @@ export type PlanItem =
   | { kind: 'dag-container'; image: string; name?: string; action: 'create' | 'reuse'; pull: PullDecision; kept: boolean; replaces?: string }
   | { kind: 'note'; step?: string; message: string };
 
+/** Only what inspects: the type itself keeps a dry run from creating, pulling or removing. */
+export interface InspectOnly {
+  readonly containers: Pick<ContainersApi, 'find'>;
+  readonly images: Pick<ImagesApi, 'find'>;
+}
+
 export interface PlanEngine {
-  engine(): Engine;
+  engine(): InspectOnly;
   platform(signal?: AbortSignal): Promise<string>;
 }
 
@@ -77,7 +83,7 @@ async function pullDecision(deps: PlanEngine, image: string, policy: PullPolicy,
   return local ? 'present' : 'pull';
 }
 
-async function findByName(engine: Engine, name: string, signal: AbortSignal) {
+async function findByName(engine: InspectOnly, name: string, signal: AbortSignal) {
   const info = await engine.containers.find(name, { signal });
   return info && (info.Name === `/${name}` || info.Id === name) ? info : undefined;
 }
