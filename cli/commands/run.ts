@@ -193,6 +193,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
       import('../render/renderer.js'),
       import('../signals.js'),
     ]);
+  const { keptSteps } = await import('../../lib/dag/history/retry-plan.js');
   const { dag, runId } = plan;
   const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
@@ -281,6 +282,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
         onEvent,
         follow: opts.follow,
         env: io.env,
+        ...(plan.kept ? { kept: keptSteps(plan.kept, dag.steps) } : {}),
       });
     } catch (err) {
       // runDag reports failures as results; reaching here is a bug, but the report still gets written.

@@ -48,6 +48,22 @@ export interface RunDagOptions {
   follow?: boolean;
   /** The process environment steps inherit (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A retry: the steps that keep their result from an earlier attempt, by name. They count as
+   * done from the start (their output and logs visible downstream) and do not run again.
+   */
+  kept?: ReadonlyMap<string, KeptStep>;
+}
+
+/** A step's result carried over from an earlier attempt of the run. */
+export interface KeptStep {
+  status: StepStatus;
+  exitCode: number | null;
+  error: string | null;
+  stdoutFile: string | null;
+  stderrFile: string | null;
+  /** The value of its `output:` variable. */
+  output?: string;
 }
 
 /**
@@ -145,6 +161,10 @@ class DagRun {
       deps: [],
       missingDeps: [],
     }));
+    for (const st of this.#states) {
+      const kept = opts.kept?.get(st.step.name);
+      if (kept) Object.assign(st, { ...kept, phase: 'done' });
+    }
     const byName = new Map(this.#states.map((s) => [s.step.name, s]));
     for (const st of this.#states) {
       for (const name of st.step.depends) {
@@ -182,6 +202,9 @@ class DagRun {
     }
     this.#runLog = new LogFile(this.#scope.runVars.DAG_RUN_LOG_FILE!);
     this.emit({ type: 'run-start', runId: this.#opts.runId, dag: this.#dag.name, logDir: this.#runDir });
+    for (const st of this.#states) {
+      if (this.#opts.kept?.has(st.step.name)) this.emit({ type: 'step-end', step: st.step.name, status: st.status, exitCode: st.exitCode, error: st.error, handler: false, kept: true });
+    }
 
     this.#opts.signal.addEventListener('abort', this.#onCancel, { once: true });
     this.#opts.forceSignal?.addEventListener('abort', this.#onForce, { once: true });

@@ -48,6 +48,8 @@ describe('skiff retry', () => {
     const retry = await runCli(['retry', '--report', box.path('retry.json'), dagFile], box.env);
     assert.equal(retry.code, 0, retry.stderr + retry.stdout);
     assert.match(retry.stderr, new RegExp(`retrying run ${runId} \\(attempt 2\\): flaky, after`));
+    assert.match(retry.stdout, /step prepare succeeded \(kept from an earlier attempt\)\n/);
+    assert.doesNotMatch(retry.stdout, /step prepare started/);
     assert.deepEqual(lines(box.path('prepare.count')), ['ran'], 'prepare did not run again');
     assert.deepEqual(lines(box.path('side.count')), ['side'], 'side did not run again');
     assert.deepEqual(lines(box.path('after.out')), ['after got value-from-prepare'], "after ran from the stored file, with prepare's kept output");

@@ -77,6 +77,8 @@ export class AttemptRecorder {
         break;
       }
       case 'step-end':
+        // A kept step's record is the earlier attempt's, as it is.
+        if (ev.kept) return;
         stepEnded(this.#record, ev.step, ev.handler, ev, now);
         break;
       case 'run-end':

@@ -2,6 +2,8 @@
 // (failed, aborted, cancelled, not started) and everything downstream of one; with a step named,
 // that step alone, or with its descendants. Every other step keeps its status, logs and outputs.
 import { SkiffError } from '../../common/errors.js';
+import type { Step } from '../model.js';
+import type { KeptStep } from '../scheduler.js';
 import type { RunRecord, StepRecord } from './record.js';
 
 export interface RetryTarget {
@@ -55,6 +57,25 @@ export function descendants(steps: readonly Node[], from: readonly string[]): Se
       out.add(next);
       queue.push(next);
     }
+  }
+  return out;
+}
+
+/** The kept steps' records as the scheduler takes them: status, logs, and the `output:` value. */
+export function keptSteps(kept: ReadonlyMap<string, StepRecord>, steps: readonly Step[]): Map<string, KeptStep> {
+  const out = new Map<string, KeptStep>();
+  for (const step of steps) {
+    const rec = kept.get(step.name);
+    if (!rec || rec.status === 'running') continue;
+    const output = step.output !== undefined ? rec.outputs[step.output] : undefined;
+    out.set(step.name, {
+      status: rec.status,
+      exitCode: rec.exitCode,
+      error: rec.error,
+      stdoutFile: rec.stdoutFile,
+      stderrFile: rec.stderrFile,
+      ...(output !== undefined ? { output } : {}),
+    });
   }
   return out;
 }
