@@ -75,7 +75,7 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
   try {
     let report: RunReport;
     try {
-      report = await run.execute();
+      report = withKept(await run.execute(), opts);
     } finally {
       try {
         await opts.executors.close();
@@ -88,6 +88,19 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
   } finally {
     await run.dispose();
   }
+}
+
+/** A run that stopped before its steps (a DAG precondition, the set-up) still lists a retry's kept results. */
+function withKept(report: RunReport, { kept, dag }: RunDagOptions): RunReport {
+  if (!kept || kept.size === 0) return report;
+  const steps = report.steps.map((s) => {
+    const k = kept.get(s.name);
+    if (!k || s.status !== 'not_started') return s;
+    const variable = dag.steps.find((d) => d.name === s.name)?.output;
+    const outputs = variable !== undefined && k.output !== undefined ? { [variable]: k.output } : {};
+    return { ...s, status: k.status, exitCode: k.exitCode, error: k.error, stdoutFile: k.stdoutFile, stderrFile: k.stderrFile, outputs };
+  });
+  return { ...report, steps };
 }
 
 type HandlerKind = keyof Handlers;
