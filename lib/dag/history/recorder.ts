@@ -1,7 +1,7 @@
 // The writing side of a run's history: opens an attempt (its directory, the pid file, the
-// definition snapshot on a first start) and appends a status record as the run's events come in.
-// Appends are queued, so records land in event order without blocking the run.
-import { appendFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+// definition snapshot on a first start) and appends a status record as the run's events come in,
+// without blocking the run.
+import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEvent } from '../events.js';
 import type { Dag } from '../model.js';
@@ -30,7 +30,8 @@ export class AttemptRecorder {
   readonly #record: RunRecord;
   readonly #dag: Dag;
   readonly #now: () => Date;
-  #queue: Promise<void> = Promise.resolve();
+  #writing: Promise<void> | undefined;
+  #dirty = false;
   #error: Error | undefined;
 
   private constructor(runDir: string, attempt: number, record: RunRecord, dag: Dag, now: () => Date) {
@@ -56,7 +57,7 @@ export class AttemptRecorder {
     const recorder = new AttemptRecorder(runDir, attempt, record, opts.dag, now);
     await writePidFile(join(recorder.dir, PID_FILE));
     recorder.#append();
-    await recorder.#queue;
+    await recorder.#writing;
     if (recorder.#error) throw recorder.#error;
     return recorder;
   }
@@ -90,22 +91,45 @@ export class AttemptRecorder {
     this.#append();
   }
 
-  /** Waits until every record is on disk. */
+  /**
+   * Waits until the last record is on disk, then compacts the file to that one record (readers
+   * only ever want the last line; a long run's file would otherwise keep every state it passed).
+   */
   async close(): Promise<void> {
-    await this.#queue;
+    while (this.#writing) await this.#writing;
+    if (this.#error) return;
+    const file = join(this.dir, STATUS_FILE);
+    const temp = `${file}.${process.pid}.tmp`;
+    try {
+      await writeFile(temp, `${JSON.stringify(this.#record)}\n`);
+      await rename(temp, file);
+    } catch {
+      // The appended file is still whole and its last line current.
+      await rm(temp, { force: true });
+    }
   }
 
+  /**
+   * Appends the current record. A write in flight is not queued behind: when it ends, the latest
+   * record is written once, so a burst of events costs one write, not one each (a record holds
+   * every step, and fast steps send events faster than the disk takes them).
+   */
   #append(): void {
-    const line = `${JSON.stringify(this.#record)}\n`;
+    this.#dirty = true;
+    this.#writing ??= this.#flush();
+  }
+
+  async #flush(): Promise<void> {
     const file = join(this.dir, STATUS_FILE);
-    this.#queue = this.#queue.then(async () => {
-      if (this.#error) return;
+    while (this.#dirty && !this.#error) {
+      this.#dirty = false;
       try {
-        await appendFile(file, line);
+        await appendFile(file, `${JSON.stringify(this.#record)}\n`);
       } catch (err) {
         this.#error = err as Error;
       }
-    });
+    }
+    this.#writing = undefined;
   }
 }
 
