@@ -3,6 +3,7 @@
 // without blocking the run.
 import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunEvent } from '../events.js';
 import type { Dag } from '../model.js';
 import { stepLogPaths } from '../run-dir.js';
@@ -111,8 +112,7 @@ export class AttemptRecorder {
 
   /**
    * Appends the current record. A write in flight is not queued behind: when it ends, the latest
-   * record is written once, so a burst of events costs one write, not one each (a record holds
-   * every step, and fast steps send events faster than the disk takes them).
+   * record is written once, so a burst of events costs one write, not one each.
    */
   #append(): void {
     this.#dirty = true;
@@ -122,16 +122,23 @@ export class AttemptRecorder {
   async #flush(): Promise<void> {
     const file = join(this.dir, STATUS_FILE);
     while (this.#dirty && !this.#error) {
+      const started = Date.now();
       this.#dirty = false;
       try {
         await appendFile(file, `${JSON.stringify(this.#record)}\n`);
       } catch (err) {
         this.#error = err as Error;
       }
+      // At most one record per interval: each holds every step, so a DAG of many short steps
+      // would otherwise spend its time serialising them. Readers are that much behind at worst.
+      const wait = MIN_INTERVAL_MS - (Date.now() - started);
+      if (this.#dirty && wait > 0) await sleep(wait);
     }
     this.#writing = undefined;
   }
 }
+
+const MIN_INTERVAL_MS = 50;
 
 /** The next attempt number, claimed with an exclusive mkdir so two retries never share one. */
 async function claimAttempt(runDir: string): Promise<number> {
