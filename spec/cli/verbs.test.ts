@@ -168,6 +168,15 @@ describe('graph', () => {
     assert.doesNotMatch(res.stdout, /\x1b\[/);
   });
 
+  it('statuses are coloured when the painter colours (a terminal without NO_COLOR)', async () => {
+    const { renderGraph } = await import('../../cli/render/graph.js');
+    const { painter } = await import('../../cli/render/format.js');
+    const nodes = [{ name: 'a', depends: [] }, { name: 'b', depends: ['a'] }];
+    const statuses = new Map([['a', 'succeeded'], ['b', 'failed']]);
+    const text = renderGraph({ name: 'd', nodes, statuses, paint: painter(true) }, 'ascii');
+    assert.equal(text, '● \x1b[32ma\x1b[39m \x1b[32m[succeeded]\x1b[39m\n│\n● \x1b[31mb\x1b[39m \x1b[31m[failed]\x1b[39m\n');
+  });
+
   it('graph of an invalid file lists its problems (exit 2); an unknown format is a usage error', T, async () => {
     const broken = await runCli(['graph', fixture('broken-cycle.yaml')], box.env);
     assert.equal(broken.code, 2);
@@ -176,4 +185,24 @@ describe('graph', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--format: expected ascii, mermaid or dot, got "png"/);
   });
+});
+
+describe('verbs --help', () => {
+  for (const [verb, words] of [
+    ['status', /show a run's steps/i],
+    ['history', /list past runs/i],
+    ['logs', /print a run's step output/i],
+    ['graph', /draw a DAG's steps and dependencies/i],
+    ['dry', /show what a run would do/i],
+    ['retry', /run the failed steps of a run again/i],
+    ['stop', /stop a running run/i],
+    ['restart', /stop a running run and start it again/i],
+  ] as const) {
+    it(`${verb} --help describes the verb, with examples`, T, async () => {
+      const res = await runCli([verb, '--help'], { ...process.env, NO_COLOR: '1' });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, words);
+      assert.match(res.stdout, new RegExp(`\\$ skiff ${verb} `));
+    });
+  }
 });
