@@ -1,4 +1,4 @@
-// `skiff status`: one run as a tree, Dagu's layout. The run's status and start, the DAG with its
+// `skiff status`: one run as a tree, Dagu's layout (docs/run-history.md §6). The run's status and start, the DAG with its
 // duration, the run log, then one branch per step in file order (duration, status, command,
 // output tails, error) and the handlers that ran; `Result:` last.
 import type { RunRecord, StepRecord } from '../../lib/dag/history/record.js';

@@ -1,4 +1,4 @@
-// The executors of a dry run (`skiff dry`): the scheduler drives them as in a real run, so order,
+// The executors of a dry run (`skiff dry`, docs/run-history.md §5): the scheduler drives them as in a real run, so order,
 // preconditions (their commands do run, as Dagu's dry run runs them) and handlers are decided as
 // a run would decide them; but each step only says what it would do, as PlanItems, and succeeds.
 import type { Dag } from '../dag/model.js';

@@ -1,4 +1,4 @@
-// Where a run's history lives. One directory per run, one subdirectory per attempt (the first
+// Where a run's history lives (docs/run-history.md §2). One directory per run, one subdirectory per attempt (the first
 // start, then each retry), the definition snapshot beside them:
 //
 //   <state>/runs/<dag>/<run id>/

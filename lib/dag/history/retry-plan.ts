@@ -1,4 +1,4 @@
-// Which steps a retry runs again (Dagu's `retry`): by default every step that did not end well
+// Which steps a retry runs again (docs/run-history.md §3): by default every step that did not end well
 // (failed, aborted, cancelled, not started) and everything downstream of one; with a step named,
 // that step alone, or with its descendants. Every other step keeps its status, logs and outputs.
 import { SkiffError } from '../../common/errors.js';

@@ -1,4 +1,4 @@
-// `skiff stop`: ask the process running an attempt to cancel as on Ctrl-C (cancel flag, then a
+// `skiff stop` (docs/run-history.md §4): ask the process running an attempt to cancel as on Ctrl-C (cancel flag, then a
 // wake-up signal to its pid), and wait until the attempt's record is final.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SkiffError } from '../../common/errors.js';

@@ -1,6 +1,6 @@
 // The reading side of run history: find a DAG's runs, the latest one, one by id, and each run's
 // current record. A record still marked running whose process is gone (killed, machine rebooted)
-// is repaired as it is read: it becomes failed, and the repaired record is appended so every
+// is repaired as it is read (docs/run-history.md §1): it becomes failed, and the repaired record is appended so every
 // later reader agrees.
 import { appendFile, open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
