@@ -1,5 +1,5 @@
-// `skiff stop` (docs/run-history.md §4): ask the process running an attempt to cancel as on Ctrl-C (cancel flag, then a
-// wake-up signal to its pid), and wait until the attempt's record is final.
+// `skiff stop` (docs/run-history.md §4): ask the process running an attempt to cancel as on
+// Ctrl-C (cancel flag, then a wake-up signal to its pid), and wait until its record is final.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SkiffError } from '../../common/errors.js';
 import { STOP_SIGNAL, requestCancel } from './cancel.js';
