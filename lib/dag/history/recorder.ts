@@ -51,7 +51,8 @@ export class AttemptRecorder {
     await mkdir(join(runDir, 'attempts'), { recursive: true });
     if (opts.text !== undefined) {
       const definition: Definition = { dag: opts.dag.name, runId: opts.runId, file: opts.dag.file, text: opts.text, params: opts.params, createdAt: now().toISOString() };
-      await writeFile(join(runDir, DEFINITION_FILE), `${JSON.stringify(definition, null, 2)}\n`);
+      // The file may hold credentials (registryAuths, env): readable by its owner only.
+      await writeFile(join(runDir, DEFINITION_FILE), `${JSON.stringify(definition, null, 2)}\n`, { mode: 0o600 });
     }
     const attempt = await claimAttempt(runDir);
     const record = newRunRecord({ dag: opts.dag, runId: opts.runId, attempt, trigger: opts.trigger, pid: process.pid, params: opts.params, now: now(), ...(opts.kept ? { kept: opts.kept } : {}) });
