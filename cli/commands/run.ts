@@ -1,15 +1,13 @@
 // `skiff run FILE`: load the DAG, run it, show it, write the report, exit with the run's code.
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
-import { VerbCommand } from './verb.js';
 import type { Writable } from 'node:stream';
-import type { Dag } from '../../lib/dag/model.js';
-import type { RunEvent } from '../../lib/dag/events.js';
-import type { AttemptRecorder as AttemptRecorderType } from '../../lib/dag/history/recorder.js';
+import type { AttemptRecorder } from '../../lib/dag/history/recorder.js';
 import type { StepRecord } from '../../lib/dag/history/record.js';
-import type { RunReport } from '../../lib/dag/report.js';
-import type { ExecutorSet } from '../../lib/executors/contract.js';
+import type { Dag, RunEvent, RunReport } from '../../lib/run.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import { SkiffError } from '../../lib/common/errors.js';
+import { VerbCommand } from './verb.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
 export interface RunOptions {
@@ -134,23 +132,23 @@ export function splitParams(text: string): string[] {
 }
 
 /**
- * load → run id and directory → executors → runDag (rendered live) → report → exit code.
- * The report file, when asked for, is written on every path: load errors, a run that could not
- * start, a cancel, and our own bugs.
+ * load → a new run in the history → the library's runDagFile (rendered live) → report → exit
+ * code. The report file, when asked for, is written on every path: load errors, a run that could
+ * not start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines }, { readFile }] = await Promise.all([
-    import('../../lib/dag/index.js'),
-    import('../../lib/dag/report.js'),
+  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines }, { readFile }, { newRunId }] = await Promise.all([
+    import('../../lib/run.js'),
     import('../render/errors.js'),
     import('node:fs/promises'),
+    import('../../lib/dag/run-dir.js'),
   ]);
   const writeReport = reportWriter(opts.reportFile, io);
   // Read once: the text that is loaded is the text the run's history keeps (retry runs it again).
   const text = await readFile(opts.file, 'utf8').catch(() => undefined);
   let dag: Dag;
   try {
-    dag = loadDag(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
+    dag = await loadDagFile(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
   } catch (err) {
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
@@ -161,7 +159,6 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
     throw err;
   }
-  const { newRunId } = await import('../../lib/dag/run-dir.js');
   return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '' }, opts, io);
 }
 
@@ -182,25 +179,22 @@ export interface AttemptPlan {
  * `skiff stop`), records every event, writes the report and returns the exit code.
  */
 export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ failedBeforeSteps }, { describeError, messageOf }, { SkiffError }, { runDag, exitCodeFor }, { AttemptRecorder }, { watchCancelFlag, cancelRequested, STOP_SIGNAL }, { createRunRenderer }, { trapInterrupts }] =
-    await Promise.all([
-      import('../../lib/dag/report.js'),
-      import('../render/errors.js'),
-      import('../../lib/common/errors.js'),
-      import('../../lib/dag/scheduler.js'),
-      import('../../lib/dag/history/recorder.js'),
-      import('../../lib/dag/history/cancel.js'),
-      import('../render/renderer.js'),
-      import('../signals.js'),
-    ]);
-  const { keptSteps } = await import('../../lib/dag/history/retry-plan.js');
+  const [{ runDagFile, failedBeforeSteps }, { describeError, messageOf }, { AttemptRecorder }, { keptSteps }, cancel, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
+    import('../../lib/run.js'),
+    import('../render/errors.js'),
+    import('../../lib/dag/history/recorder.js'),
+    import('../../lib/dag/history/retry-plan.js'),
+    import('../../lib/dag/history/cancel.js'),
+    import('../render/renderer.js'),
+    import('../signals.js'),
+  ]);
   const { dag, runId } = plan;
   const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
 
   // Before the pid file exists: from then on a `skiff stop` may signal this process.
-  listenForStopSignal(STOP_SIGNAL);
-  let recorder: AttemptRecorderType;
+  trapStopSignal(cancel.STOP_SIGNAL);
+  let recorder: AttemptRecorder;
   try {
     recorder = await AttemptRecorder.open({
       dag,
@@ -212,7 +206,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
       ...(plan.kept ? { kept: plan.kept } : {}),
     });
   } catch (err) {
-    const error = `cannot record the run in ${stateDirOf(io)}: ${messageOf(err)}`;
+    const error = `cannot record the run in ${io.env.SKIFF_STATE_DIR ?? 'the state directory'}: ${messageOf(err)}`;
     io.stderr.write(`skiff: ${error}\n`);
     await writeReport(failedBeforeSteps('startup', error, stepNames));
     return EXIT_FAILED;
@@ -222,90 +216,64 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
-  // `skiff stop` from another terminal: the same cancel as a first Ctrl-C.
-  const stopped = new AbortController();
-  const onStopRequest = (): void => {
-    if (stopped.signal.aborted || interrupts.cancelled) return;
+  const stop = watchStopRequests(cancel, recorder.dir, () => {
+    if (interrupts.cancelled) return false;
     renderer.notice('stop requested (skiff stop): cancelling…');
-    stopped.abort(new SkiffError('aborted', 'stopped by skiff stop'));
-  };
-  const unwatch = watchCancelFlag(recorder.dir, onStopRequest);
-  // The stopper's wake-up call, for where the file watch is slow (polled): the flag file says
-  // what is wanted, so a stray signal alone cancels nothing.
-  const attemptDir = recorder.dir;
-  stopSignalHandler = () => {
-    if (cancelRequested(attemptDir)) onStopRequest();
-  };
-  const cancelled = (): boolean => interrupts.cancelled || stopped.signal.aborted;
-  const onEvent = (ev: RunEvent): void => {
-    recorder.onEvent(ev);
-    renderer.onEvent(ev);
-  };
+    return true;
+  });
+  const cancelled = (): boolean => interrupts.cancelled || stop.signal.aborted;
   const finishRecord = async (): Promise<void> => {
-    unwatch();
-    stopSignalHandler = undefined;
+    stop.dispose();
     await recorder.close();
     if (recorder.error) io.stderr.write(`skiff: warning: cannot write the run's history in ${recorder.dir}: ${recorder.error.message}\n`);
   };
 
-  let report: RunReport;
-  let startedMs = Date.now();
+  const startedMs = Date.now();
+  let result: Awaited<ReturnType<typeof runDagFile>>;
   try {
-    let executors: ExecutorSet;
-    try {
-      executors = await createExecutorSet(dag, opts, io);
-    } catch (err) {
-      if (!(err instanceof SkiffError)) {
-        // Our bug (exit 70, reported by the caller); the report is still written.
-        const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
-        recorder.onEvent({ type: 'run-end', report: failed });
-        await writeReport(failed);
-        throw err;
-      }
-      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
-      io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
-      const failed = failedBeforeSteps('startup', err.message, stepNames);
-      recorder.onEvent({ type: 'run-end', report: failed });
-      await writeReport(failed);
-      interrupts.dispose();
-      return exitCodeFor(failed, cancelled());
-    }
-    startedMs = Date.now();
-    try {
-      report = await runDag({
-        dag,
-        executors,
-        runId,
-        logDir: recorder.dir,
-        signal: AbortSignal.any([interrupts.signal, stopped.signal]),
-        forceSignal: interrupts.forceSignal,
-        onEvent,
-        follow: opts.follow,
-        env: io.env,
-        ...(plan.kept ? { kept: keptSteps(plan.kept, dag.steps) } : {}),
-      });
-    } catch (err) {
-      // runDag reports failures as results; reaching here is a bug, but the report still gets written.
-      const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
-      recorder.onEvent({ type: 'run-end', report: failed });
-      await writeReport(failed);
-      throw err;
-    }
+    result = await runDagFile(dag, {
+      runId,
+      logDir: recorder.dir,
+      signal: AbortSignal.any([interrupts.signal, stop.signal]),
+      forceSignal: interrupts.forceSignal,
+      onEvent: (ev: RunEvent) => {
+        recorder.onEvent(ev);
+        renderer.onEvent(ev);
+      },
+      follow: opts.follow,
+      env: io.env,
+      recordDir: opts.recordDir,
+      replayDir: opts.replayDir,
+      ...(plan.kept ? { kept: keptSteps(plan.kept, dag.steps) } : {}),
+    });
   } catch (err) {
+    // runDagFile reports failures as results; reaching here is a bug (exit 70, reported by the
+    // caller), but the report still gets written.
+    const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
+    recorder.onEvent({ type: 'run-end', report: failed });
+    await finishRecord();
+    await writeReport(failed);
     interrupts.dispose();
     throw err;
-  } finally {
-    await finishRecord();
   }
+  // A run that could not start emitted no run-end: its record ends here.
+  if (result.startupError) recorder.onEvent({ type: 'run-end', report: result.report });
+  await finishRecord();
 
   // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
   // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
   try {
-    const wasCancelled = cancelled();
-    renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled: wasCancelled });
-    const written = await writeReport(report);
-    const code = exitCodeFor(report, wasCancelled);
-    return written || code !== 0 ? code : EXIT_FAILED;
+    if (result.startupError) {
+      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
+      io.stderr.write(describeError(result.startupError, opts.debug).map((l) => `${l}\n`).join(''));
+      await writeReport(result.report);
+      return result.exitCode;
+    }
+    const unused = result.unusedRecorded;
+    if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
+    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: cancelled() });
+    const written = await writeReport(result.report);
+    return written || result.exitCode !== 0 ? result.exitCode : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
@@ -316,16 +284,40 @@ let stopSignalTrapped = false;
 
 /**
  * One listener for the process's life: a stop signal that lands after the run ended (the stopper
- * read the record just before it became final) must not kill the process (the default action).
+ * read the record just before it became final) must not kill the process (its default action).
  */
-function listenForStopSignal(signal: NodeJS.Signals): void {
+function trapStopSignal(signal: NodeJS.Signals): void {
   if (stopSignalTrapped) return;
   stopSignalTrapped = true;
   process.on(signal, () => stopSignalHandler?.());
 }
 
-function stateDirOf(io: RunIO): string {
-  return io.env.SKIFF_STATE_DIR ?? 'the state directory';
+/**
+ * `skiff stop` from another terminal: the cancel flag in the attempt's directory (watched), and
+ * its wake-up signal for where the watch is slow (polled). The flag says what is wanted, so a
+ * stray signal alone cancels nothing. `accept` is asked once; false ignores the request (a Ctrl-C
+ * came first).
+ */
+function watchStopRequests(
+  cancel: typeof import('../../lib/dag/history/cancel.js'),
+  attemptDir: string,
+  accept: () => boolean,
+): { signal: AbortSignal; dispose(): void } {
+  const ctrl = new AbortController();
+  const onRequest = (): void => {
+    if (!ctrl.signal.aborted && accept()) ctrl.abort(new SkiffError('aborted', 'stopped by skiff stop'));
+  };
+  stopSignalHandler = () => {
+    if (cancel.cancelRequested(attemptDir)) onRequest();
+  };
+  const unwatch = cancel.watchCancelFlag(attemptDir, onRequest);
+  return {
+    signal: ctrl.signal,
+    dispose() {
+      unwatch();
+      stopSignalHandler = undefined;
+    },
+  };
 }
 
 /** `--report FILE`: written atomically; a failure to write is said, and returned as false. */
@@ -340,43 +332,6 @@ function reportWriter(reportFile: string | undefined, io: RunIO): (report: RunRe
       return false;
     }
   };
-}
-
-/**
- * The executors for this run; `--record` and `--replay` choose the engine connection here. The
- * recorder or replay is owned by the returned set and closed (or checked) with it.
- */
-async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
-  const { createExecutors } = await import('../../lib/executors/index.js');
-  if (opts.recordDir !== undefined) {
-    const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([
-      import('../../lib/engine/record.js'),
-      import('../../lib/engine/dispatcher.js'),
-    ]);
-    let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
-    const dir = opts.recordDir;
-    const set = createExecutors(dag, {
-      env: io.env,
-      reap: false,
-      dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
-      onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
-    });
-    return { ...set, close: async () => {
-      await set.close();
-      await recorder?.close();
-    } };
-  }
-  if (opts.replayDir !== undefined) {
-    const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
-    const replay = ReplayDispatcher.fromDir(opts.replayDir);
-    const set = createExecutors(dag, { env: io.env, reap: false, dispatcher: () => replay });
-    return { ...set, close: async () => {
-      await set.close();
-      const unused = replay.unused();
-      if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
-    } };
-  }
-  return createExecutors(dag, { env: io.env });
 }
 
 /** Temp file in the same directory, then rename: a reader never sees half a report. */
