@@ -3,11 +3,11 @@
 // twice), from the run's stored copy of the file, with the kept step's output; the run then
 // succeeds under the same id with a second attempt, and `status` and `history` say so.
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunReport } from '../../lib/dag/report.js';
-import { fixture, readJson, ROOT, runCli, sandbox, type Sandbox } from './run-cli.js';
+import { fixture, readJson, ROOT, runCli, sandbox, startCli, type Sandbox } from './run-cli.js';
 
 const T = { timeout: 120_000 };
 
@@ -102,5 +102,17 @@ describe('skiff retry', () => {
     const unknown = await runCli(['retry', dagFile, '--step', 'nope'], box.env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /has no step named "nope"/);
+  });
+
+  it('a run that is still running is not retried (exit 1, says to stop it first)', T, async () => {
+    const pidFile = box.path('running.pid');
+    const env = { ...box.env, SKIFF_TEST_PID_FILE: pidFile };
+    const run = startCli(['run', fixture('sleep.yaml')], env);
+    while (!existsSync(pidFile)) await new Promise((r) => setTimeout(r, 20));
+    const retry = await runCli(['retry', fixture('sleep.yaml')], env);
+    assert.equal(retry.code, 1);
+    assert.match(retry.stderr, new RegExp(`is still running \\(pid ${run.child.pid}\\); stop it first \\(skiff stop\\)`));
+    run.child.kill('SIGINT');
+    assert.equal((await run.done).code, 130);
   });
 });

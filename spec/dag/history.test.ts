@@ -9,6 +9,7 @@ import { parseLast, parseStatuses, matchesFilter } from '../../lib/dag/history/q
 import { repaired, type RunRecord, type StepRecord } from '../../lib/dag/history/record.js';
 import { planRetry } from '../../lib/dag/history/retry-plan.js';
 import { lastLine, tailLines } from '../../lib/dag/history/store.js';
+import { currentPidInfo, isAlive } from '../../lib/dag/history/liveness.js';
 
 function step(name: string, status: StepRecord['status']): StepRecord {
   return { name, status, startedAt: null, finishedAt: null, exitCode: null, error: null, stdoutFile: null, stderrFile: null, outputs: {}, command: null, retries: 0, attempt: 1 };
@@ -67,6 +68,14 @@ describe('record files', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('liveness: this process is alive; the same pid with another start time is not (a reused pid)', () => {
+    const me = currentPidInfo();
+    assert.equal(isAlive(me), true);
+    assert.notEqual(me.startTicks, null, '/proc gives the start time on Linux');
+    assert.equal(isAlive({ pid: me.pid, startTicks: `${me.startTicks}1` }), false);
+    assert.equal(isAlive({ pid: 2 ** 22 + 12345, startTicks: null }), false);
   });
 
   it('a dead run is repaired: running work becomes failed, the rest stays', () => {
