@@ -7,7 +7,7 @@ import type { RunEvent } from './dag/events.js';
 import type { RunReport } from './dag/report.js';
 import { SkiffError } from './common/errors.js';
 import type { ExecutorSet } from './executors/contract.js';
-import type { KeptStep } from './dag/scheduler.js';
+import type { KeptStep } from './dag/kept-steps.js';
 
 export type { Dag } from './dag/model.js';
 export type { RunEvent } from './dag/events.js';

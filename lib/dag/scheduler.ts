@@ -22,6 +22,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { StopRequest, type ExecutorEvent, type ExecutorSet } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
+import { withKept, type KeptStep } from './kept-steps.js';
 import type { Dag, Handlers, Step } from './model.js';
 import { LogFile } from './outputs.js';
 import { failedBeforeSteps, type RunReport, type StepReport, type StepStatus } from './report.js';
@@ -31,6 +32,7 @@ import { dagScope, firstUnmet, runScope, type RunScope } from './step-scope.js';
 import { failure, messageOf, runStep, sleep, type Outcome, type StepHost } from './step-run.js';
 
 export { exitCodeFor } from './status.js';
+export type { KeptStep } from './kept-steps.js';
 
 export interface RunDagOptions {
   dag: Dag;
@@ -55,17 +57,6 @@ export interface RunDagOptions {
   kept?: ReadonlyMap<string, KeptStep>;
 }
 
-/** A step's result carried over from an earlier attempt of the run. */
-export interface KeptStep {
-  status: StepStatus;
-  exitCode: number | null;
-  error: string | null;
-  stdoutFile: string | null;
-  stderrFile: string | null;
-  /** The value of its `output:` variable. */
-  output?: string;
-}
-
 /**
  * Runs the DAG and reports how it went. Step failures are results, never exceptions;
  * `executors.close()` is called on every path.
@@ -75,7 +66,7 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
   try {
     let report: RunReport;
     try {
-      report = withKept(await run.execute(), opts);
+      report = withKept(await run.execute(), opts.kept, opts.dag);
     } finally {
       try {
         await opts.executors.close();
@@ -88,19 +79,6 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
   } finally {
     await run.dispose();
   }
-}
-
-/** A run that stopped before its steps (a DAG precondition, the set-up) still lists a retry's kept results. */
-function withKept(report: RunReport, { kept, dag }: RunDagOptions): RunReport {
-  if (!kept || kept.size === 0) return report;
-  const steps = report.steps.map((s) => {
-    const k = kept.get(s.name);
-    if (!k || s.status !== 'not_started') return s;
-    const variable = dag.steps.find((d) => d.name === s.name)?.output;
-    const outputs = variable !== undefined && k.output !== undefined ? { [variable]: k.output } : {};
-    return { ...s, status: k.status, exitCode: k.exitCode, error: k.error, stdoutFile: k.stdoutFile, stderrFile: k.stderrFile, outputs };
-  });
-  return { ...report, steps };
 }
 
 type HandlerKind = keyof Handlers;

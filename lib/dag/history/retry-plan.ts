@@ -3,7 +3,7 @@
 // that step alone, or with its descendants. Every other step keeps its status, logs and outputs.
 import { SkiffError } from '../../common/errors.js';
 import type { Step } from '../model.js';
-import type { KeptStep } from '../scheduler.js';
+import type { KeptStep } from '../kept-steps.js';
 import type { RunRecord, StepRecord } from './record.js';
 
 export interface RetryTarget {
