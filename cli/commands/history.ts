@@ -56,8 +56,8 @@ export class HistoryCommand extends VerbCommand {
       ...(this.status !== undefined ? { statuses: parseStatuses(this.status) } : {}),
       ...(this.runId !== undefined ? { runId: this.runId } : {}),
     };
-    const runs = await listRuns(this.context.env, this.file === undefined ? undefined : dagNameOf(this.file));
-    const records = runs.map((r) => r.record).filter((r) => matchesFilter(r, filter)).slice(0, limit);
+    const runs = await listRuns(this.context.env, this.file === undefined ? undefined : dagNameOf(this.file), { accept: (r) => matchesFilter(r.record, filter), limit });
+    const records = runs.map((r) => r.record);
     if (records.length === 0) this.context.stderr.write('No runs found matching the filters.\n');
     this.context.stdout.write(renderHistory(records, format));
     return EXIT_OK;

@@ -20,15 +20,23 @@ export interface StoredRun {
   pid: PidInfo | undefined;
 }
 
-/** Every run of one DAG (by name), or of every DAG, newest first. */
-export async function listRuns(env: NodeJS.ProcessEnv, dagName?: string): Promise<StoredRun[]> {
+export interface ListOptions {
+  /** Keep only the runs this accepts. */
+  accept?(run: StoredRun): boolean;
+  /** Stop reading once this many are kept. */
+  limit?: number;
+}
+
+/** The runs of one DAG (by name), or of every DAG, newest first. */
+export async function listRuns(env: NodeJS.ProcessEnv, dagName?: string, options: ListOptions = {}): Promise<StoredRun[]> {
   const dagDirs = dagName !== undefined ? [dagRunsDir(dagName, env)] : (await entries(runsRoot(env))).map((d) => join(runsRoot(env), d));
   const runDirs: string[] = [];
   for (const dagDir of dagDirs) for (const id of await entries(dagDir)) runDirs.push(join(dagDir, id));
   const runs: StoredRun[] = [];
   for (const dir of await newestFirst(runDirs)) {
+    if (options.limit !== undefined && runs.length >= options.limit) break;
     const run = await readRun(dir);
-    if (run) runs.push(run);
+    if (run && (options.accept?.(run) ?? true)) runs.push(run);
   }
   return runs;
 }
