@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { skiffLabels } from '../../lib/executors/docker/labels.js';
 import { engineEnv, TEST_IMAGE } from '../support/live.js';
-import { eventually, recordAndReplay, removeTempDirs, skiff, tempDir, writeDag } from '../support/skiff-cli.js';
+import { eventually, recordAndReplay, removeTempDirs, skiff, tempDir, writeDag, type CliOptions } from '../support/skiff-cli.js';
 
 const SWARM = { DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! };
 const REGISTRY_IMAGE = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
@@ -48,8 +48,14 @@ async function authImageRefs(): Promise<string[]> {
 }
 
 /** Writes a DAG named `name` with these steps (YAML under `steps:`) and runs it on the test swarm. */
-async function runOnSwarm(name: string, steps: string) {
-  return skiff(['run', await writeDag(dir, `${name}.yaml`, `name: ${name}\nsteps:\n${steps}`)], { env: SWARM });
+async function runOnSwarm(name: string, steps: string, options: { prefix?: string; started?: CliOptions['started'] } = {}) {
+  const file = await writeDag(dir, `${name}.yaml`, `name: ${name}\n${options.prefix ?? ''}steps:\n${steps}`);
+  return skiff(['run', file], { env: SWARM, started: options.started });
+}
+
+/** The running containers of a DAG's swarm tasks. */
+async function runningOf(dag: string) {
+  return engine.containers.list({ label: [`dev.skiff.dag=${dag}`] });
 }
 
 /** The services the swarm holds for a DAG (by its name label). */
@@ -234,7 +240,7 @@ steps:
     const res = await skiff(['run', file], {
       env: SWARM,
       started: (child) => {
-        void eventually('the step to start on the swarm', async () => ((await servicesOf('swarm-cancel')).length ? true : undefined)).then(() => child.kill('SIGINT'));
+        void eventually('the step to run on the swarm', async () => ((await runningOf('swarm-cancel')).length ? true : undefined)).then(() => child.kill('SIGINT'));
       },
     });
     assert.equal(res.code, 130, res.stderr);
@@ -242,7 +248,7 @@ steps:
     assert.equal(res.report!.steps[0]!.status, 'cancelled');
     assert.deepEqual(await servicesOf('swarm-cancel'), []);
     // Its container is stopped too, not left running on the node.
-    assert.deepEqual(await engine.containers.list({ label: ['dev.skiff.dag=swarm-cancel'] }), []);
+    assert.deepEqual(await runningOf('swarm-cancel'), []);
   });
 
   /** A service labelled as made by a skiff process that has died. */
@@ -270,6 +276,34 @@ steps:
     } finally {
       await engine.services.remove(orphan);
     }
+  });
+
+  test('a second Ctrl-C forces: a task that ignores the stop signal, with a long grace period, is killed at once', T, async () => {
+    let forcing: Promise<void> | undefined;
+    const res = await runOnSwarm(
+      'swarm-force',
+      `  - name: stubborn
+    executor: ${LOCAL}
+    command: trap '' TERM INT; echo started; sleep 300
+    signalOnStop: SIGTERM
+`,
+      {
+        prefix: 'maxCleanUpTimeSec: 300\n',
+        started: (child) => {
+          forcing = (async () => {
+            await eventually('the step to run on the swarm', async () => ((await runningOf('swarm-force')).length ? true : undefined));
+            child.kill('SIGINT');
+            // The service is gone; its container would wait out the 300 s grace: force it.
+            await eventually('the service to be removed', async () => ((await servicesOf('swarm-force')).length ? undefined : true));
+            child.kill('SIGINT');
+          })();
+        },
+      },
+    );
+    await forcing;
+    assert.equal(res.code, 130, res.stderr);
+    assert.equal(res.report!.steps[0]!.status, 'cancelled');
+    assert.deepEqual(await runningOf('swarm-force'), []);
   });
 
   test('a service left by a skiff that was killed is removed when the next run starts', T, async () => {

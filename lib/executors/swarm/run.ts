@@ -10,6 +10,7 @@ import { DemuxStream } from '../../engine/demux.js';
 import { SkiffError } from '../../common/errors.js';
 import { TERMINAL_TASK_STATES, type ServiceSpec, type TaskInfo } from '../../engine/services.js';
 import { LogProgress, ServiceLogLines } from './log-lines.js';
+import { forceSignalOf } from '../contract.js';
 
 export interface RunServiceOptions {
   spec: ServiceSpec;
@@ -44,7 +45,7 @@ export interface RunServiceResult {
 export interface SwarmEngine {
   readonly services: Pick<ServicesApi, 'create' | 'remove' | 'logs'>;
   readonly tasks: Pick<TasksApi, 'list'>;
-  readonly containers: Pick<ContainersApi, 'list'>;
+  readonly containers: Pick<ContainersApi, 'list' | 'kill'>;
 }
 
 const CLEANUP_MS = 30_000;
@@ -90,7 +91,7 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
     const removal = engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
     if (signal.aborted) {
       await removal;
-      await stoppedHere(engine, id, options.graceSec);
+      await stoppedHere(engine, id, options.graceSec, forceSignalOf(signal));
     } else if (options.onRemoval) options.onRemoval(removal);
     else await removal;
   }
@@ -98,16 +99,26 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
 
 /**
  * After a stop, waits (within the grace period and a margin) until the node skiff talks to runs
- * none of the service's containers any more, as a stopped docker step is waited for. Containers
- * on other nodes are their daemons' to stop: the manager does not show them.
+ * none of the service's containers any more, as a stopped docker step is waited for; once the
+ * stop is forced (a second Ctrl-C), it kills them instead of waiting out the grace period.
+ * Containers on other nodes are their daemons' to stop: the manager does not show them.
  */
-async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number): Promise<void> {
+async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number, force: AbortSignal | undefined): Promise<void> {
   const deadline = Date.now() + graceSec * 1000 + CLEANUP_MS;
   const filters = { label: [`com.docker.swarm.service.id=${id}`] };
   while (Date.now() < deadline) {
     const left = await engine.containers.list(filters, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => []);
     if (left.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    if (force?.aborted) await Promise.all(left.map((c) => engine.containers.kill(c.Id, 'SIGKILL', { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined)));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        force?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 200);
+      force?.addEventListener('abort', done, { once: true });
+    });
   }
 }
 
