@@ -3,7 +3,7 @@
 // or a replay can stand in for the daemon.
 import type { Dispatcher } from 'undici';
 import { createDispatcher } from './dispatcher.js';
-import { resolveEngineTarget, type EngineTarget } from './host.js';
+import { resolveEngineTarget, type EngineSelection, type EngineTarget } from './host.js';
 import { pinnedVersion } from './negotiate.js';
 import { Transport } from './request.js';
 import { Containers } from './containers.js';
@@ -28,9 +28,11 @@ export interface EngineVersion {
   [field: string]: unknown;
 }
 
-export interface OpenEngineOptions {
+export interface OpenEngineOptions extends EngineSelection {
+  /** DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG, the TLS variables, SKIFF_SSH_OPTS (default: process.env). */
   env?: NodeJS.ProcessEnv;
-  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on DOCKER_HOST. */
+  // `host` and `context` are the docker CLI's -H and -c: they win over the environment.
+  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on the engine chosen as the docker CLI chooses it. */
   dispatcher?: Dispatcher;
   apiVersion?: string;
 }
@@ -90,11 +92,11 @@ export class Engine {
 
 export function openEngine(options: OpenEngineOptions = {}): Engine {
   const env = options.env ?? process.env;
-  const target = resolveEngineTarget(env);
+  const target = resolveEngineTarget(env, { host: options.host, context: options.context });
   const dispatcher = options.dispatcher ?? createDispatcher(target);
   const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), live: options.dispatcher === undefined });
   return new Engine(transport);
 }
 
 export { SkiffError, isSkiffError } from './errors.js';
-export type { EngineTarget } from './host.js';
+export type { EngineSelection, EngineTarget } from './host.js';
