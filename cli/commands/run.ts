@@ -5,7 +5,9 @@ import type { Writable } from 'node:stream';
 import type { Dag } from '../../lib/dag/model.js';
 import type { RunReport } from '../../lib/dag/report.js';
 import type { ExecutorSet } from '../../lib/executors/types.js';
+import type { EngineSelection } from '../../lib/engine/context.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import { contextOption, engineSelection, hostOption } from './engine-options.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
 export interface RunOptions {
@@ -20,6 +22,8 @@ export interface RunOptions {
   recordDir: string | undefined;
   /** `--replay DIR`: serve the engine from DIR's recording; no daemon needed. */
   replayDir: string | undefined;
+  /** `-H` / `-c`: the engine, over DOCKER_HOST and the docker context. */
+  engine?: EngineSelection;
 }
 
 export interface RunIO {
@@ -56,6 +60,8 @@ export class RunCommand extends Command {
       ['Same, with the parameters after --', '$0 run deploy.yaml -- staging TAG=1.4.2'],
       ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
       ['Record the engine traffic of a run, then replay it without Docker', '$0 run --record rec/ build.yaml && $0 run --replay rec/ build.yaml'],
+      ['Run the Docker steps on a remote engine over ssh', '$0 run -H ssh://user@build-host build.yaml'],
+      ['Run against a docker context', '$0 run --context colima build.yaml'],
     ],
   });
 
@@ -78,6 +84,11 @@ export class RunCommand extends Command {
   replay = Option.String('--replay', {
     description: 'Run against a recording made with --record instead of a Docker engine',
   });
+
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
@@ -105,7 +116,8 @@ export class RunCommand extends Command {
     const params: string[] = [];
     for (const text of this.params) params.push(...splitParams(text));
     params.push(...this.extraParams);
-    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay };
+    const engine = engineSelection(this);
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine };
   }
 }
 
@@ -262,6 +274,7 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
     const dir = opts.recordDir;
     const set = createExecutors(dag, {
       env: io.env,
+      engine: opts.engine,
       reap: false,
       dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
       onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
@@ -281,7 +294,7 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
       if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
     } };
   }
-  return createExecutors(dag, { env: io.env });
+  return createExecutors(dag, { env: io.env, engine: opts.engine });
 }
 
 /** Temp file in the same directory, then rename: a reader never sees half a report. */
