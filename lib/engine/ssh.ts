@@ -111,6 +111,8 @@ export class SshConnection extends Duplex {
 
   #stop(): void {
     const child = this.#child;
+    // An idle connection was unref'd: its exit must still be waited for (closing waits on it).
+    child.ref();
     child.stdin!.destroy();
     child.stdout!.destroy();
     child.stderr!.destroy();
