@@ -48,6 +48,10 @@ export class RunCommand extends Command {
       same position, \`NAME=value\` the named one. They come from \`--params\` (space-separated, quote a
       value that has spaces) and from the arguments after \`--\`.
 
+      Docker steps run on the engine the docker CLI would use: \`-H\` or \`--context\`, else
+      DOCKER_HOST, else DOCKER_CONTEXT, else the current docker context, else the local socket.
+      \`ssh://[user@]host\` runs \`docker system dial-stdio\` there through the system ssh.
+
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
 
