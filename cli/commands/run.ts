@@ -4,7 +4,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
 import type { Dag } from '../../lib/dag/model.js';
 import type { RunReport } from '../../lib/dag/report.js';
-import type { ExecutorSet } from '../../lib/executors/types.js';
+import type { ExecutorSet } from '../../lib/executors/contract.js';
 import type { EngineSelection } from '../../lib/engine/context.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 import { contextOption, engineSelection, hostOption } from './engine-options.js';
@@ -166,7 +166,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     import('../../lib/dag/index.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
-    import('../../lib/engine/errors.js'),
+    import('../../lib/common/errors.js'),
   ]);
   const writeReport = async (report: RunReport): Promise<boolean> => {
     if (opts.reportFile === undefined) return true;
