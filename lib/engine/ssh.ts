@@ -22,7 +22,8 @@ export class SshConnection extends Duplex {
   readonly started: Promise<void>;
   readonly #child: ChildProcess;
   #stderr = '';
-  #exited = false;
+  /** ssh could not be started: there is no process to wait for. */
+  #neverStarted = false;
 
   constructor(target: SshTarget) {
     super();
@@ -49,28 +50,25 @@ export class SshConnection extends Duplex {
     // Writing after ssh died fails with EPIPE; its exit status says why, below.
     child.stdin!.on('error', () => undefined);
     child.on('error', (err) => {
-      this.#exited = true;
+      // After the start, an error is a failed kill: the exit (or the SIGKILL) still comes.
+      if (spawned) return;
+      // Before `started`, nobody listens for errors on this stream yet: the promise carries it.
+      this.#neverStarted = true;
       forget(child);
-      if (spawned) {
-        this.destroy(spawnFailure(target, err));
-      } else {
-        // Before `started`, nobody listens for errors on this stream yet: the promise carries it.
-        failedToStart(spawnFailure(target, err));
-        this.destroy();
-      }
+      failedToStart(spawnFailure(target, err));
+      this.destroy();
     });
+    child.on('exit', () => forget(child));
+    // After the exit and the end of its output: EOF when ssh succeeded, else ssh's reason.
     child.on('close', (code, signal) => {
-      this.#exited = true;
-      forget(child);
       if (this.destroyed) return;
       if (code === 0) this.push(null);
       else this.destroy(sshFailure(target, code, signal, this.#stderr));
     });
   }
 
-  /** The ssh process, while it runs (tests look for leftovers by it). */
-  get pid(): number | undefined {
-    return this.#exited ? undefined : this.#child.pid;
+  get #exited(): boolean {
+    return this.#neverStarted || this.#child.exitCode !== null || this.#child.signalCode !== null;
   }
 
   override _read(): void {

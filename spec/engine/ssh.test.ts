@@ -100,6 +100,22 @@ describe('ssh connections, live', () => {
   }
 });
 
+describe('no ssh at all', () => {
+  it('an ssh command missing from the PATH is said so, not a socket error', T, async () => {
+    const script = join(work, 'no-ssh.mjs');
+    const index = pathToFileURL(join(repoRoot, 'dist', 'lib', 'engine', 'index.js')).href;
+    writeFileSync(script, `import { openEngine } from ${JSON.stringify(index)};\nconst engine = openEngine({ host: 'ssh://build.example' });\ntry { await engine.version(); } catch (err) { console.log(JSON.stringify({ kind: err.kind, message: err.message, hint: err.hint })); }\nawait engine.close();\n`);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [script], { env: { PATH: join(work, 'empty-path') }, timeout: 30_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    assert.deepEqual(JSON.parse(out), {
+      kind: 'engine-unreachable',
+      message: 'cannot reach the Docker engine at ssh://build.example: the ssh command is not on the PATH',
+      hint: "install OpenSSH's client (Debian: apt-get install openssh-client)",
+    });
+  });
+});
+
 describe("ssh's failures in one line, with what to do", () => {
   const target = parseSshUrl('ssh://deploy@build.example:2200', 'DOCKER_HOST', {});
   const cases: Array<[string, number | null, string, RegExp, RegExp]> = [
