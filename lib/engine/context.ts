@@ -1,4 +1,4 @@
-// Docker contexts, chosen and read the way the docker CLI does (engine-api.md §12.3), so a user
+// Docker contexts, chosen and read the way the docker CLI does (docs/engine-api.md §12.3), so a user
 // whose `docker ps` works (Docker Desktop, colima, rootless, a remote host) needs nothing more.
 // Which context: `--context`, else `default` when `--host` or DOCKER_HOST is set, else
 // DOCKER_CONTEXT, else `currentContext` in config.json, else `default`. The store lives in the

@@ -1,5 +1,5 @@
 // Where the engine is: `--host`, the context (context.ts), or DOCKER_HOST and the TLS variables,
-// read the way the docker CLI reads them (engine-api.md §12.1–12.3), so a user's existing setup
+// read the way the docker CLI reads them (docs/engine-api.md §12.1–12.3), so a user's existing setup
 // works unchanged.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

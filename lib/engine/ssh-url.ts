@@ -1,5 +1,5 @@
 // `ssh://[user@]host[:port][/socket]`, turned into the ssh command line the docker CLI runs
-// (engine-api.md §12.1): `docker system dial-stdio` on the far side, whose stdin and stdout are a
+// (docs/engine-api.md §12.1): `docker system dial-stdio` on the far side, whose stdin and stdout are a
 // connection to that host's engine. The system `ssh` is used so that ~/.ssh/config, agents and
 // known_hosts apply as they do for `docker -H ssh://…`.
 import { SkiffError } from './errors.js';

@@ -34,7 +34,7 @@ function configDir(config: object | string | undefined, contexts: Record<string,
   return dir;
 }
 
-/** meta.json as CLI 28 writes it (engine-api.md §12.3). */
+/** meta.json as CLI 28 writes it (docs/engine-api.md §12.3). */
 function meta(name: string, host: string, skipTlsVerify = false): object {
   return { Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: skipTlsVerify } } };
 }
