@@ -1,7 +1,7 @@
 // `ssh://[user@]host[:port][/socket]`, turned into the ssh command line the docker CLI runs
-// (docs/engine-api.md §12.1): `docker system dial-stdio` on the far side, whose stdin and stdout are a
-// connection to that host's engine. The system `ssh` is used so that ~/.ssh/config, agents and
-// known_hosts apply as they do for `docker -H ssh://…`.
+// (docs/engine-api.md §12.1, §12.4): `docker system dial-stdio` on the far side, whose stdin and
+// stdout are a connection to that host's engine. The system `ssh` is used so that ~/.ssh/config,
+// agents and known_hosts apply as they do for `docker -H ssh://…`.
 import { SkiffError } from './errors.js';
 
 export interface SshTarget {

@@ -1,10 +1,10 @@
-// One connection to a remote engine over ssh, as the docker CLI makes it: an `ssh` child running
-// `docker system dial-stdio` on the far side (ssh-url.ts), its stdin and stdout used as the
-// socket. One process per connection; the connection owns it: destroying the connection stops
-// it, and a process exit stops any still running. ssh runs in a session of its own (as the CLI
-// starts it), so a Ctrl-C at the terminal reaches skiff, which still needs the connection to stop
-// its containers, and not ssh. ssh's own failures (host key, login, no docker over there) are
-// its last line of stderr, given back as the connection's error.
+// One connection to a remote engine over ssh, as the docker CLI makes it (docs/engine-api.md
+// §12.4): an `ssh` child running `docker system dial-stdio` on the far side (ssh-url.ts), its
+// stdin and stdout used as the socket. One process per connection; the connection owns it:
+// destroying the connection stops it, and a process exit stops any still running. ssh runs in a
+// session of its own (as the CLI starts it), so a Ctrl-C at the terminal reaches skiff, which
+// still needs the connection to stop its containers, and not ssh. ssh's own failures (host key,
+// login, no docker over there) are its last line of stderr, given back as the connection's error.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { SkiffError } from './errors.js';
