@@ -252,12 +252,12 @@ describe('ssh:// engines', () => {
       return join(work, file);
     }
 
-    async function failure(configFile: string): Promise<string> {
-      const run = await skiff.run(dag, { args: ['-H', SSH_URL], env: { ...CLEAN, SKIFF_SSH_OPTS: `-F ${configFile}` } });
+    async function failure(configFile: string, url = SSH_URL): Promise<string> {
+      const run = await skiff.run(dag, { args: ['-H', url], env: { ...CLEAN, SKIFF_SSH_OPTS: `-F ${configFile}` } });
       assert.equal(run.code, 1, explain(run));
       assert.doesNotMatch(run.stderr, /^\s+at |UND_ERR|socket|ECONNRESET/m, run.stderr);
       // Said once per place (warning, step line, summary), each time the same single line.
-      const said = new Set(`${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(SSH_URL)).map((l) => l.slice(l.indexOf('cannot reach'))));
+      const said = new Set(`${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(url)).map((l) => l.slice(l.indexOf('cannot reach'))));
       assert.equal(said.size, 1, `${run.stdout}\n${run.stderr}`);
       const [line] = said;
       assert.equal(run.report.steps[0]!.error, line);
@@ -280,6 +280,12 @@ describe('ssh:// engines', () => {
       writeFileSync(knownHosts, `[127.0.0.1]:${engineEnv.SKIFF_SSH_PORT} ${type} ${key}\n`);
       const line = await failure(configWith('bad-host-key.conf', 'UserKnownHostsFile', knownHosts));
       assert.match(line, new RegExp(`cannot reach the Docker engine at ${SSH_URL}: Host key verification failed\\.$`));
+    });
+
+    it('no docker on the far side (the sshd port whose logins have no docker on the PATH)', T, async () => {
+      const url = `ssh://root@127.0.0.1:${engineEnv.SKIFF_SSH_NODOCKER_PORT}`;
+      const line = await failure(sshConfig, url);
+      assert.match(line, new RegExp(`cannot reach the Docker engine at ${url}: .*docker: (command )?not found$`));
     });
   });
 });
