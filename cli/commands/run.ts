@@ -50,7 +50,8 @@ export class RunCommand extends Command {
 
       Docker steps run on the engine the docker CLI would use: \`-H\` or \`--context\`, else
       DOCKER_HOST, else DOCKER_CONTEXT, else the current docker context, else the local socket.
-      \`ssh://[user@]host\` runs \`docker system dial-stdio\` there through the system ssh.
+      \`ssh://[user@]host\` runs \`docker system dial-stdio\` there through the system ssh
+      (SKIFF_SSH_OPTS adds options to its command line, e.g. \`-F ci/ssh_config\`).
 
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
