@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Engine } from '../../lib/engine/index.js';
 import { engineEnv, liveEngine, repoRoot, TEST_IMAGE } from '../support/live.js';
-import { isAlive } from '../support/processes.js';
+import { isAlive, sshProcessesWith } from '../support/processes.js';
 import { Skiff, explain } from '../executors/docker-support.js';
 
 const T = { timeout: 180_000 };
@@ -53,20 +53,6 @@ function storeContext(configDir: string, name: string, host: string): void {
   writeFileSync(join(dir, 'meta.json'), JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }));
 }
 
-/** ssh processes started with this config file (it is in their argv), zombies not counted. */
-function sshProcesses(configFile: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[0] === 'ssh' && argv.includes(configFile) && isAlive(Number(entry))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 let skiff: Skiff;
 let engine: Engine;
@@ -204,7 +190,7 @@ describe('ssh:// engines', () => {
     assert.equal(run.step('reads-stdin-eof').status, 'succeeded');
     // Connections through ssh: the pool's and one per exec (each a hijacked connection).
     assert.ok(relay.connections - before >= 4, `${relay.connections - before} connections reached the far side's socket`);
-    assert.deepEqual(sshProcesses(sshConfig), [], 'ssh processes left after the run');
+    assert.deepEqual(sshProcessesWith(sshConfig), [], 'ssh processes left after the run');
   });
 
   it('a docker step (attach, hijacked) runs over ssh given with -H', T, async () => {
@@ -213,7 +199,7 @@ describe('ssh:// engines', () => {
     const run = await skiff.run(dag, { args: ['-H', SSH_URL], env: sshEnv });
     const step = run.step('new-container');
     assert.deepEqual([step.status, step.exitCode, step.out, step.err], ['failed', 3, 'out\n', 'err\n'], explain(run));
-    assert.deepEqual(sshProcesses(sshConfig), []);
+    assert.deepEqual(sshProcessesWith(sshConfig), []);
   });
 
   it('Ctrl-C at the terminal during a step over ssh: the run stops, exit 130, no container and no ssh process left', T, async () => {
@@ -233,7 +219,7 @@ describe('ssh:// engines', () => {
     child.stdout!.setEncoding('utf8').on('data', (text: string) => {
       out += text;
       if (during.length > 0 || !out.includes('sleeper | ready')) return;
-      during = sshProcesses(sshConfig);
+      during = sshProcessesWith(sshConfig);
       process.kill(-child.pid!, 'SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
@@ -243,7 +229,7 @@ describe('ssh:// engines', () => {
     assert.equal(report.steps[0]!.status, 'cancelled', out);
     assert.doesNotMatch(out, /cannot reach|closed the connection/, 'the engine stayed reachable while skiff stopped its container');
     for (const pid of during) assert.equal(isAlive(pid), false, `ssh ${pid} outlived skiff`);
-    assert.deepEqual(sshProcesses(sshConfig), []);
+    assert.deepEqual(sshProcessesWith(sshConfig), []);
     const left = await engine.containers.list({ label: [`dev.skiff.dag=${name}`] }, { all: true });
     assert.deepEqual(left.map((c) => c.Names), []);
   });
@@ -271,7 +257,7 @@ describe('ssh:// engines', () => {
       assert.equal(said.size, 1, `${run.stdout}\n${run.stderr}`);
       const [line] = said;
       assert.equal(run.report.steps[0]!.error, line);
-      assert.equal(sshProcesses(configFile).length, 0);
+      assert.equal(sshProcessesWith(configFile).length, 0);
       return line!;
     }
 

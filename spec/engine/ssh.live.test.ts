@@ -3,7 +3,7 @@
 // (closed or not). ssh's failures in words: ssh.test.ts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
-import { isAlive } from '../support/processes.js';
+import { sshProcessesWith } from '../support/processes.js';
 
 const T = { timeout: 60_000 };
 const SSH_URL = `ssh://root@127.0.0.1:${engineEnv.SKIFF_SSH_PORT}`;
@@ -36,24 +36,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function sshProcesses(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv[0] === 'ssh' && argv.includes(configFile) && isAlive(Number(entry))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
-
 async function noSshWithin(ms: number): Promise<number[]> {
   const deadline = Date.now() + ms;
-  while (sshProcesses().length > 0 && Date.now() < deadline) await sleep(50);
-  return sshProcesses();
+  while (sshProcessesWith(configFile).length > 0 && Date.now() < deadline) await sleep(50);
+  return sshProcessesWith(configFile);
 }
 
 describe('ssh connections, live', () => {
@@ -63,10 +49,10 @@ describe('ssh connections, live', () => {
     await engine.version();
     // Three streams that never end on their own: three connections at once.
     const streams = await Promise.all([1, 2, 3].map(() => engine.transport.call({ method: 'GET', path: '/events', long: true, what: 'follow events' })));
-    assert.equal(sshProcesses().length, 3);
+    assert.equal(sshProcessesWith(configFile).length, 3);
     for (const s of streams) s.body.on('error', () => undefined);
     await engine.destroy();
-    assert.deepEqual(sshProcesses(), [], 'destroy() returns once every ssh process has exited');
+    assert.deepEqual(sshProcessesWith(configFile), [], 'destroy() returns once every ssh process has exited');
   });
 
   // An exec's stream outlives its stdin (skiff half-closes it at once), so ssh's stdin ending
@@ -86,7 +72,7 @@ describe('ssh connections, live', () => {
       const index = pathToFileURL(join(repoRoot, 'dist', 'lib', 'engine', 'index.js')).href;
       writeFileSync(script, `import { openEngine } from ${JSON.stringify(index)};\nconst engine = openEngine({ host: ${JSON.stringify(SSH_URL)} });\nawait engine.version();\n${ending}\n`);
       let during = 0;
-      const watcher = setInterval(() => (during = Math.max(during, sshProcesses().length)), 20);
+      const watcher = setInterval(() => (during = Math.max(during, sshProcessesWith(configFile).length)), 20);
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = execFile(process.execPath, [script], { env: { ...process.env, SKIFF_SSH_OPTS: `-F ${configFile}`, SLEEPER: sleeper }, timeout: 30_000 }, (_err, _out, stderr) => resolve({ code: child.exitCode, stderr }));
       });
