@@ -119,6 +119,20 @@ describe('the engine, chosen as the docker CLI chooses it', () => {
     assert.deepEqual(await runVia([], {}), ['by-config']);
   });
 
+  it('the other verbs that reach the engine take -H and --context too: cleanup, dry', T, async () => {
+    const env = { ...CLEAN, DOCKER_CONFIG: config, DOCKER_HOST: `unix://${relays['by-host-env'].path}` };
+    const count = () => Object.fromEntries(names.map((n) => [n, relays[n].connections]));
+    let before = count();
+    const cleanup = await skiff.cli(['cleanup', '--context', 'by-flag'], { env });
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    assert.ok(relays['by-flag'].connections > before['by-flag']! && relays['by-host-env'].connections === before['by-host-env']);
+    before = count();
+    const dry = await skiff.cli(['dry', '-H', `unix://${relays['by-dash-h'].path}`, dag], { env });
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /image present/);
+    assert.ok(relays['by-dash-h'].connections > before['by-dash-h']! && relays['by-host-env'].connections === before['by-host-env']);
+  });
+
   it('a missing context is one clear error naming it and where it came from; nothing runs', T, async () => {
     const run = await skiff.run(dag, { env: { ...CLEAN, DOCKER_CONFIG: config, DOCKER_CONTEXT: 'no-such-context' } });
     assert.equal(run.code, 1, explain(run));
