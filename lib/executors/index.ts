@@ -2,12 +2,14 @@
 // (a DAG of local steps never touches Docker) and closed with the set.
 import type { Dag, RegistryAuths } from '../dag/model.js';
 import type { Dispatcher } from 'undici';
-import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
+import { openEngine, type Engine, type EngineSelection, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';
 import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
 import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
+import { reapServices } from './swarm/reap.js';
+import { SwarmStepExecutor } from './swarm/step.js';
 import { localExecutor, runProcess } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
@@ -15,6 +17,8 @@ import { ImagesAhead, imageNeeds } from './docker/images-ahead.js';
 
 export interface CreateExecutorsOptions {
   env: NodeJS.ProcessEnv;
+  /** The command line's `-H` / `-c`: they win over the DAG's env and the process's. */
+  engine?: EngineSelection;
   /**
    * Stands in for the live connection to the engine DOCKER_HOST names: a recording wrapped
    * around it, or a replay. Called once, when a step first needs the engine; its owner closes it.
@@ -47,7 +51,8 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
-  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)), reachesDaemon: options.reachesDaemon }));
+  const open = (): Engine =>
+    (engine ??= openEngine({ env, ...options.engine, dispatcher: options.dispatcher?.(resolveEngineTarget(env, options.engine)), reachesDaemon: options.reachesDaemon }));
   const runtime: DockerRuntime = {
     engine: open,
     platform: (signal) =>
@@ -63,15 +68,18 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   };
   const ahead = new ImagesAhead(runtime);
   const docker = new DockerStepExecutor(runtime, ahead);
+  const swarm = new SwarmStepExecutor(runtime);
+  const steps = allSteps(dag);
+  const hasSwarm = steps.some((step) => step.executor.type === 'swarm');
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const usesEngine = shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker');
+  const usesEngine = shared !== undefined || hasSwarm || steps.some((step) => step.executor.type === 'docker');
   // Start-up overlap: what the first container waits for and no step decides (the API version,
   // the daemon's platform, leftovers of dead runs, the DAG-level container) begins now, while
   // the rest of start-up (run directory, renderer, scheduler) goes on. Events wait for setup().
   const events = new HeldEvents();
   if (usesEngine) runtime.platform().catch(() => undefined); // a failure is met again, and reported, where it is needed
-  const reaping = usesEngine && (options.reap ?? true) ? reap(open(), events.emit) : undefined;
+  const reaping = usesEngine && (options.reap ?? true) ? reap(open(), hasSwarm, events.emit) : undefined;
   // Not before DAG preconditions: a run they stop must create nothing.
   const early = shared && options.early && dag.preconditions.length === 0 ? shared.setup({ dag, ...options.early, emit: events.emit }) : undefined;
   early?.catch(() => undefined); // awaited in setup(), or by close() if setup never comes
@@ -80,7 +88,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       events.release(ctx.emit);
       // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
       if (!shared) {
-        // The steps, and the exit handler, which always runs; the others may never be needed.
+        // The docker steps, and the exit handler, which always runs; the others may never be needed.
         const needed = [...dag.steps, ...(dag.handlerOn.exit ? [dag.handlerOn.exit] : [])];
         if (ctx.expandAhead) ahead.start(imageNeeds(needed, ctx.expandAhead), ctx.signal, ctx.emit);
         return;
@@ -93,14 +101,16 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       }
     },
     // With a DAG-level container every step runs in it, docker steps included: their own config
-    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8).
-    executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
+    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8). Swarm steps never run
+    // in it: the loader refuses them beside a DAG-level container.
+    executorFor: (step) => (step.executor.type === 'swarm' ? swarm : (inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor))),
     runOnHost: runProcess,
     async close() {
       await early?.catch(() => shared?.discard());
       await shared?.teardown();
       await ahead.close();
       await docker.close();
+      await swarm.close();
       await reaping;
       await engine?.close();
     },
@@ -129,10 +139,13 @@ function allSteps(dag: Dag) {
   return [...dag.steps, ...Object.values(dag.handlerOn).filter((s) => s !== undefined)];
 }
 
-async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promise<void> {
+async function reap(engine: Engine, services: boolean, emit: (event: ExecutorEvent) => void): Promise<void> {
   try {
-    const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(30_000) });
-    const names = [...reaped.containers, ...reaped.networks].map((o) => o.name);
+    const signal = AbortSignal.timeout(30_000);
+    // Services first: removing one removes its tasks' containers.
+    const gone = services ? await reapServices(engine, { signal }) : [];
+    const reaped = await reapOrphans(engine, { signal });
+    const names = [...gone, ...reaped.containers, ...reaped.networks].map((o) => o.name);
     if (names.length) emit({ type: 'info', message: `removed ${names.length} object(s) left by skiff runs that died: ${names.join(', ')}` });
   } catch (err) {
     emit({ type: 'warning', message: `could not look for leftovers of earlier runs: ${(err as Error).message}` });
