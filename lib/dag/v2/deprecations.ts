@@ -37,5 +37,5 @@ export function deprecations(root: unknown, locateKey: Locate): Problem[] {
   } else if (isObject(steps)) for (const [name, s] of Object.entries(steps)) step(s, ['steps', name]);
   if (isObject(root.handler_on)) for (const [name, s] of Object.entries(root.handler_on)) step(s, ['handler_on', name]);
   if (root.tags !== undefined) warn(['tags'], 'tags is deprecated; use labels');
-  return out;
+  return out.sort((a, b) => a.place.line - b.place.line || a.place.col - b.place.col);
 }
