@@ -146,8 +146,9 @@ export function splitParams(text: string): string[] {
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+  const [{ DagLoadError }, { loadAnyDag }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
     import('../../lib/dag/index.js'),
+    import('../../lib/dag/v2/load.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
     import('../../lib/engine/errors.js'),
@@ -165,7 +166,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
 
   let dag: Dag;
   try {
-    dag = loadDag(opts.file, { params: opts.params, env: io.env });
+    dag = loadAnyDag(opts.file, { params: opts.params, env: io.env }).dag;
   } catch (err) {
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
