@@ -29,16 +29,11 @@ export class MigrateCommand extends Command {
   async execute(): Promise<number> {
     try {
       const [{ readFileSync, writeFileSync, rmSync }, { join, dirname, basename, resolve }] = await Promise.all([import('node:fs'), import('node:path')]);
-      const [{ problemLines }, { DagLoadError }, { loadAnyDag }, { migrateText }] = await Promise.all([
-        import('../render/errors.js'),
-        import('../../lib/dag/index.js'),
-        import('../../lib/dag/v2/load.js'),
-        import('../../lib/dag/v2/migrate.js'),
-      ]);
+      const [{ problemLines }, { DagLoadError, loadDag, migrateText }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
       const stderr = this.context.stderr;
       let dialect: string;
       try {
-        dialect = loadAnyDag(this.file, { env: this.context.env }).dialect;
+        dialect = loadDag(this.file, { env: this.context.env }).dialect;
       } catch (err) {
         if (!(err instanceof DagLoadError)) throw err;
         stderr.write(`skiff: ${this.file} does not load, so it cannot be migrated:\n`);
@@ -54,7 +49,7 @@ export class MigrateCommand extends Command {
       const check = join(dirname(resolve(this.file)), `.${basename(this.file)}.skiff-migrate-${process.pid}.yaml`);
       try {
         writeFileSync(check, result.text);
-        loadAnyDag(check, { env: this.context.env });
+        loadDag(check, { env: this.context.env });
       } catch (err) {
         if (!(err instanceof DagLoadError)) throw err;
         stderr.write(`skiff: the migrated form of ${this.file} does not load (a bug in skiff migrate; please report it):\n`);

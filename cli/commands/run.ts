@@ -146,9 +146,8 @@ export function splitParams(text: string): string[] {
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ DagLoadError }, { loadAnyDag }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
     import('../../lib/dag/index.js'),
-    import('../../lib/dag/v2/load.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
     import('../../lib/common/errors.js'),
@@ -166,7 +165,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
 
   let dag: Dag;
   try {
-    dag = loadAnyDag(opts.file, { params: opts.params, env: io.env }).dag;
+    dag = loadDag(opts.file, { params: opts.params, env: io.env });
   } catch (err) {
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);

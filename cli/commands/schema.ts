@@ -46,7 +46,7 @@ export class SchemaCommand extends Command {
         this.context.stderr.write(`skiff: schema takes at most one PATH, got ${args.join(' ')}\n`);
         return EXIT_USAGE;
       }
-      const [{ dagJsonSchema }, { dagJsonSchemaV2, schemaAt }] = await Promise.all([import('../../lib/dag/index.js'), import('../../lib/dag/v2/schema.js')]);
+      const { dagJsonSchema, dagJsonSchemaV2, schemaAt } = await import('../../lib/dag/index.js');
       const whole = dialect.startsWith('2') ? dagJsonSchemaV2() : dagJsonSchema();
       const node = args[0] === undefined ? whole : schemaAt(whole, args[0]);
       if (node === undefined) {

@@ -26,13 +26,9 @@ export class ValidateCommand extends Command {
 
   async execute(): Promise<number> {
     try {
-      const [{ problemLines }, { DagLoadError }, { loadAnyDag }] = await Promise.all([
-        import('../render/errors.js'),
-        import('../../lib/dag/index.js'),
-        import('../../lib/dag/v2/load.js'),
-      ]);
+      const [{ problemLines }, { loadDagWithWarnings, DagLoadError }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
       try {
-        const { dag, warnings } = loadAnyDag(this.file, { env: this.context.env });
+        const { dag, warnings } = loadDagWithWarnings(this.file, { env: this.context.env });
         const warning = warnings.map((w) => ({ ...w, message: `warning: ${w.message}` }));
         this.context.stderr.write(problemLines(warning).map((l) => `${l}\n`).join(''));
         const n = dag.steps.length;

@@ -1,6 +1,6 @@
 // What `dagu validate` warns about in a 2.x file: syntax that still loads but has a newer
 // spelling (the `run`/`action` forms of Dagu 2.7). Warnings never fail a load.
-import { formatPath, type Locate, type Problem } from '../problem.js';
+import { formatPath, type Locate, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
 
 type Path = Array<string | number>;

@@ -4,7 +4,7 @@
 // level Dagu owns makes it a 2.x file. Keys are only read where Dagu defines them: never inside
 // env, params, consts or the Docker pass-through blocks, whose keys belong to the user or to the
 // Engine API.
-import { formatPath, type Locate, type Problem } from '../problem.js';
+import { formatPath, type Locate, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
 import { isCamel, isSnake, snakeOf } from './spelling.js';
 

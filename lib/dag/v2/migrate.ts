@@ -3,7 +3,7 @@
 // key, so comments, key order, anchors and quoting survive; what has no 2.x equivalent is left
 // as written and listed as a note. The field mapping is docs/dagu-dialects.md §3.
 import { isMap, isPair, isScalar, isSeq, parseDocument, Pair, Scalar, YAMLMap, YAMLSeq, type Document, type Node } from 'yaml';
-import { formatPath } from '../problem.js';
+import { formatPath } from '../../common/problem.js';
 import { DagFileSchema, StepFileSchema } from '../schema.js';
 import { snakeOf } from './spelling.js';
 

@@ -4,9 +4,11 @@
 // the few 2.x facts the 1.2x shape cannot hold are set on the built model.
 import type { DagSource } from '../load.js';
 import type { Dag, Step } from '../model.js';
-import { formatPath, type Problem } from '../problem.js';
+import { formatPath, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
+import { dagJsonSchema } from '../schema.js';
 import { deprecations } from './deprecations.js';
+import { snakeOf } from './spelling.js';
 import { detectDialect, type Dialect } from './detect.js';
 import { translateV2, type Translation } from './translate.js';
 
@@ -18,7 +20,7 @@ export interface Prepared {
   problems: Problem[];
   /** Deprecated 2.x syntax: reported by `skiff validate`, never fatal. */
   warnings: Problem[];
-  /** Applies what the 1.2x shape cannot carry, and rewrites messages into the file's spelling. */
+  /** Applies what the 1.2x shape cannot carry (`eval` preconditions) to the built model. */
   finish(dag: Dag): void;
   /** Problems of the 1.2x validator and builder, in the file's own key spelling. */
   respell(problems: Problem[]): Problem[];
@@ -27,7 +29,7 @@ export interface Prepared {
 export function prepareSource(source: DagSource): Prepared {
   const detection = detectDialect(source.value, source.locateKey);
   if (detection.dialect === 'dagu-1.2x' || !isObject(source.value)) {
-    return { dialect: detection.dialect, source, problems: detection.problems, warnings: [], finish: (dag) => ((dag as Dag & { dialect?: Dialect }).dialect = 'dagu-1.2x'), respell: (p) => p };
+    return { dialect: detection.dialect, source, problems: detection.problems, warnings: [], finish: () => undefined, respell: (p) => p };
   }
   const t = translateV2(source.value, source.locate, source.locateKey);
   const translated: DagSource = {
@@ -54,10 +56,9 @@ function mentionsMixedKey(p: Problem, mixed: Set<string>): boolean {
 }
 
 function finishV2(dag: Dag, t: Translation): void {
-  (dag as Dag & { dialect?: Dialect }).dialect = 'dagu-2';
   const mark = (owner: string, conditions: Dag['preconditions']) => {
     const evals = t.evals.get(owner);
-    if (evals) conditions.forEach((c, i) => evals[i] && ((c as typeof c & { eval?: boolean }).eval = true));
+    if (evals) conditions.forEach((c, i) => evals[i] && (c.eval = true));
   };
   mark('', dag.preconditions);
   // Steps were built in file order, one per translated list member (or map entry).
@@ -83,17 +84,36 @@ function stepPaths(steps: unknown): string[] {
 /** A problem of the 1.2x code names keys the 1.2x way; say them as the file has them. */
 function respell(problems: Problem[], t: Translation): Problem[] {
   return problems
-    // 2.x allows names up to 255 bytes; translate.ts checks that limit itself.
-    .filter((p) => !p.message.startsWith('step name must be less than'))
+    // Said already by translate.ts, in 2.x's terms (name length, env entries).
+    .filter((p) => !p.message.startsWith('step name must be less than') && !p.message.startsWith('env config should be'))
     .map((p) => {
       const original = formatPath(t.originalPath(parsePath(p.path)));
       const message = p.message
         .split(p.path)
         .join(original)
-        .replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, (word) => word.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+        .replace(/\b[a-z]+(?:[A-Z][a-z0-9]*)+\b/g, (word) => (camelKeys().has(word) ? snakeOf(word) : word))
         .replace(/\bhandler_on\b has both cancel and abort.*$/, 'handler_on has invalid keys: cancel');
       return { ...p, path: original, message };
     });
+}
+
+let knownCamel: Set<string> | undefined;
+
+/** Every camelCase key the 1.2x schema knows: the words a message may need respelled. */
+function camelKeys(): Set<string> {
+  if (knownCamel) return knownCamel;
+  const found = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'properties' && value !== null && typeof value === 'object') for (const name of Object.keys(value)) if (/^[a-z]+(?:[A-Z][a-z0-9]*)+$/.test(name)) found.add(name);
+        walk(value);
+      }
+    }
+  };
+  walk(dagJsonSchema());
+  return (knownCamel = found);
 }
 
 /** `steps[2].executor.config` → `['steps', 2, 'executor', 'config']`. */

@@ -5,7 +5,7 @@
 // the rest, and records where every translated value came from so problems found later are
 // placed on the file as written. What the model needs beyond the 1.2x shape (the dialect, `eval`
 // preconditions) is returned beside the value and applied after building (read.ts).
-import { formatPath, type Locate, type Problem } from '../problem.js';
+import { formatPath, type Locate, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
 import { consts, substituteConsts } from './consts.js';
 import { camelOf, isCamel, snakeOf } from './spelling.js';
@@ -68,6 +68,9 @@ const DOCKER_WITH_KEYS = new Map([
 ]);
 const RETRY_KEYS = new Set(['limit', 'interval_sec', 'exit_code', 'backoff', 'max_interval_sec']);
 const STEP_ID = /^[a-zA-Z][a-zA-Z0-9_]*$/;
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RICH_PARAM_KEYS = new Set(['name', 'type', 'default', 'description', 'required', 'enum', 'minimum', 'maximum', 'min_length', 'max_length', 'pattern']);
 const RESERVED_IDS = new Set(['env', 'params', 'args', 'stdout', 'stderr', 'output', 'outputs']);
 const MAX_ID_LENGTH = 40;
 const MAX_NAME_BYTES = 255;
@@ -84,6 +87,10 @@ class Translator {
   /** For a translated map: translated key → the path of its value in the file. */
   readonly #origins = new WeakMap<object, Map<string, Path>>();
   #consts: Record<string, string> = {};
+  /** The DAG's `shell` (with `shell_args`), the default of host steps. */
+  #dagShell: string | undefined;
+  /** With a DAG-level container every step without an executor runs in it, not on the host. */
+  #hasDagContainer = false;
   readonly #locate: Locate;
   readonly #locateKey: Locate;
 
@@ -133,6 +140,8 @@ class Translator {
       this.#consts = found.values;
     }
     const sub = (v: unknown) => substituteConsts(v, this.#consts);
+    this.#hasDagContainer = raw.container !== undefined && raw.container !== null;
+    if (typeof raw.shell === 'string' || Array.isArray(raw.shell)) this.#dagShell = this.#shell(sub(raw.shell), raw.shell_args, ['shell']) as string;
     if (raw.labels !== undefined && raw.tags !== undefined) this.#problem(['tags'], 'labels and deprecated tags cannot both be set', true);
     for (const [key, value] of Object.entries(raw)) {
       const path = [key];
@@ -147,7 +156,9 @@ class Translator {
       else if (key === 'container') this.#set(out, 'container', this.#dagContainer(sub(value)), path);
       else if (key === 'preconditions') this.#set(out, 'preconditions', this.#preconditions(sub(value), path, ''), path);
       else if (key === 'labels') this.#set(out, 'tags', value, path);
-      else if (key === 'shell') this.#set(out, 'shell', this.#shell(sub(value), raw.shell_args, path), path);
+      else if (key === 'shell') this.#set(out, 'shell', this.#dagShell ?? value, path);
+      else if (key === 'params') this.#set(out, 'params', this.#params(value), path);
+      else if (key === 'env') this.#set(out, 'env', this.#env(sub(value), path), path);
       else if (key === 'name' || key === 'description' || key === 'type') this.#set(out, key, value, path);
       else this.#set(out, camelOf(key), sub(value), path);
     }
@@ -253,10 +264,15 @@ class Translator {
     // Reported and translated anyway (`run` wins, then `action`), so the step's other problems show too.
     this.#checkMixing(raw, path);
 
+    for (const [dep, at] of dependsEntries(raw.depends, [...path, 'depends'])) {
+      if (dep !== dep.trim()) this.#problem(at, `step ${stepLabel(raw, path)} depends on non-existent step ${JSON.stringify(dep)} (depends entries are matched as written)`);
+    }
     for (const key of ['id', 'description', 'depends'] as const) {
       if (raw[key] === undefined || raw[key] === null) continue;
       // Dagu turns non-string depends entries into text.
-      const value = key === 'depends' && Array.isArray(raw.depends) ? raw.depends.map((d) => (typeof d === 'string' ? d : String(d))) : raw[key];
+      // Ids are trimmed (names are, by the builder); non-string depends entries become text.
+      const value =
+        key === 'depends' && Array.isArray(raw.depends) ? raw.depends.map((d) => (typeof d === 'string' ? d : String(d))) : key === 'id' && typeof raw.id === 'string' ? raw.id.trim() : raw[key];
       this.#set(out, key, value, [...path, key]);
     }
     if (raw.name !== undefined) this.#set(out, 'name', raw.name, [...path, 'name']);
@@ -292,7 +308,67 @@ class Translator {
       if (out.executor !== undefined) this.#problem([...path, 'container'], 'container cannot be used together with a docker action or type', true);
       else this.#stepContainer(out, sub(raw.container), [...path, 'container']);
     }
+    this.#hostShell(out, raw, path);
     return out;
+  }
+
+  /**
+   * A host step's shell text runs as Dagu 2.x runs it: `sh -e` unless the step names its shell
+   * (so the first failing command fails the step), and a script whose first line is `#!` by that
+   * interpreter unless the step names a shell.
+   */
+  #hostShell(out: Json, raw: Json, path: Path): void {
+    if (out.executor !== undefined || this.#hasDagContainer || typeof out.command !== 'string') return;
+    const text = out.command;
+    const stepShell = typeof out.shell === 'string' && out.shell.trim() !== '' ? out.shell : undefined;
+    const runPath = [...path, raw.run !== undefined ? 'run' : raw.script !== undefined ? 'script' : 'command'];
+    if (stepShell === undefined && text.includes('\n') && text.startsWith('#!')) {
+      this.#set(out, 'command', viaShebang(text), runPath);
+      return;
+    }
+    const shell = stepShell ?? errexit(this.#dagShell ?? '/bin/sh');
+    if (text.includes('\n') && /(^|\s)-c$/.test(shell.trim())) {
+      this.#problem(stepShell ? [...path, raw.with !== undefined ? 'with' : 'shell'] : ['shell'], `a script (a run with several lines) cannot be handed to the shell with -c: ${shell.trim()}; leave -c out`);
+    }
+    if (stepShell === undefined) out.shell = shell;
+  }
+
+  /** Dagu 2.x `params`: rich entries (`- name: x`, `default`…) become the 1.2x `- x: default`. */
+  #params(raw: unknown): unknown {
+    if (!Array.isArray(raw)) return raw;
+    return raw.flatMap((item, i) => {
+      if (!isObject(item) || !Object.hasOwn(item, 'name')) return [item];
+      const at = ['params', i];
+      for (const key of Object.keys(item)) {
+        if (key === 'eval') this.#problem([...at, key], 'params eval is a Dagu 2.x field skiff does not support', true);
+        else if (!RICH_PARAM_KEYS.has(key)) this.#invalidKey('params entry', at, key, RICH_PARAM_KEYS);
+      }
+      const name = item.name;
+      if (typeof name !== 'string' || !PARAM_NAME.test(name)) {
+        this.#problem([...at, 'name'], `invalid param name ${JSON.stringify(name)}: must match ${PARAM_NAME.source}`);
+        return [];
+      }
+      // Declared without a value: nothing to bind, so `${params.name}` stays as written until given one.
+      return item.default === undefined || item.default === null ? [] : [{ [name]: item.default }];
+    });
+  }
+
+  /** Env names must be identifiers; the rest is the 1.2x shape. */
+  #env(raw: unknown, at: Path): unknown {
+    const check = (name: string, path: Path) => {
+      if (!ENV_NAME.test(name)) this.#problem(path, `invalid env name ${JSON.stringify(name)}: must match ${ENV_NAME.source}`);
+    };
+    if (isObject(raw)) for (const name of Object.keys(raw)) check(name, [...at, name]);
+    else if (Array.isArray(raw)) {
+      raw.forEach((item, i) => {
+        if (typeof item === 'string') {
+          const eq = item.indexOf('=');
+          if (eq <= 0) this.#problem([...at, i], `env entry ${JSON.stringify(item)} must be NAME=value`);
+          else check(item.slice(0, eq).trim(), [...at, i]);
+        } else if (isObject(item)) for (const name of Object.keys(item)) check(name, [...at, i, name]);
+      });
+    }
+    return raw;
   }
 
   /** §1.3: which execution keys may sit together, with Dagu's messages. */
@@ -524,6 +600,17 @@ class Translator {
       if (typeof text !== 'string' || text.trim() === '') this.#problem([...path, field], `precondition ${field} must be a non-empty string`);
       if (hasEval && item.expected === undefined) this.#problem(path, 'eval requires expected');
       if (item.expected !== undefined && (typeof item.expected !== 'string' || item.expected === '')) this.#problem([...path, 'expected'], 'expected must be a non-empty string');
+      else if (typeof item.expected === 'string' && item.expected.startsWith('re:')) {
+        const pattern = item.expected.slice(3);
+        if (pattern === '') this.#problem([...path, 'expected'], 'expected re: needs a regexp after re:');
+        else {
+          try {
+            new RegExp(pattern);
+          } catch (err) {
+            this.#problem([...path, 'expected'], `expected is not a valid regexp: ${(err as Error).message}`);
+          }
+        }
+      }
       if (item.negate !== undefined && typeof item.negate !== 'boolean') this.#problem([...path, 'negate'], 'negate must be a boolean');
       const p: Json = {};
       this.#set(p, 'condition', text, [...path, field]);
@@ -545,6 +632,43 @@ class Translator {
 export function freshShells(entries: string[]): string {
   if (entries.length === 1) return entries[0]!;
   return entries.map((e) => `(\n${e}\n)`).join(' && ');
+}
+
+/** `bash` → `bash -e`: the program first, then -e, then whatever followed (so `sh -c` stays last). */
+function errexit(shell: string): string {
+  const [program = '/bin/sh', ...args] = shell.trim().split(/\s+/);
+  if (!/(^|\/)(sh|bash|zsh|ksh|ash|dash)$/.test(program) || args.some((a) => /^-[a-z]*e[a-z]*$/.test(a) && a !== '-c')) return shell;
+  return [program, '-e', ...args].join(' ');
+}
+
+/**
+ * A script with a `#!` line, run the way a kernel runs a file: written to a temporary file,
+ * made executable, run, removed. The text goes through a quoted here-document, so no shell
+ * expands anything in it.
+ */
+function viaShebang(script: string): string {
+  let end = 'SKIFF_SCRIPT';
+  for (let n = 1; script.split('\n').includes(end); n++) end = `SKIFF_SCRIPT_${n}`;
+  return [
+    'skiff_script=$(mktemp) || exit 1',
+    `cat > "$skiff_script" <<'${end}'`,
+    script.endsWith('\n') ? script.slice(0, -1) : script,
+    end,
+    'chmod +x "$skiff_script" && "$skiff_script" && skiff_rc=0 || skiff_rc=$?',
+    'rm -f "$skiff_script"',
+    'exit $skiff_rc',
+  ].join('\n');
+}
+
+function dependsEntries(raw: unknown, at: Path): Array<[string, Path]> {
+  if (typeof raw === 'string') return [[raw, at]];
+  if (Array.isArray(raw)) return raw.flatMap((d, i): Array<[string, Path]> => (typeof d === 'string' ? [[d, [...at, i]]] : []));
+  return [];
+}
+
+function stepLabel(raw: Json, path: Path): string {
+  for (const key of ['name', 'id'] as const) if (typeof raw[key] === 'string' && raw[key].trim() !== '') return raw[key].trim();
+  return formatPath(path);
 }
 
 function envList(env: unknown): unknown {
