@@ -255,10 +255,11 @@ class Translator {
     for (const key of Object.keys(raw)) {
       if (STEP_KEYS_UNSUPPORTED.has(key)) this.#unsupported(path, key);
       else if (!STEP_KEYS.has(key)) {
-        if (key === 'dir') this.#problem([...path, key], 'step has invalid keys: dir; use "working_dir"', true);
-        else if (key === 'precondition') this.#problem([...path, key], 'step has invalid keys: precondition; use "preconditions"', true);
+        const owner = `step ${JSON.stringify(stepLabel(raw, path))}`;
+        if (key === 'dir') this.#problem([...path, key], `${owner} has invalid keys: dir; use "working_dir"`, true);
+        else if (key === 'precondition') this.#problem([...path, key], `${owner} has invalid keys: precondition; use "preconditions"`, true);
         else if (key === 'executor') this.#problem([...path, key], '"executor" has been removed; use "action" and pass executor options under "with"', true);
-        else this.#invalidKey('step', path, key, STEP_KEYS);
+        else this.#invalidKey(owner, path, key, STEP_KEYS);
       }
     }
     // Reported and translated anyway (`run` wins, then `action`), so the step's other problems show too.
