@@ -26,6 +26,15 @@ export interface Prepared {
   respell(problems: Problem[]): Problem[];
 }
 
+/** `steps[1][0]` of `steps[1][0].run`, `handler_on.exit` of `handler_on.exit.with`. */
+function stepOf(path: string): string | undefined {
+  return /^(steps\[\d+\](?:\[\d+\])?|steps\.[^.[]+|handler_on\.[^.[]+)/.exec(path)?.[1];
+}
+
+function stepsOf(problems: Problem[]): Set<string> {
+  return new Set(problems.map((p) => stepOf(p.path)).filter((s): s is string => s !== undefined));
+}
+
 export function prepareSource(source: DagSource): Prepared {
   const detection = detectDialect(source.value, source.locateKey);
   if (detection.dialect === 'dagu-1.2x' || !isObject(source.value)) {
@@ -46,7 +55,11 @@ export function prepareSource(source: DagSource): Prepared {
     problems: [...detection.problems, ...t.problems.filter((p) => !mentionsMixedKey(p, detection.mixed))],
     warnings: deprecations(source.value, source.locateKey),
     finish: (dag) => finishV2(dag, t),
-    respell: (problems) => respell(problems, t),
+    // A step the translation already refused has no command or executor config to speak of.
+    respell: (problems) => {
+      const refused = stepsOf(t.problems);
+      return respell(problems, t).filter((p) => !refused.has(stepOf(p.path) ?? ''));
+    },
   };
 }
 

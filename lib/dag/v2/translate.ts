@@ -435,7 +435,7 @@ class Translator {
       const message = w?.message;
       for (const key of Object.keys(w ?? {})) if (key !== 'message') this.#problem([...withPath, key], `log.write does not support with.${key}`, true);
       if (typeof message !== 'string') this.#problem(withPath, 'with.message is required');
-      else this.#set(out, 'command', ['printf', '%s', message.endsWith('\n') ? message : `${message}\n`], [...withPath, 'message']);
+      else this.#set(out, 'command', ['printf', message.endsWith('\n') ? '%s' : '%s\\n', message], [...withPath, 'message']);
     }
   }
 
