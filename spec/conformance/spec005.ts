@@ -121,3 +121,50 @@ export const spec005: ConformanceCase[] = [
     files: { 'params.txt': 'prod\n' },
   },
 ];
+
+spec005.push(
+  {
+    ...r,
+    name: 'params resolve in a DAG precondition',
+    dagu: 'root_precondition',
+    params: 'stage=prod',
+    yaml: "params:\n  - name: stage\npreconditions:\n  - condition: test '${params.stage}' = prod\nsteps:\n  - id: show\n    run: echo passed > params.txt\n",
+    exit: 0,
+    files: { 'params.txt': 'passed\n' },
+  },
+  {
+    ...r,
+    name: 'params resolve in a handler run list and a handler working_dir',
+    dagu: 'handler_run_array / handler_working_dir',
+    params: 'stage=prod',
+    setup: { 'h-prod/': '' },
+    yaml: "params:\n  - name: stage\nhandler_on:\n  success:\n    working_dir: h-${params.stage}\n    run:\n      - printf '%s\\n' '${params.stage}' > handler.txt\nsteps:\n  - id: ok\n    run: \"true\"\n",
+    exit: 0,
+    files: { 'h-prod/handler.txt': 'prod\n' },
+  },
+  {
+    ...r,
+    name: 'a reference in consts to a param stays as written (consts come first)',
+    dagu: 'params_reference_in_consts',
+    yaml: "params:\n  - name: stage\n    default: prod\nconsts:\n  - target: ${params.stage}\nsteps:\n  - id: show\n    run: printf '%s\\n' '${consts.target}' > consts.txt\n",
+    exit: 0,
+    files: { 'consts.txt': '${params.stage}\n' },
+  },
+  {
+    ...r,
+    name: 'braced text that is not a reference is kept',
+    dagu: 'non_dagu_braced_text_is_preserved',
+    yaml: "steps:\n  - id: show\n    run: printf '%s\\n' '${params...}' > kept.txt\n",
+    exit: 0,
+    files: { 'kept.txt': '${params...}\n' },
+  },
+  {
+    spec: '005',
+    verb: 'validate',
+    name: 'a param name must start with a letter',
+    dagu: 'invalid_param_declaration_name',
+    yaml: 'params:\n  - name: 1stage\nsteps:\n  - id: a\n    run: echo a\n',
+    exit: 2,
+    stderr: ['invalid param name', '1stage'],
+  },
+);

@@ -66,3 +66,12 @@ export const spec006: ConformanceCase[] = [
   { ...v, name: 'an env name must be a valid identifier', dagu: 'invalid_env_declaration_name', yaml: 'env:\n  - 9LIVES=x\nsteps:\n  - id: a\n    run: echo a\n', stderr: ['9LIVES'] },
   { ...v, name: 'a list env string needs an =', dagu: 'invalid_env_list_entry', yaml: 'env:\n  - JUST_A_NAME\nsteps:\n  - id: a\n    run: echo a\n', stderr: ['JUST_A_NAME'] },
 ];
+
+spec006.push({
+  ...r,
+  name: 'dotted or bare braced text that names no variable is kept',
+  dagu: 'braced_non_env_text',
+  yaml: "steps:\n  - id: show\n    run: printf '%s\\n' '${not.env}' '${env}' > env.txt\n",
+  exit: 0,
+  files: { 'env.txt': '${not.env}\n${env}\n' },
+});

@@ -82,3 +82,22 @@ export const spec023: ConformanceCase[] = [
     absent: ['main.txt'],
   },
 ];
+
+spec023.push(
+  { ...r, verb: 'validate', name: 'an empty list, a string shortcut, a bare command check and eval with expected all validate', dagu: 'valid_empty_array / valid_string_shortcut / valid_missing_command_check / valid_eval_value_match', yaml: 'steps:\n  - id: a\n    preconditions: []\n    run: echo\n  - id: b\n    preconditions: test -d /\n    run: echo\n  - id: c\n    preconditions:\n      - condition: no-such-command\n      - eval: $(printf x)\n        expected: x\n    run: echo\n', exit: 0 },
+  { ...r, name: 'a command check runs $(…) in its shell', dagu: 'command_check_shell_substitution', yaml: step('      - condition: test "$(printf yes)" = yes\n'), exit: 0, files: { 'ran.txt': 'ran\n' } },
+  { ...r, name: 'references are resolved before the value is compared', dagu: 'value_match_resolves_refs_first', yaml: 'params:\n  - name: stage\n    default: prod\n' + step('      - condition: "${params.stage}-api"\n        expected: prod-api\n'), exit: 0, files: { 'ran.txt': 'ran\n' } },
+  { ...r, name: '$(…) in a compared condition that does not match skips, and runs nothing', dagu: 'value_match_substitution_literal_skips', yaml: step('      - condition: "$(echo x > side.txt; exit 7)"\n        expected: ok\n'), exit: 0, absent: ['side.txt', 'ran.txt'], steps: { guarded: 'skipped' } },
+  { ...r, name: 'a step env variable is seen by its value match', dagu: 'value_match_step_context', yaml: 'steps:\n  - id: guarded\n    env:\n      STATE: go\n    preconditions:\n      - condition: "$STATE"\n        expected: go\n    run: echo ran > ran.txt\n', exit: 0, files: { 'ran.txt': 'ran\n' } },
+  { ...r, name: 'a skipped step is not retried', dagu: 'step_skip_does_not_retry_or_repeat (retry part)', yaml: 'steps:\n  - id: guarded\n    preconditions:\n      - condition: off\n        expected: on\n    retry_policy:\n      limit: 2\n      interval_sec: 0\n    run: |\n      echo try >> tries.txt\n      exit 1\n', exit: 0, absent: ['tries.txt'], steps: { guarded: 'skipped' } },
+  { ...r, name: 'a negated broken re: pattern is refused at load', dagu: 'negate_invalid_regex_fails', yaml: step('      - condition: ready\n        expected: "re:["\n        negate: true\n'), exit: 2, stderr: ['regexp'], absent: ['ran.txt'] },
+  {
+    ...r,
+    name: '$(…) in a compared DAG condition is text: unmet, the run aborts, nothing runs',
+    dagu: 'root_value_match_substitution_literal_aborts / root_value_match_backtick',
+    yaml: "preconditions:\n  - condition: '$(echo x > side.txt; echo ready)'\n    expected: ready\nsteps:\n  - id: main\n    run: echo main > main.txt\n",
+    exit: 1,
+    status: 'aborted',
+    absent: ['side.txt', 'main.txt'],
+  },
+);

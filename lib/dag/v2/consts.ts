@@ -38,7 +38,8 @@ export function substituteConsts(value: unknown, values: Record<string, string>)
     if (!value.includes('${consts.')) return value;
     return value.replace(REF, (whole, slashes: string, name: string) => {
       if (slashes.length % 2 === 1) return whole; // escaped: the value expander drops one backslash
-      return Object.hasOwn(values, name) ? slashes + values[name]! : whole;
+      // One pass: a reference inside the inserted value is text, so it is escaped for the later passes.
+      return Object.hasOwn(values, name) ? slashes + values[name]!.replace(/\$\{(?=[A-Za-z_][A-Za-z0-9_]*\.)/g, '\\${') : whole;
     });
   }
   if (Array.isArray(value)) return value.map((v) => substituteConsts(v, values));
