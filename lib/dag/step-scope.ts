@@ -105,7 +105,12 @@ export function stepScope(run: RunScope, step: Step, producers: readonly Produce
   return { lookup, env: envNow(), dialect: run.dialect };
 }
 
-/** The first precondition that does not hold, or undefined (§1.8); evaluated on the host. */
+/**
+ * The first precondition that does not hold, or undefined (§1.8); evaluated on the host. A 1.2x
+ * file stops at the first unmet one and runs backticks in a compared condition; a Dagu 2.x file
+ * evaluates every one, in order, runs commands only in `eval`, and takes `expected` literally,
+ * matching any line of the value.
+ */
 export async function firstUnmet(
   conditions: readonly Precondition[],
   cwd: string,
@@ -113,14 +118,13 @@ export async function firstUnmet(
   signal: AbortSignal,
   host: { executors: Pick<ExecutorSet, 'runOnHost'>; graceMs: number },
 ): Promise<Precondition | undefined> {
-  if (scope.dialect === 'dagu-2') return firstUnmetV2(conditions, cwd, scope, signal, host);
+  const v2 = scope.dialect === 'dagu-2';
+  let unmet: Precondition | undefined;
   for (const cond of conditions) {
     let met: boolean;
     try {
-      if (cond.expected !== undefined) {
-        const value = expand(cond.condition, scope.lookup, { backticks: true, cwd, env: scope.env });
-        met = matchesPattern(value, expand(cond.expected, scope.lookup), 'equal');
-      } else {
+      if (cond.expected !== undefined) met = v2 ? matchesV2(cond, cond.expected, cwd, scope) : matchesV1(cond.condition, cond.expected, cwd, scope);
+      else {
         const script = expand(cond.condition, scope.lookup);
         const result = await host.executors.runOnHost(['/bin/sh', '-c', script], {
           cwd,
@@ -134,41 +138,21 @@ export async function firstUnmet(
       met = false;
     }
     if (cond.negate) met = !met;
-    if (signal.aborted || !met) return cond;
-  }
-  return undefined;
-}
-
-/**
- * Dagu 2.x: every condition is evaluated, in order, even after one fails; a compared condition is
- * resolved but never run (`eval` runs its substitutions), and `expected` is literal.
- */
-async function firstUnmetV2(
-  conditions: readonly Precondition[],
-  cwd: string,
-  scope: Scope,
-  signal: AbortSignal,
-  host: { executors: Pick<ExecutorSet, 'runOnHost'>; graceMs: number },
-): Promise<Precondition | undefined> {
-  let unmet: Precondition | undefined;
-  for (const cond of conditions) {
-    let met: boolean;
-    try {
-      if (cond.expected !== undefined) {
-        const value = cond.eval ? evaluateText(cond.condition, scope.lookup, cwd, scope.env) : expand(cond.condition, scope.lookup);
-        met = matchesAnyLine(value, cond.expected);
-      } else {
-        const result = await host.executors.runOnHost(['/bin/sh', '-c', expand(cond.condition, scope.lookup)], { cwd, env: scope.env, signal, graceMs: host.graceMs });
-        met = result.exitCode === 0;
-      }
-    } catch {
-      met = false;
-    }
-    if (cond.negate) met = !met;
     if (signal.aborted) return cond;
     if (!met) unmet ??= cond;
+    if (unmet && !v2) return unmet;
   }
   return unmet;
+}
+
+function matchesV1(condition: string, expected: string, cwd: string, scope: Scope): boolean {
+  const value = expand(condition, scope.lookup, { backticks: true, cwd, env: scope.env });
+  return matchesPattern(value, expand(expected, scope.lookup), 'equal');
+}
+
+function matchesV2(cond: Precondition, expected: string, cwd: string, scope: Scope): boolean {
+  const value = cond.eval ? evaluateText(cond.condition, scope.lookup, cwd, scope.env) : expand(cond.condition, scope.lookup);
+  return matchesAnyLine(value, expected);
 }
 
 export interface RetryPlan {

@@ -21,7 +21,7 @@ import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
 import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
-import { Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
+import { MY_APP_SETUP, Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('docker-seeds');
 const skiff = new Skiff('docker-seeds');
@@ -240,17 +240,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
   test('seed 000 "Basic Exec": ./maintenance.sh runs in my-app as appuser in /app/data with TASK=cleanup', async () => {
     const id = await runningContainer('my-app');
     try {
-      await asRoot(
-        id,
-        [
-          'echo appuser:x:1000:1000::/app:/bin/sh >> /etc/passwd',
-          'echo appuser:x:1000: >> /etc/group',
-          'mkdir -p /app/data',
-          `printf '#!/bin/sh\\necho "maintenance: task=$TASK user=$(id -un) dir=$(pwd)"\\n' > /app/data/maintenance.sh`,
-          'chmod 755 /app/data/maintenance.sh',
-          'chown -R 1000:1000 /app',
-        ].join(' && '),
-      );
+      await asRoot(id, MY_APP_SETUP);
       const r = await runExample('seed-000', 'basic-exec');
       assertSucceeded(r);
       assert.equal(r.step('exec-example').out, 'maintenance: task=cleanup user=appuser dir=/app/data\n');

@@ -13,7 +13,7 @@ import { execIn } from '../../lib/executors/docker/exec.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
 import { stableReport } from '../support/replay-check.js';
 import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
-import { Skiff, explain, type RunResult } from './docker-support.js';
+import { MY_APP_SETUP, Skiff, explain, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('seeds-migrate');
 const skiff = new Skiff('seeds-migrate');
@@ -72,17 +72,7 @@ const NEEDS: Record<string, Needs> = {
   'seed-000/basic-exec': {
     setup: async () => {
       const id = await runningContainer('my-app');
-      await asRoot(
-        id,
-        [
-          'echo appuser:x:1000:1000::/app:/bin/sh >> /etc/passwd',
-          'echo appuser:x:1000: >> /etc/group',
-          'mkdir -p /app/data',
-          `printf '#!/bin/sh\\necho "maintenance: task=$TASK user=$(id -un) dir=$(pwd)"\\n' > /app/data/maintenance.sh`,
-          'chmod 755 /app/data/maintenance.sh',
-          'chown -R 1000:1000 /app',
-        ].join(' && '),
-      );
+      await asRoot(id, MY_APP_SETUP);
     },
     teardown: () => removeByName('my-app'),
   },
