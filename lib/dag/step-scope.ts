@@ -1,6 +1,6 @@
 // The variables a step sees, and what is evaluated with them before it runs: the step's scope
-// (dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
-// and its command (§2.2). A Dagu 2.x file resolves them by 2.x's rules (lib/dag/v2/refs.ts):
+// (docs/dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
+// and its command (§2.2). A Dagu 2.x file resolves them by 2.x's rules (docs/dagu-dialects.md §3):
 // namespaced references, run text left to the shell, commands run only in `eval`.
 import { SkiffError } from '../common/errors.js';
 import { chainLookups, expand, type Lookup } from '../common/expand.js';

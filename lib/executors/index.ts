@@ -29,7 +29,7 @@ export interface CreateExecutorsOptions {
 }
 
 export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
-  // The DAG's env may point at another engine (seed 000: `env: DOCKER_HOST: tcp://…`).
+  // The DAG's env may point at another engine (examples/seed-000: `env: DOCKER_HOST: tcp://…`).
   const env = { ...options.env, ...Object.fromEntries(dag.env) };
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
@@ -66,7 +66,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       }
     },
     // With a DAG-level container every step runs in it, docker steps included: their own config
-    // is ignored, as seed 001 says (dagu-behavior.md §4.8).
+    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     runOnHost: runProcess,
     async close() {
@@ -92,7 +92,7 @@ async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promi
   }
 }
 
-/** The seed's priority: DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
+/** The documented priority (docs/dagu-behavior.md §5): DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
 function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
   const sources: CredentialSource[] = [];
   if (auths?.form === 'json') sources.push(fromConfigDocument(auths.document, 'registryAuths'));

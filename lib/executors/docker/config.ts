@@ -1,4 +1,4 @@
-// A Docker step's `executor.config` (dagu-behavior.md §3.2): checked when the DAG loads, then
+// A Docker step's `executor.config` (docs/dagu-behavior.md §3.2): checked when the DAG loads, then
 // normalised when the step starts, after its string leaves were `${}`-expanded.
 //
 // Top-level keys match case-insensitively; unknown ones are ignored as in Dagu, but listed by
@@ -6,7 +6,7 @@
 // decode.ts, with the struct tables of keys.ts, into Engine API JSON. Seed promises kept where
 // Dagu breaks them (§10): resource limits directly under `host`, relative `host.binds` sources
 // resolved against the DAG's directory, the config checked at load time (not when the step
-// runs), and `exec` beside `image` without `containerName` only warned about (seed 001's
+// runs), and `exec` beside `image` without `containerName` only warned about (examples/seed-001's
 // reference block has exactly that shape).
 import os from 'node:os';
 import nodePath from 'node:path';
@@ -149,8 +149,8 @@ function analyse(raw: unknown, mode: Mode): { issues: DecodeIssue[]; value?: Nor
   const deferred = mode.deferDynamic && (isDynamic(image) || isDynamic(containerName));
   if (!image && !containerName && !deferred) issues.push({ path: [], message: 'containerName or image must be specified' });
 
-  // 4. Dagu fails a step with `image`, a non-empty `exec` and no `containerName`; seed 001's own
-  //    reference block is written that way and every seed example must run, so skiff only warns
+  // 4. Dagu fails a step with `image`, a non-empty `exec` and no `containerName`; examples/seed-001's own
+  //    reference block is written that way and every documented example (examples/seed-*) must run, so skiff only warns
   //    (dockerConfigWarnings) and creates the container, the exec options unused.
   const execUsed = containerName !== undefined;
 
@@ -234,7 +234,7 @@ function pickExec(exec: Record<string, unknown>): NonNullable<NormalizedDockerCo
 }
 
 /**
- * Seed 000 promises `./app:/app` "Relative path" binds; Docker rejects them (§9), so sources
+ * examples/seed-000 promises `./app:/app` "Relative path" binds; Docker rejects them (§9), so sources
  * starting with `.` or `~` are made absolute here (`..` is the real parent, unlike Dagu's
  * DAG-level quirk). Bind mounts in `Mounts` get the same treatment.
  */
