@@ -1,5 +1,5 @@
 // `migrateText`: a 1.2x file rewritten as Dagu 2.x, in place: comments and key order kept,
-// each construct mapped as docs/dagu-dialects.md §3 says, and what cannot be carried noted.
+// each construct mapped as docs/dagu-dialects.md §5 says, and what cannot be carried noted.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrateText } from '../../lib/dag/index.js';

@@ -1,7 +1,7 @@
 // `skiff migrate`: a Dagu 1.2x file rewritten as a Dagu 2.x file (snake_case keys, `run`,
 // `action: docker.run` + `with`). The rewrite edits the parsed YAML document in place, key by
 // key, so comments, key order, anchors and quoting survive; what has no 2.x equivalent is left
-// as written and listed as a note. The field mapping is docs/dagu-dialects.md §3.
+// as written and listed as a note. The field mapping is docs/dagu-dialects.md §5.
 import { isMap, isPair, isScalar, isSeq, parseDocument, Pair, Scalar, YAMLMap, YAMLSeq, type Document, type Node } from 'yaml';
 import { formatPath } from '../../common/problem.js';
 import { DagFileSchema, StepFileSchema } from '../schema.js';

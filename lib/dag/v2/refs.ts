@@ -1,4 +1,4 @@
-// How a Dagu 2.x file's values are resolved when they are used (docs/dagu-dialects.md §2): the
+// How a Dagu 2.x file's values are resolved when they are used (docs/dagu-dialects.md §3): the
 // namespaced references `${params.x}`, `${env.X}`, `${steps.ID.output}` next to the plain names,
 // run text that only has its namespaced references replaced (the shell owns `$X`), command
 // substitution only in `eval`, and preconditions whose value matches take any line.

@@ -1,4 +1,4 @@
-// Key spellings of the two dialects (docs/dagu-dialects.md). Dagu 1.2x matched keys in any letter
+// Key spellings of the two dialects (docs/dagu-dialects.md §1). Dagu 1.2x matched keys in any letter
 // case and wrote them camelCase; Dagu 2.x accepts snake_case only, and every 1.2x key in skiff's
 // scope becomes its snake_case form by the same mechanical rule (`maxCleanUpTimeSec` →
 // `max_clean_up_time_sec`), so the rule is the table.

@@ -44,7 +44,7 @@ const STEP_KEYS_UNSUPPORTED = new Set([
   'call', 'params', 'parallel', 'foreach', 'repeat_policy', 'stdout', 'stderr', 'log_output', 'outputs', 'output_schema',
   'worker_selector', 'approval', 'llm', 'messages', 'routes', 'value', 'shell_packages', 'inputs', 'dependencies',
 ]);
-/** Keys `run` and `action` exclude (Dagu's list, §1.3 of docs/dagu-dialects.md). */
+/** Keys `run` and `action` exclude (Dagu's list: docs/dagu-dialects.md §2). */
 const EXCLUSIVE_WITH_RUN = [
   'call', 'command', 'config', 'exec', 'llm', 'messages', 'params', 'routes', 'script', 'shell', 'shell_args',
   'shell_packages', 'type', 'value',
@@ -372,7 +372,7 @@ class Translator {
     return raw;
   }
 
-  /** §1.3: which execution keys may sit together, with Dagu's messages. */
+  /** Which execution keys may sit together, with Dagu's messages (docs/dagu-dialects.md §2). */
   #checkMixing(raw: Json, path: Path): void {
     const fail = (key: string, message: string) => this.#problem([...path, key], `field '${key}': ${message}`, true);
     if (raw.with !== undefined && raw.config !== undefined) fail('config', 'fields "with" and "config" cannot be used together; use "with"');
