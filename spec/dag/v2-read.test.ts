@@ -66,6 +66,12 @@ describe('which dialect a file is read as', () => {
     assert.equal(load('steps:\n  - name: a\n    command: echo a\n    timeout_sec: 5\n').dialect, 'dagu-2');
   });
 
+  it('a stray snake_case key in a 1.2x file: the first refusal says which key made it 2.x', () => {
+    assert.deepEqual(problems('steps:\n  - name: a\n    command: echo\n    workingDir: /tmp\n    timeout_sec: 5\n'), [
+      '4:5: step "a" has invalid keys: workingDir; use snake_case keys (workingDir -> working_dir) (the file is read as Dagu 2.x because of steps[0].timeout_sec)',
+    ]);
+  });
+
   it('keys inside env and the Docker blocks do not decide it', () => {
     const dag = load(`
       env:
@@ -147,7 +153,7 @@ describe("Dagu 2.x's own refusals", () => {
 
   it('executor has been removed; a camelCase key gets the snake_case hint', () => {
     assert.deepEqual(problems('steps:\n  - name: a\n    run: echo\n    executor: docker\n    signalOnStop: SIGINT\n'), [
-      '4:5: "executor" has been removed; use "action" and pass executor options under "with"',
+      '4:5: "executor" has been removed; use "action" and pass executor options under "with" (the file is read as Dagu 2.x because of steps[0].run)',
       '5:5: step "a" has invalid keys: signalOnStop; use snake_case keys (signalOnStop -> signal_on_stop)',
     ]);
   });

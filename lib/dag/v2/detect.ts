@@ -30,6 +30,8 @@ export interface Detection {
   problems: Problem[];
   /** The 1.2x spellings of those fields (their "invalid key" errors would say the same again). */
   mixed: Set<string>;
+  /** For a 2.x file: the first key that made it one, as `path`. */
+  reason?: string;
 }
 
 export function detectDialect(value: unknown, locateKey: Locate): Detection {
@@ -40,17 +42,22 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
   const note = (map: Record<string, unknown>, base: Path) => {
     for (const key of Object.keys(map)) seen.push({ key, path: [...base, key] });
   };
+  let reason: string | undefined;
+  const because = (path: Path) => {
+    v2 = true;
+    reason ??= formatPath(path);
+  };
   const scanStep = (step: unknown, base: Path) => {
     if (!isObject(step)) return;
     note(step, base);
-    for (const key of Object.keys(step)) if (V2_STEP_KEYS.has(key)) v2 = true;
+    for (const key of Object.keys(step)) if (V2_STEP_KEYS.has(key)) because([...base, key]);
     for (const key of STEP_OWNED_MAPS) if (isObject(step[key])) note(step[key] as Record<string, unknown>, [...base, key]);
     const executor = step.executor;
     if (isObject(executor) && isObject(executor.config)) note(executor.config, [...base, 'executor', 'config']);
   };
 
   note(value, []);
-  for (const key of Object.keys(value)) if (V2_DAG_KEYS.has(key)) v2 = true;
+  for (const key of Object.keys(value)) if (V2_DAG_KEYS.has(key)) because([key]);
   if (isObject(value.container)) note(value.container, ['container']);
   const steps = value.steps;
   if (Array.isArray(steps)) {
@@ -66,7 +73,8 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
     if (isObject(handlers)) for (const [name, step] of Object.entries(handlers)) scanStep(step, [key, name]);
   }
 
-  if (seen.some((s) => isSnake(s.key))) v2 = true;
+  const snake = seen.find((s) => isSnake(s.key));
+  if (snake) because(snake.path);
 
   // One field, two spellings: name both, once per field.
   const firstCamel = new Map<string, SeenKey>();
@@ -88,7 +96,7 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
       place: locateKey(second.path),
     });
   }
-  return { dialect: v2 ? 'dagu-2' : 'dagu-1.2x', problems, mixed };
+  return { dialect: v2 ? 'dagu-2' : 'dagu-1.2x', problems, mixed, ...(v2 && reason ? { reason } : {}) };
 }
 
 function inFileOrder(a: SeenKey, b: SeenKey, locateKey: Locate): [SeenKey, SeenKey] {

@@ -52,7 +52,7 @@ export function prepareSource(source: DagSource): Prepared {
   return {
     dialect: 'dagu-2',
     source: translated,
-    problems: [...detection.problems, ...t.problems.filter((p) => !mentionsMixedKey(p, detection.mixed))],
+    problems: explainDialect([...detection.problems, ...t.problems.filter((p) => !mentionsMixedKey(p, detection.mixed))], detection.reason),
     warnings: deprecations(source.value, source.locateKey),
     finish: (dag) => finishV2(dag, t),
     // A step the translation already refused has no command or executor config to speak of.
@@ -61,6 +61,18 @@ export function prepareSource(source: DagSource): Prepared {
       return respell(problems, t).filter((p) => !refused.has(stepOf(p.path) ?? ''));
     },
   };
+}
+
+/**
+ * A 1.2x spelling refused in a file read as 2.x: the first such problem says why the file is
+ * read as 2.x, so that a stray snake_case key in a 1.2x file is easy to find.
+ */
+function explainDialect(problems: Problem[], reason: string | undefined): Problem[] {
+  const first = problems.findIndex((p) => /use snake_case keys|"executor" has been removed/.test(p.message));
+  if (first < 0 || reason === undefined) return problems;
+  const out = [...problems];
+  out[first] = { ...out[first]!, message: `${out[first]!.message} (the file is read as Dagu 2.x because of ${reason})` };
+  return out;
 }
 
 function mentionsMixedKey(p: Problem, mixed: Set<string>): boolean {
