@@ -4,14 +4,17 @@
 // 2.x has (strict snake_case keys, the `run`/`action` mixing rules, step ids, consts), renames
 // the rest, and records where every translated value came from so problems found later are
 // placed on the file as written. What the model needs beyond the 1.2x shape (the dialect, `eval`
-// preconditions) is returned beside the value and applied after building (read.ts).
+// preconditions) is returned beside the value and applied after building (read.ts). The Docker
+// parts are in containers.ts, the fields with rules of their own in fields.ts, shell text in shell.ts.
 import { formatPath, type Locate, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
 import { consts, substituteConsts } from './consts.js';
+import { dagContainer, dockerWith, stepContainer } from './containers.js';
+import type { Emit, Json, Path } from './emit.js';
+import { continueOn, envNames, params, preconditions, retryPolicy } from './fields.js';
+import { errexit, freshShells, viaShebang } from './shell.js';
 import { camelOf, isCamel, snakeOf } from './spelling.js';
 
-type Path = Array<string | number>;
-type Json = Record<string, unknown>;
 
 export interface Translation {
   /** The file in the 1.2x shape (camelCase keys). */
@@ -54,23 +57,7 @@ const ACTIONS_RUN = new Set(['exec', 'docker.run', 'container.run', 'noop', 'log
 const ACTIONS_KNOWN = /^(http\.request|ssh\.run|jq\.filter|template\.render|file\.\w+|wait\.\w+|dag\.run|dag\.enqueue|outputs\.write|state\.\w+|git\.\w+|mail\.send|archive\.\w+|s3\.\w+|sftp\.\w+|postgres\.\w+|sqlite\.\w+|redis\.\w+|chat\.completion|harness\.run|human\.task|router\.route|k8s\.run|artifact\.\w+|data\.\w+)$/;
 const HANDLERS = new Map([['success', 'success'], ['failure', 'failure'], ['abort', 'abort'], ['exit', 'exit']]);
 const HANDLERS_UNSUPPORTED = new Set(['init', 'wait']);
-const CONTAINER_KEYS = new Set([
-  'name', 'image', 'pull_policy', 'env', 'volumes', 'user', 'working_dir', 'platform', 'ports', 'network',
-  'keep_container', 'startup', 'command', 'wait_for', 'log_pattern', 'restart_policy',
-]);
-const CONTAINER_KEYS_UNSUPPORTED = new Set(['exec', 'healthcheck', 'shell']);
-const STEP_CONTAINER_KEYS = new Set(['exec', 'name', 'image', 'pull_policy', 'env', 'volumes', 'user', 'working_dir', 'platform', 'network', 'keep_container']);
-const STEP_CONTAINER_UNSUPPORTED = new Set(['ports', 'startup', 'command', 'wait_for', 'log_pattern', 'restart_policy', 'healthcheck', 'shell']);
-const STEP_CONTAINER_NOT_WITH_EXEC = ['name', 'pull_policy', 'volumes', 'ports', 'network', 'platform', 'startup', 'command', 'wait_for', 'log_pattern', 'restart_policy', 'keep_container', 'healthcheck'];
-const DOCKER_WITH_KEYS = new Map([
-  ['image', 'image'], ['container_name', 'containerName'], ['pull', 'pull'], ['auto_remove', 'autoRemove'],
-  ['platform', 'platform'], ['container', 'container'], ['host', 'host'], ['network', 'network'], ['exec', 'exec'],
-]);
-const RETRY_KEYS = new Set(['limit', 'interval_sec', 'exit_code', 'backoff', 'max_interval_sec']);
 const STEP_ID = /^[a-zA-Z][a-zA-Z0-9_]*$/;
-const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const RICH_PARAM_KEYS = new Set(['name', 'type', 'default', 'description', 'required', 'enum', 'minimum', 'maximum', 'min_length', 'max_length', 'pattern']);
 const RESERVED_IDS = new Set(['env', 'params', 'args', 'stdout', 'stderr', 'output', 'outputs']);
 const MAX_ID_LENGTH = 40;
 const MAX_NAME_BYTES = 255;
@@ -108,6 +95,21 @@ class Translator {
       node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[segment] : undefined;
     }
     return orig;
+  }
+
+  /** What the parts in other modules report through. */
+  readonly #emit: Emit = {
+    set: (out, key, value, from) => this.#set(out, key, value, from),
+    problem: (path, message, key) => this.#problem(path, message, key),
+    invalidKey: (owner, path, key, known) => this.#invalidKey(owner, path, key, known),
+    unsupported: (path, key) => this.#unsupported(path, key),
+  };
+
+  /** Preconditions, remembering which are `eval` for the built model. */
+  #preconditions(raw: unknown, at: Path, owner: string): unknown {
+    const { value, evals } = preconditions(this.#emit, raw, at);
+    if (evals.some(Boolean)) this.evals.set(owner, evals);
+    return value;
   }
 
   #problem(path: Path, message: string, key = false): void {
@@ -153,12 +155,12 @@ class Translator {
         // consts were substituted above; shell_args join the shell below.
       } else if (key === 'steps') this.#set(out, 'steps', this.#steps(value, raw.type), path);
       else if (key === 'handler_on') this.#set(out, 'handlerOn', this.#handlers(value), path);
-      else if (key === 'container') this.#set(out, 'container', this.#dagContainer(sub(value)), path);
+      else if (key === 'container') this.#set(out, 'container', dagContainer(this.#emit, sub(value)), path);
       else if (key === 'preconditions') this.#set(out, 'preconditions', this.#preconditions(sub(value), path, ''), path);
       else if (key === 'labels') this.#set(out, 'tags', value, path);
       else if (key === 'shell') this.#set(out, 'shell', this.#dagShell ?? value, path);
-      else if (key === 'params') this.#set(out, 'params', this.#params(value), path);
-      else if (key === 'env') this.#set(out, 'env', this.#env(sub(value), path), path);
+      else if (key === 'params') this.#set(out, 'params', params(this.#emit, value), path);
+      else if (key === 'env') this.#set(out, 'env', envNames(this.#emit, sub(value), path), path);
       else if (key === 'name' || key === 'description' || key === 'type') this.#set(out, key, value, path);
       else this.#set(out, camelOf(key), sub(value), path);
     }
@@ -281,8 +283,8 @@ class Translator {
     for (const key of ['working_dir', 'env', 'timeout_sec', 'output', 'signal_on_stop', 'mail_on_error'] as const) {
       if (raw[key] !== undefined) this.#set(out, camelOf(key), sub(raw[key]), [...path, key]);
     }
-    if (raw.continue_on !== undefined) this.#set(out, 'continueOn', this.#continueOn(raw.continue_on, [...path, 'continue_on']), [...path, 'continue_on']);
-    if (raw.retry_policy !== undefined) this.#set(out, 'retryPolicy', this.#retryPolicy(sub(raw.retry_policy), [...path, 'retry_policy']), [...path, 'retry_policy']);
+    if (raw.continue_on !== undefined) this.#set(out, 'continueOn', continueOn(this.#emit, raw.continue_on, [...path, 'continue_on']), [...path, 'continue_on']);
+    if (raw.retry_policy !== undefined) this.#set(out, 'retryPolicy', retryPolicy(this.#emit, sub(raw.retry_policy), [...path, 'retry_policy']), [...path, 'retry_policy']);
     if (raw.preconditions !== undefined) this.#set(out, 'preconditions', this.#preconditions(sub(raw.preconditions), [...path, 'preconditions'], formatPath(path)), [...path, 'preconditions']);
 
     const withMap = raw.with !== undefined ? raw.with : raw.config;
@@ -300,14 +302,14 @@ class Translator {
         const executor: Json = { type };
         this.#set(out, 'executor', executor, [...path, 'type']);
         if (withMap !== undefined) {
-          if (type === 'docker' || type === 'container') this.#docker(out, executor, sub(withMap), withPath);
+          if (type === 'docker' || type === 'container') dockerWith(this.#emit, out, executor, sub(withMap), withPath);
           else this.#set(executor, 'config', withMap, withPath);
         }
       }
     }
     if (raw.container !== undefined) {
       if (out.executor !== undefined) this.#problem([...path, 'container'], 'container cannot be used together with a docker action or type', true);
-      else this.#stepContainer(out, sub(raw.container), [...path, 'container']);
+      else stepContainer(this.#emit, out, sub(raw.container), [...path, 'container']);
     }
     this.#hostShell(out, raw, path);
     return out;
@@ -332,44 +334,6 @@ class Translator {
       this.#problem(stepShell ? [...path, raw.with !== undefined ? 'with' : 'shell'] : ['shell'], `a script (a run with several lines) cannot be handed to the shell with -c: ${shell.trim()}; leave -c out`);
     }
     if (stepShell === undefined) out.shell = shell;
-  }
-
-  /** Dagu 2.x `params`: rich entries (`- name: x`, `default`…) become the 1.2x `- x: default`. */
-  #params(raw: unknown): unknown {
-    if (!Array.isArray(raw)) return raw;
-    return raw.flatMap((item, i) => {
-      if (!isObject(item) || !Object.hasOwn(item, 'name')) return [item];
-      const at = ['params', i];
-      for (const key of Object.keys(item)) {
-        if (key === 'eval') this.#problem([...at, key], 'params eval is a Dagu 2.x field skiff does not support', true);
-        else if (!RICH_PARAM_KEYS.has(key)) this.#invalidKey('params entry', at, key, RICH_PARAM_KEYS);
-      }
-      const name = item.name;
-      if (typeof name !== 'string' || !PARAM_NAME.test(name)) {
-        this.#problem([...at, 'name'], `invalid param name ${JSON.stringify(name)}: must match ${PARAM_NAME.source}`);
-        return [];
-      }
-      // Declared without a value: nothing to bind, so `${params.name}` stays as written until given one.
-      return item.default === undefined || item.default === null ? [] : [{ [name]: item.default }];
-    });
-  }
-
-  /** Env names must be identifiers; the rest is the 1.2x shape. */
-  #env(raw: unknown, at: Path): unknown {
-    const check = (name: string, path: Path) => {
-      if (!ENV_NAME.test(name)) this.#problem(path, `invalid env name ${JSON.stringify(name)}: must match ${ENV_NAME.source}`);
-    };
-    if (isObject(raw)) for (const name of Object.keys(raw)) check(name, [...at, name]);
-    else if (Array.isArray(raw)) {
-      raw.forEach((item, i) => {
-        if (typeof item === 'string') {
-          const eq = item.indexOf('=');
-          if (eq <= 0) this.#problem([...at, i], `env entry ${JSON.stringify(item)} must be NAME=value`);
-          else check(item.slice(0, eq).trim(), [...at, i]);
-        } else if (isObject(item)) for (const name of Object.keys(item)) check(name, [...at, i, name]);
-      });
-    }
-    return raw;
   }
 
   /** Which execution keys may sit together, with Dagu's messages (docs/dagu-dialects.md §2). */
@@ -427,7 +391,7 @@ class Translator {
     } else if (name === 'docker.run' || name === 'container.run') {
       const executor: Json = { type: name === 'docker.run' ? 'docker' : 'container' };
       this.#set(out, 'executor', executor, [...path, 'action']);
-      if (w !== undefined) this.#docker(out, executor, w, withPath);
+      if (w !== undefined) dockerWith(this.#emit, out, executor, w, withPath);
     } else if (name === 'noop') {
       if (withMap !== undefined) this.#problem(withPath, 'noop does not accept with', true);
       this.#set(out, 'command', ['true'], [...path, 'action']);
@@ -451,215 +415,10 @@ class Translator {
     void path;
   }
 
-  /** `with:` of a docker step → the 1.2x `executor.config` (camelCase top level, same blocks). */
-  #docker(out: Json, executor: Json, w: unknown, withPath: Path): void {
-    if (!isObject(w)) {
-      this.#set(executor, 'config', w, withPath);
-      return;
-    }
-    const config: Json = {};
-    let workingDir: unknown;
-    let volumes: unknown;
-    for (const [key, value] of Object.entries(w)) {
-      const at = [...withPath, key];
-      const mapped = DOCKER_WITH_KEYS.get(key);
-      if (mapped) this.#set(config, mapped, value, at);
-      else if (key === 'command') this.#set(out, 'command', Array.isArray(value) ? freshShells(value.map(String)) : value, at);
-      else if (key === 'working_dir') workingDir = value;
-      else if (key === 'volumes') volumes = value;
-      else if (key === 'shell') this.#problem(at, 'with.shell is not supported by skiff: a string command already runs with /bin/sh -c in the container', true);
-      else if (isCamel(key) && DOCKER_WITH_KEYS.has(snakeOf(key))) this.#invalidKey('with', withPath, key, DOCKER_WITH_KEYS);
-      else this.#set(config, key, value, at); // the Docker config checker names it
-    }
-    if (workingDir !== undefined) {
-      const container = isObject(config.container) ? { ...config.container } : {};
-      if (!Object.keys(container).some((k) => k.toLowerCase() === 'workingdir')) container.WorkingDir = workingDir;
-      this.#set(config, 'container', container, [...withPath, isObject(config.container) ? 'container' : 'working_dir']);
-    }
-    if (volumes !== undefined) {
-      if (!Array.isArray(volumes)) this.#problem([...withPath, 'volumes'], 'with.volumes must be a list of src:dst[:mode]');
-      else {
-        const host = isObject(config.host) ? { ...config.host } : {};
-        const bindsKey = Object.keys(host).find((k) => k.toLowerCase() === 'binds') ?? 'Binds';
-        host[bindsKey] = [...(Array.isArray(host[bindsKey]) ? (host[bindsKey] as unknown[]) : []), ...volumes];
-        this.#set(config, 'host', host, [...withPath, isObject(config.host) ? 'host' : 'volumes']);
-      }
-    }
-    this.#set(executor, 'config', config, withPath);
-  }
-
-  /** Step-level `container:` (Dagu 2.x): its own container, removed afterwards unless kept. */
-  #stepContainer(out: Json, raw: unknown, at: Path): void {
-    const executor: Json = { type: 'docker' };
-    this.#set(out, 'executor', executor, at);
-    if (typeof raw === 'string') {
-      this.#set(executor, 'config', { containerName: raw }, at);
-      return;
-    }
-    if (!isObject(raw)) {
-      this.#problem(at, 'container must be a container name or a map');
-      return;
-    }
-    for (const key of Object.keys(raw)) {
-      if (STEP_CONTAINER_UNSUPPORTED.has(key)) this.#problem([...at, key], `step container ${key} is not supported by skiff (use a DAG-level container)`, true);
-      else if (!STEP_CONTAINER_KEYS.has(key)) this.#invalidKey('container', at, key, STEP_CONTAINER_KEYS);
-    }
-    if (raw.exec !== undefined && raw.image !== undefined) return this.#problem(at, "'exec' and 'image' are mutually exclusive");
-    if (raw.exec === undefined && raw.image === undefined) return this.#problem(at, "either 'exec' or 'image' must be specified");
-    if (raw.exec !== undefined) {
-      const bad = STEP_CONTAINER_NOT_WITH_EXEC.filter((k) => raw[k] !== undefined);
-      if (bad.length > 0) return this.#problem(at, `fields [${bad.join(' ')}] cannot be used with 'exec'`);
-    }
-    const config: Json = {};
-    const container: Json = {};
-    const host: Json = {};
-    const exec: Json = {};
-    const inExec = raw.exec !== undefined;
-    if (inExec) this.#set(config, 'containerName', raw.exec, [...at, 'exec']);
-    if (raw.image !== undefined) this.#set(config, 'image', raw.image, [...at, 'image']);
-    if (raw.name !== undefined) this.#set(config, 'containerName', raw.name, [...at, 'name']);
-    if (raw.pull_policy !== undefined) this.#set(config, 'pull', raw.pull_policy, [...at, 'pull_policy']);
-    if (raw.platform !== undefined) this.#set(config, 'platform', raw.platform, [...at, 'platform']);
-    const target = inExec ? exec : container;
-    if (raw.env !== undefined) target.Env = envList(raw.env);
-    if (raw.user !== undefined) target.User = raw.user;
-    if (raw.working_dir !== undefined) target.WorkingDir = raw.working_dir;
-    if (raw.volumes !== undefined) host.Binds = raw.volumes;
-    if (raw.network !== undefined) host.NetworkMode = raw.network;
-    if (!inExec) this.#set(config, 'autoRemove', raw.keep_container !== true, at);
-    if (Object.keys(container).length > 0) this.#set(config, 'container', container, at);
-    if (Object.keys(host).length > 0) this.#set(config, 'host', host, at);
-    if (Object.keys(exec).length > 0) this.#set(config, 'exec', exec, at);
-    this.#set(executor, 'config', config, at);
-  }
-
-  #dagContainer(raw: unknown): unknown {
-    if (typeof raw === 'string') {
-      this.#problem(['container'], 'a DAG-level container given by name (exec mode) is not supported by skiff; give an image');
-      return undefined;
-    }
-    if (!isObject(raw)) return raw;
-    const out: Json = {};
-    for (const [key, value] of Object.entries(raw)) {
-      const at = ['container', key];
-      if (CONTAINER_KEYS_UNSUPPORTED.has(key)) this.#unsupported(['container'], key);
-      else if (!CONTAINER_KEYS.has(key)) this.#invalidKey('container', ['container'], key, CONTAINER_KEYS);
-      else this.#set(out, camelOf(key), value, at);
-    }
-    return out;
-  }
-
-  #continueOn(raw: unknown, at: Path): unknown {
-    if (!isObject(raw)) return raw;
-    const names: Record<string, string> = { failed: 'failure', failure: 'failure', skipped: 'skipped', exit_code: 'exitCode', output: 'output', mark_success: 'markSuccess' };
-    const out: Json = {};
-    for (const [key, value] of Object.entries(raw)) {
-      const name = names[key];
-      if (name === undefined) this.#problem([...at, key], `continue_on: unknown key "${key}"`, true);
-      else this.#set(out, name, value, [...at, key]);
-    }
-    return out;
-  }
-
-  #retryPolicy(raw: unknown, at: Path): unknown {
-    if (!isObject(raw)) return raw;
-    const out: Json = {};
-    for (const [key, value] of Object.entries(raw)) {
-      if (!RETRY_KEYS.has(key)) this.#invalidKey('retry_policy', at, key, RETRY_KEYS);
-      else this.#set(out, camelOf(key), value, [...at, key]);
-    }
-    if (raw.limit === undefined) this.#problem(at, 'limit is required when retry_policy is specified');
-    if (raw.interval_sec === undefined) this.#problem(at, 'interval_sec is required when retry_policy is specified');
-    return out;
-  }
-
-  /** Dagu 2.x preconditions: `condition` (never run for a value match) or `eval` (run, then compared). */
-  #preconditions(raw: unknown, at: Path, owner: string): unknown {
-    const items: Array<[unknown, Path]> = Array.isArray(raw) ? raw.map((v, i) => [v, [...at, i]]) : [[raw, at]];
-    const evals: boolean[] = [];
-    const out: unknown[] = [];
-    for (const [item, path] of items) {
-      if (typeof item === 'string') {
-        if (item.trim() === '') this.#problem(path, 'precondition must not be empty');
-        out.push(item);
-        evals.push(false);
-        continue;
-      }
-      if (!isObject(item)) {
-        this.#problem(path, 'precondition must be a string or a map with condition or eval');
-        continue;
-      }
-      for (const key of Object.keys(item)) {
-        if (!['condition', 'eval', 'expected', 'negate'].includes(key)) this.#problem([...path, key], `precondition has invalid keys: ${key}`, true);
-      }
-      const hasCondition = item.condition !== undefined;
-      const hasEval = item.eval !== undefined;
-      if (hasCondition && hasEval) this.#problem(path, 'precondition must have exactly one of condition or eval');
-      else if (!hasCondition && !hasEval) this.#problem(path, 'precondition requires condition or eval');
-      const text = hasCondition ? item.condition : item.eval;
-      const field = hasCondition ? 'condition' : 'eval';
-      if (typeof text !== 'string' || text.trim() === '') this.#problem([...path, field], `precondition ${field} must be a non-empty string`);
-      if (hasEval && item.expected === undefined) this.#problem(path, 'eval requires expected');
-      if (item.expected !== undefined && (typeof item.expected !== 'string' || item.expected === '')) this.#problem([...path, 'expected'], 'expected must be a non-empty string');
-      else if (typeof item.expected === 'string' && item.expected.startsWith('re:')) {
-        const pattern = item.expected.slice(3);
-        if (pattern === '') this.#problem([...path, 'expected'], 'expected re: needs a regexp after re:');
-        else {
-          try {
-            new RegExp(pattern);
-          } catch (err) {
-            this.#problem([...path, 'expected'], `expected is not a valid regexp: ${(err as Error).message}`);
-          }
-        }
-      }
-      if (item.negate !== undefined && typeof item.negate !== 'boolean') this.#problem([...path, 'negate'], 'negate must be a boolean');
-      const p: Json = {};
-      this.#set(p, 'condition', text, [...path, field]);
-      if (item.expected !== undefined) this.#set(p, 'expected', item.expected, [...path, 'expected']);
-      if (item.negate !== undefined) this.#set(p, 'negate', item.negate, [...path, 'negate']);
-      out.push(p);
-      evals.push(hasEval);
-    }
-    if (evals.some(Boolean)) this.evals.set(owner, evals);
-    return out;
-  }
 }
 
-/**
- * A `run` array: each entry in a fresh shell, in order, stopping at the first failure. A
- * subshell per entry gives each one fresh shell state (variables, directory, traps) and `&&`
- * the stop, so the step stays one shell-form command the executors already run.
- */
-export function freshShells(entries: string[]): string {
-  if (entries.length === 1) return entries[0]!;
-  return entries.map((e) => `(\n${e}\n)`).join(' && ');
-}
 
-/** `bash` → `bash -e`: the program first, then -e, then whatever followed (so `sh -c` stays last). */
-function errexit(shell: string): string {
-  const [program = '/bin/sh', ...args] = shell.trim().split(/\s+/);
-  if (!/(^|\/)(sh|bash|zsh|ksh|ash|dash)$/.test(program) || args.some((a) => /^-[a-z]*e[a-z]*$/.test(a) && a !== '-c')) return shell;
-  return [program, '-e', ...args].join(' ');
-}
 
-/**
- * A script with a `#!` line, run the way a kernel runs a file: written to a temporary file,
- * made executable, run, removed. The text goes through a quoted here-document, so no shell
- * expands anything in it.
- */
-function viaShebang(script: string): string {
-  let end = 'SKIFF_SCRIPT';
-  for (let n = 1; script.split('\n').includes(end); n++) end = `SKIFF_SCRIPT_${n}`;
-  return [
-    'skiff_script=$(mktemp) || exit 1',
-    `cat > "$skiff_script" <<'${end}'`,
-    script.endsWith('\n') ? script.slice(0, -1) : script,
-    end,
-    'chmod +x "$skiff_script" && "$skiff_script" && skiff_rc=0 || skiff_rc=$?',
-    'rm -f "$skiff_script"',
-    'exit $skiff_rc',
-  ].join('\n');
-}
 
 function dependsEntries(raw: unknown, at: Path): Array<[string, Path]> {
   if (typeof raw === 'string') return [[raw, at]];
@@ -672,8 +431,3 @@ function stepLabel(raw: Json, path: Path): string {
   return formatPath(path);
 }
 
-function envList(env: unknown): unknown {
-  if (isObject(env)) return Object.entries(env).map(([k, v]) => `${k}=${v === null ? '' : String(v)}`);
-  if (Array.isArray(env)) return env.flatMap((e) => (isObject(e) ? Object.entries(e).map(([k, v]) => `${k}=${v === null ? '' : String(v)}`) : [e]));
-  return env;
-}
