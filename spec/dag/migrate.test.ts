@@ -45,7 +45,7 @@ describe('migrateText', () => {
     assert.deepEqual(notes, []);
   });
 
-  it('a docker executor becomes action: docker.run with its config under with, the command moved in', () => {
+  it('a docker executor becomes action: docker.run with its config under with, the command moved in, run by sh as in skiff', () => {
     const { text } = migrate(`
       steps:
         - name: in-docker
@@ -73,18 +73,18 @@ describe('migrateText', () => {
               auto_remove: true
               host:
                 binds: [ /a:/b ]
+              shell: [ /bin/sh ]
               command: echo hi
       `),
     );
   });
 
-  it('exec form on the host becomes action: exec; in a container, one quoted string with a note', () => {
+  it('exec form on the host becomes action: exec; in a container, one quoted string that sh splits back', () => {
     const host = migrate('steps:\n  - name: a\n    command: [printf, "%s\\n", "two words"]\n');
     assert.equal(host.text, 'steps:\n  - name: a\n    action: exec\n    with:\n      command: printf\n      args: [ "%s\\n", "two words" ]\n');
     const docker = migrate('steps:\n  - name: a\n    executor: {type: docker, config: {image: busybox}}\n    command: [echo, "it\'s"]\n');
-    assert.match(docker.text, /command: echo 'it'\\''s'/);
-    assert.equal(docker.notes.length, 1);
-    assert.match(docker.notes[0]!.message, /exec form written as one quoted string/);
+    assert.match(docker.text, /shell: \[ \/bin\/sh \], command: echo 'it'\\''s'/);
+    assert.deepEqual(docker.notes, []);
   });
 
   it('a chain without depends says type: chain; with depends, the implicit edges are written out', () => {

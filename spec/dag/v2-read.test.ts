@@ -213,6 +213,14 @@ describe('what a 2.x file becomes', () => {
     assert.equal(step.shell, undefined, 'no host shell for a container step');
   });
 
+  it('with.shell of a docker step may name sh (skiff runs the string with /bin/sh -c), nothing else', () => {
+    const dag = load('steps:\n  - name: c\n    action: docker.run\n    with: {image: busybox, shell: [/bin/sh], command: echo a | tr a b}\n');
+    assert.deepEqual(dag.steps[0]!.command, { form: 'shell', script: 'echo a | tr a b' });
+    assert.deepEqual(problems('steps:\n  - name: c\n    action: docker.run\n    with: {image: busybox, shell: bash, command: echo}\n'), [
+      `4:35: skiff runs a container's string command with /bin/sh -c; with.shell may only name sh (got "bash")`,
+    ]);
+  });
+
   it('a step-level container runs the step in its own container, removed unless kept', () => {
     const dag = load('steps:\n  - name: c\n    container:\n      image: busybox\n      env: {A: b}\n      keep_container: true\n    run: env\n');
     const ex = dag.steps[0]!.executor;

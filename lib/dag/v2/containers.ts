@@ -35,7 +35,7 @@ export function dockerWith(emit: Emit, out: Json, executor: Json, w: unknown, wi
     else if (key === 'command') emit.set(out, 'command', Array.isArray(value) ? freshShells(value.map(String)) : value, at);
     else if (key === 'working_dir') workingDir = value;
     else if (key === 'volumes') volumes = value;
-    else if (key === 'shell') emit.problem(at, 'with.shell is not supported by skiff: a string command already runs with /bin/sh -c in the container', true);
+    else if (key === 'shell') checkContainerShell(emit, value, at);
     else if (isCamel(key) && DOCKER_WITH_KEYS.has(snakeOf(key))) emit.invalidKey('with', withPath, key, DOCKER_WITH_KEYS);
     else emit.set(config, key, value, at); // the Docker config checker names it
   }
@@ -121,4 +121,15 @@ function envList(env: unknown): unknown {
   if (isObject(env)) return Object.entries(env).map(([k, v]) => `${k}=${v === null ? '' : String(v)}`);
   if (Array.isArray(env)) return env.flatMap((e) => (isObject(e) ? Object.entries(e).map(([k, v]) => `${k}=${v === null ? '' : String(v)}`) : [e]));
   return env;
+}
+
+/**
+ * skiff runs a container's string command with `/bin/sh -c` whatever the dialect; `with.shell`
+ * naming sh (what `skiff migrate` writes, so that Dagu runs the command the same way) says so.
+ */
+function checkContainerShell(emit: Emit, value: unknown, at: Path): void {
+  const words = (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.trim().split(/\s+/) : []).filter((w) => w !== '-c');
+  if (words.length !== 1 || !/^(\/bin\/)?sh$/.test(words[0]!)) {
+    emit.problem(at, `skiff runs a container's string command with /bin/sh -c; with.shell may only name sh (got ${JSON.stringify(value)})`);
+  }
 }

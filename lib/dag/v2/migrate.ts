@@ -252,13 +252,18 @@ class Migrator {
       if (command) {
         step.items.splice(step.items.indexOf(command), 1);
         rename(command, 'command');
-        if (isSeq(command.value)) {
-          command.value = new Scalar(shellQuote(command.value.items.map((n) => String((n as Scalar).value))));
-          this.#note([...path, 'command'], command.key as Node, 'exec form written as one quoted string: skiff runs it with /bin/sh -c in the container, Dagu splits it into argv');
-        }
-        withMap.items.push(command);
+        // Exec form: one quoted string that sh splits back into the same argv.
+        if (isSeq(command.value)) command.value = new Scalar(shellQuote(command.value.items.map((n) => String((n as Scalar).value))));
+        // skiff runs the string with /bin/sh -c; with.shell makes Dagu 2.x do the same (it would split it into argv).
+        const shell = new YAMLSeq();
+        shell.flow = true;
+        shell.items.push(new Scalar('/bin/sh'));
+        withMap.items.push(new Pair(new Scalar('shell'), shell), command);
       }
-      if (shellPair) this.#note([...path, 'shell'], shellPair.key as Node, 'a docker step has no shell in Dagu 2.x; kept as written');
+      if (shellPair) {
+        step.items.splice(step.items.indexOf(shellPair), 1);
+        this.#note([...path, 'shell'], shellPair.key as Node, 'a docker step runs no step shell (1.2x ignored it); dropped');
+      }
       return;
     }
 
