@@ -7,7 +7,10 @@ import { DagLoadError, type Problem } from '../common/problem.js';
 import { isObject, validateDag } from './validate.js';
 import { prepareSource } from './v2/read.js';
 
-export type LoadOptions = Omit<BuildOptions, 'dialect'>;
+export interface LoadOptions extends Omit<BuildOptions, 'dialect'> {
+  /** The file's text, read already (a retry loads the run's stored copy, not the file on disk). */
+  text?: string;
+}
 
 /**
  * Read, validate and build a DAG file, written for Dagu 1.2x or Dagu 2.x (told apart by what it
@@ -20,7 +23,7 @@ export function loadDag(file: string, opts: LoadOptions = {}): Dag {
 
 /** `loadDag`, with what `dagu validate` would warn about (deprecated 2.x syntax), which never fails a load. */
 export function loadDagWithWarnings(file: string, opts: LoadOptions = {}): { dag: Dag; warnings: Problem[] } {
-  const raw = readDagSource(resolve(file));
+  const raw = readDagSource(resolve(file), opts.text);
   if (raw.problems.length > 0) throw new DagLoadError(raw.problems);
   const prepared = prepareSource(raw);
   const source = prepared.source;
