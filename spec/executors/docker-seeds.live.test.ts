@@ -20,7 +20,7 @@ import type { Engine } from '../../lib/engine/index.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
-import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
+import { REGISTRY_IMAGE_LOCK, SEED_EXAMPLES_LOCK, takeLock, withImageLock } from '../support/skiff-cli.js';
 import { MY_APP_SETUP, Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('docker-seeds');
@@ -31,7 +31,11 @@ const images = new Set<string>();
 /** Host directories an example's absolute binds need, removed in after() if we made them. */
 const hostDirs: string[] = [];
 
+/** Held for the whole file: the examples' fixed names are shared with other seed test files. */
+let releaseSeeds: (() => Promise<void>) | undefined;
+
 before(async () => {
+  releaseSeeds = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
   engine = await liveEngine();
 });
 
@@ -45,6 +49,7 @@ after(async () => {
     console.log(`docker-seeds record/replay: ${skiff.timingSummary()}`);
     skiff.dispose();
     await engine.close();
+    await releaseSeeds?.();
   }
 });
 

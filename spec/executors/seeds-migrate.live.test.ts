@@ -2,7 +2,8 @@
 // and as `skiff migrate` rewrites it (Dagu 2.x), from two fresh copies of its directory. The two
 // runs must exit alike and give the same report (apart from log paths): the migration carries
 // the file's meaning, and the 2.x reader runs it the same way. The seeds use fixed container,
-// network and image names, so everything here runs one example at a time; what an example needs
+// network and image names, so everything here runs one example at a time, and the file takes turns
+// with the other seed test files (SEED_EXAMPLES_LOCK); what an example needs
 // (a running container, a network, registry credentials) is made here, labelled, and removed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import type { Engine } from '../../lib/engine/index.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
 import { stableReport } from '../support/replay-check.js';
-import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
+import { REGISTRY_IMAGE_LOCK, SEED_EXAMPLES_LOCK, takeLock, withImageLock } from '../support/skiff-cli.js';
 import { MY_APP_SETUP, Skiff, explain, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('seeds-migrate');
@@ -132,7 +133,11 @@ const seeds = ['seed-000', 'seed-001'].flatMap((seed) =>
     .map((f) => `${seed}/${f.replace(/\.yaml$/, '')}`),
 );
 
+/** Held for the whole file: the examples' fixed names are shared with the other seed test files. */
+let releaseSeeds: (() => Promise<void>) | undefined;
+
 before(async () => {
+  releaseSeeds = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
   engine = await liveEngine();
 });
 
@@ -144,6 +149,7 @@ after(async () => {
     for (const dir of hostDirs.reverse()) rmSync(dir, { recursive: true, force: true });
     skiff.dispose();
     await engine.close();
+    await releaseSeeds?.();
   }
 });
 
