@@ -11,8 +11,8 @@ import { readFile, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import { encodeRegistryAuth } from '../../lib/engine/auth.js';
-import { engineEnv, liveEngine, repoRoot } from '../support/live.js';
-import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, REGISTRY_IMAGE_LOCK, removeTempDirs, SEED_EXAMPLES_LOCK, takeLock, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
+import { engineEnv, repoRoot } from '../support/live.js';
+import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, REGISTRY_IMAGE_LOCK, removeTempDirs, seedFileTurn, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'seed-001');
 const AUTH_REGISTRY = engineEnv.SKIFF_AUTH_REGISTRY!;
@@ -35,8 +35,7 @@ const timings: Array<{ example: string; liveMs: number; replayMs: number }> = []
 let releaseSeeds: (() => Promise<void>) | undefined;
 
 before(async () => {
-  releaseSeeds = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
-  engine = await liveEngine();
+  ({ engine, release: releaseSeeds } = await seedFileTurn());
 });
 after(async () => {
   try {

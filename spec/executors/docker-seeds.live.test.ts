@@ -19,8 +19,8 @@ import { gunzipSync } from 'node:zlib';
 import type { Engine } from '../../lib/engine/index.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
-import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
-import { REGISTRY_IMAGE_LOCK, SEED_EXAMPLES_LOCK, takeLock, withImageLock } from '../support/skiff-cli.js';
+import { Collect, TEST_IMAGE, engineEnv, reap, repoRoot, testLabels } from '../support/live.js';
+import { REGISTRY_IMAGE_LOCK, seedFileTurn, withImageLock } from '../support/skiff-cli.js';
 import { MY_APP_SETUP, Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('docker-seeds');
@@ -35,8 +35,7 @@ const hostDirs: string[] = [];
 let releaseSeeds: (() => Promise<void>) | undefined;
 
 before(async () => {
-  releaseSeeds = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
-  engine = await liveEngine();
+  ({ engine, release: releaseSeeds } = await seedFileTurn());
 });
 
 after(async () => {

@@ -11,9 +11,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
-import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
+import { Collect, TEST_IMAGE, engineEnv, reap, repoRoot, testLabels } from '../support/live.js';
 import { stableReport } from '../support/replay-check.js';
-import { REGISTRY_IMAGE_LOCK, SEED_EXAMPLES_LOCK, takeLock, withImageLock } from '../support/skiff-cli.js';
+import { REGISTRY_IMAGE_LOCK, seedFileTurn, withImageLock } from '../support/skiff-cli.js';
 import { MY_APP_SETUP, Skiff, explain, type RunResult } from './docker-support.js';
 
 const Labels = testLabels('seeds-migrate');
@@ -137,8 +137,7 @@ const seeds = ['seed-000', 'seed-001'].flatMap((seed) =>
 let releaseSeeds: (() => Promise<void>) | undefined;
 
 before(async () => {
-  releaseSeeds = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
-  engine = await liveEngine();
+  ({ engine, release: releaseSeeds } = await seedFileTurn());
 });
 
 after(async () => {

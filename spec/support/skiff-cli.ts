@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../../lib/engine/index.js';
 import type { ContainerSummary } from '../../lib/engine/containers.js';
 import type { RunReport } from '../../lib/dag/report.js';
-import { repoRoot } from './live.js';
+import { liveEngine, repoRoot } from './live.js';
 import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from './replay-check.js';
 
 export { SKIFF_BIN };
@@ -179,6 +179,17 @@ export async function withImageLock<T>(name: string, body: () => Promise<T>): Pr
  * their before() to their after(), so they take turns instead of tripping over each other.
  */
 export const SEED_EXAMPLES_LOCK = 'seed-examples';
+
+/** A seed test file's before(): its turn (SEED_EXAMPLES_LOCK), then the engine; `release` ends the turn. */
+export async function seedFileTurn(): Promise<{ engine: Engine; release: () => Promise<void> }> {
+  const release = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
+  try {
+    return { engine: await liveEngine(), release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
 
 /** Takes a lock shared by processes (broken when its holder died); resolves to its release. */
 export async function takeLock(name: string, waitMs: number): Promise<() => Promise<void>> {
