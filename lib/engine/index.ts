@@ -3,7 +3,7 @@
 // or a replay can stand in for the daemon.
 import type { Dispatcher } from 'undici';
 import { createDispatcher } from './dispatcher.js';
-import { resolveEngineTarget, type EngineTarget } from './host.js';
+import { resolveEngineTarget, type EngineSelection, type EngineTarget } from './host.js';
 import { pinnedVersion } from './negotiate.js';
 import { Transport } from './request.js';
 import { Containers } from './containers.js';
@@ -11,6 +11,7 @@ import { Execs } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Volumes } from './volumes.js';
+import { Services, Tasks } from './services.js';
 import type { EngineApi } from './facets.js';
 
 export interface EngineInfo {
@@ -29,9 +30,11 @@ export interface EngineVersion {
   [field: string]: unknown;
 }
 
-export interface OpenEngineOptions {
+export interface OpenEngineOptions extends EngineSelection {
+  /** DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG, the TLS variables, SKIFF_SSH_OPTS (default: process.env). */
   env?: NodeJS.ProcessEnv;
-  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on DOCKER_HOST. */
+  // `host` and `context` are the docker CLI's -H and -c: they win over the environment.
+  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on the engine chosen as the docker CLI chooses it. */
   dispatcher?: Dispatcher;
   /**
    * The dispatcher passed in reaches the real daemon at DOCKER_HOST (a RecordingDispatcher around
@@ -51,6 +54,8 @@ export class Engine implements EngineApi {
   readonly images: Images;
   readonly networks: Networks;
   readonly volumes: Volumes;
+  readonly services: Services;
+  readonly tasks: Tasks;
   /**
    * The daemon runs on this host: host PIDs it reports (exec inspect) are processes on this
    * machine. True for a real daemon on a Unix socket, recorded or not; false over TCP and for a
@@ -70,6 +75,8 @@ export class Engine implements EngineApi {
     this.images = new Images(transport);
     this.networks = new Networks(transport);
     this.volumes = new Volumes(transport);
+    this.services = new Services(transport);
+    this.tasks = new Tasks(transport);
   }
 
   /** The negotiated API version (pings once). */
@@ -98,16 +105,17 @@ export class Engine implements EngineApi {
 }
 
 /**
- * The connection pool openEngine would build for DOCKER_HOST, for a caller that wraps it (a
- * RecordingDispatcher) before passing it to openEngine. The caller closes it.
+ * The connection pool openEngine would build (for `selection`, else the environment's engine),
+ * for a caller that wraps it (a RecordingDispatcher) before passing it to openEngine with the
+ * same selection. The caller closes it.
  */
-export function openDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
-  return createDispatcher(resolveEngineTarget(env));
+export function openDispatcher(env: NodeJS.ProcessEnv = process.env, selection: EngineSelection = {}): Dispatcher {
+  return createDispatcher(resolveEngineTarget(env, selection));
 }
 
 export function openEngine(options: OpenEngineOptions = {}): Engine {
   const env = options.env ?? process.env;
-  const target = resolveEngineTarget(env);
+  const target = resolveEngineTarget(env, { host: options.host, context: options.context });
   const dispatcher = options.dispatcher ?? createDispatcher(target);
   const ownsPool = options.dispatcher === undefined;
   const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), ownsPool });
@@ -115,7 +123,7 @@ export function openEngine(options: OpenEngineOptions = {}): Engine {
 }
 
 export { SkiffError, isSkiffError, type ErrorKind, type Place } from './errors.js';
-export type { EngineTarget, TlsFiles } from './host.js';
+export type { EngineSelection, EngineTarget, TlsFiles } from './host.js';
 // Facets, for a type that names one (a test fake, a helper taking `engine.containers`).
 export type { Containers, Execs, Images, Networks, Volumes };
 export type { ContainersApi, EngineApi, ExecApi, ImagesApi, NetworksApi, VolumesApi } from './facets.js';

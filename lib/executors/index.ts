@@ -2,18 +2,22 @@
 // (a DAG of local steps never touches Docker) and closed with the set.
 import type { Dag, RegistryAuths } from '../dag/model.js';
 import type { Dispatcher } from 'undici';
-import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
+import { openEngine, type Engine, type EngineSelection, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';
 import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
 import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
+import { reapServices } from './swarm/reap.js';
+import { SwarmStepExecutor } from './swarm/step.js';
 import { localExecutor, runProcess } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
 
 export interface CreateExecutorsOptions {
   env: NodeJS.ProcessEnv;
+  /** The command line's `-H` / `-c`: they win over the DAG's env and the process's. */
+  engine?: EngineSelection;
   /**
    * Stands in for the live connection to the engine DOCKER_HOST names: a recording wrapped
    * around it, or a replay. Called once, when a step first needs the engine; its owner closes it.
@@ -40,7 +44,8 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
-  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)), reachesDaemon: options.reachesDaemon }));
+  const open = (): Engine =>
+    (engine ??= openEngine({ env, ...options.engine, dispatcher: options.dispatcher?.(resolveEngineTarget(env, options.engine)), reachesDaemon: options.reachesDaemon }));
   const runtime: DockerRuntime = {
     engine: open,
     platform: (signal) =>
@@ -55,14 +60,17 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     },
   };
   const docker = new DockerStepExecutor(runtime);
+  const swarm = new SwarmStepExecutor(runtime);
+  const steps = allSteps(dag);
+  const hasSwarm = steps.some((step) => step.executor.type === 'swarm');
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const reapAtStart = (options.reap ?? true) && (shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker'));
+  const reapAtStart = (options.reap ?? true) && (shared !== undefined || hasSwarm || steps.some((step) => step.executor.type === 'docker'));
   let reaping: Promise<void> | undefined;
   return {
     async setup(ctx) {
       // Leftovers of runs that died are removed alongside this run's start, not before it.
-      if (reapAtStart) reaping = reap(open(), ctx.emit);
+      if (reapAtStart) reaping = reap(open(), hasSwarm, ctx.emit);
       if (!shared) return;
       try {
         await shared.setup(ctx);
@@ -72,12 +80,14 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
       }
     },
     // With a DAG-level container every step runs in it, docker steps included: their own config
-    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8).
-    executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
+    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8). Swarm steps never run
+    // in it: the loader refuses them beside a DAG-level container.
+    executorFor: (step) => (step.executor.type === 'swarm' ? swarm : (inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor))),
     runOnHost: runProcess,
     async close() {
       await shared?.teardown();
       await docker.close();
+      await swarm.close();
       await reaping;
       await engine?.close();
     },
@@ -88,10 +98,13 @@ function allSteps(dag: Dag) {
   return [...dag.steps, ...Object.values(dag.handlerOn).filter((s) => s !== undefined)];
 }
 
-async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promise<void> {
+async function reap(engine: Engine, services: boolean, emit: (event: ExecutorEvent) => void): Promise<void> {
   try {
-    const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(30_000) });
-    const names = [...reaped.containers, ...reaped.networks].map((o) => o.name);
+    const signal = AbortSignal.timeout(30_000);
+    // Services first: removing one removes its tasks' containers.
+    const gone = services ? await reapServices(engine, { signal }) : [];
+    const reaped = await reapOrphans(engine, { signal });
+    const names = [...gone, ...reaped.containers, ...reaped.networks].map((o) => o.name);
     if (names.length) emit({ type: 'info', message: `removed ${names.length} object(s) left by skiff runs that died: ${names.join(', ')}` });
   } catch (err) {
     emit({ type: 'warning', message: `could not look for leftovers of earlier runs: ${(err as Error).message}` });
