@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
 import { CleanupCommand } from './commands/cleanup.js';
+import { LoadCommand } from './commands/load.js';
+import { PackCommand } from './commands/pack.js';
 import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
 import { ValidateCommand } from './commands/validate.js';
@@ -25,6 +27,8 @@ export function createCli(): Cli {
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
   cli.register(CleanupCommand);
+  cli.register(PackCommand);
+  cli.register(LoadCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   return cli;

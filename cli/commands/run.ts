@@ -20,6 +20,8 @@ export interface RunOptions {
   recordDir: string | undefined;
   /** `--replay DIR`: serve the engine from DIR's recording; no daemon needed. */
   replayDir: string | undefined;
+  /** `--dir DIR`: where a pack's DAG files are unpacked (default beside the pack). */
+  unpackDir?: string | undefined;
 }
 
 export interface RunIO {
@@ -32,7 +34,7 @@ export class RunCommand extends Command {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
-    description: 'run a DAG file',
+    description: 'run a DAG file, or a pack made by `skiff pack`',
     details: `
       Runs the steps of a DAG file, locally or in Docker containers, in dependency order. On a
       terminal each step's state is shown live; elsewhere (CI logs, pipes) every change is one
@@ -47,6 +49,11 @@ export class RunCommand extends Command {
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
 
+      FILE may also be a pack written by \`skiff pack\`: every member's sha256 is checked first,
+      the DAG and its files are unpacked beside the pack (or into \`--dir\`), the images the engine
+      lacks are loaded from it, and the DAG runs as it would from its file. Pull policy \`always\`
+      is treated as \`missing\` for the images that came in the pack.
+
       Exit codes: 0 every step succeeded; 1 a step or a handler failed, or the run could not start;
       2 the DAG file is invalid or the command line is wrong; 130 cancelled; 70 internal error.
     `,
@@ -55,6 +62,7 @@ export class RunCommand extends Command {
       ['Run with parameters', '$0 run deploy.yaml --params "staging TAG=1.4.2"'],
       ['Same, with the parameters after --', '$0 run deploy.yaml -- staging TAG=1.4.2'],
       ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
+      ['Run a pack on an air-gapped host', '$0 run build.pack.tar'],
       ['Record the engine traffic of a run, then replay it without Docker', '$0 run --record rec/ build.yaml && $0 run --replay rec/ build.yaml'],
     ],
   });
@@ -81,6 +89,8 @@ export class RunCommand extends Command {
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
+  dir = Option.String('--dir', { description: "Where a pack's DAG files are unpacked (default: beside the pack, named after it)" });
+
   file = Option.String({ name: 'FILE' });
 
   extraParams = Option.Rest({ name: 'params' });
@@ -105,7 +115,7 @@ export class RunCommand extends Command {
     const params: string[] = [];
     for (const text of this.params) params.push(...splitParams(text));
     params.push(...this.extraParams);
-    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay };
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, unpackDir: this.dir };
   }
 }
 
@@ -164,9 +174,20 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   };
 
   let dag: Dag;
+  let packNotice: string | undefined;
   try {
-    dag = loadDag(opts.file, { params: opts.params, env: io.env });
+    const fromPack = await openPackRun(opts, io);
+    if (fromPack === 'not a pack' && opts.unpackDir !== undefined) throw new SkiffError('usage', `--dir is for a pack made by \`skiff pack\`, and ${opts.file} is not one`);
+    if (fromPack === 'not a pack') dag = loadDag(opts.file, { params: opts.params, env: io.env });
+    else ({ dag, notice: packNotice } = fromPack);
   } catch (err) {
+    if (err instanceof SkiffError && !(err instanceof DagLoadError)) {
+      // A pack that is wrong, an engine that refused an image: nothing ran; exit as for bad input or a failed start.
+      io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
+      await writeReport(failedBeforeSteps('load', err.message));
+      const { exitCodeForError } = await import('../exit-codes.js');
+      return exitCodeForError(err);
+    }
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
       io.stderr.write(lines.map((l) => `${l}\n`).join(''));
@@ -191,6 +212,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
+  if (packNotice !== undefined) renderer.notice(packNotice);
 
   let report: RunReport;
   let startedMs = Date.now();
@@ -243,6 +265,27 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     const code = exitCodeFor(report, cancelled);
     return written || code !== 0 ? code : EXIT_FAILED;
   } finally {
+    interrupts.dispose();
+  }
+}
+
+/**
+ * `skiff run PACK`: check, unpack and load it (progress on stderr), then the DAG from its unpacked
+ * file. 'not a pack' for anything else, which is then loaded as a DAG file.
+ */
+async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | { dag: Dag; notice?: string }> {
+  const { isPackFile, preparePackRun } = await import('../../lib/pack/index.js');
+  if (!(await isPackFile(opts.file))) return 'not a pack';
+  const [{ createPackProgress }, { trapInterrupts }] = await Promise.all([import('../render/pack-progress.js'), import('../signals.js')]);
+  const view = createPackProgress(io.stderr, { quiet: opts.quiet });
+  const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling…') });
+  try {
+    const prepared = await preparePackRun(opts.file, { dir: opts.unpackDir, params: opts.params, env: io.env, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
+    if (prepared.loaded.length === 0 && !opts.quiet) view.line(`nothing to load: the engine has all ${prepared.present.length} image(s) of the pack`);
+    const notice = prepared.pullChanged.length === 0 ? undefined : `pull policy \`always\` is treated as \`missing\` for the images that came in the pack (${prepared.pullChanged.join(', ')}): nothing can be pulled here`;
+    return { dag: prepared.dag, notice };
+  } finally {
+    view.done();
     interrupts.dispose();
   }
 }

@@ -1,4 +1,5 @@
-// Image endpoints (engine-api.md §4): inspect, pull as a stream of progress events, import.
+// Image endpoints (engine-api.md §4): inspect, pull as a stream of progress events, import, and
+// save/load of `docker save` archives as streams (never held in memory: they run to gigabytes).
 import type { Readable } from 'node:stream';
 import { isSkiffError } from './errors.js';
 import { readJsonLines, type ProgressEvent } from './json-lines.js';
@@ -14,6 +15,15 @@ export interface ImageInfo {
   Variant?: string;
   Config?: { Cmd?: string[] | null; Entrypoint?: string[] | null; Env?: string[] | null; Healthcheck?: { Test?: string[] } | null; WorkingDir?: string; User?: string } | null;
 }
+
+/** A line of `POST /images/load`: layer progress, or `loaded` set to a reference or `sha256:` id. */
+export interface LoadEvent extends ProgressEvent {
+  stream?: string;
+  loaded?: string;
+}
+
+// The daemon's wording for each image it has loaded: by tag, or by id for an untagged one.
+const LOADED = /^Loaded image(?: ID)?: (.+)$/;
 
 export class Images {
   readonly #t: Transport;
@@ -71,6 +81,49 @@ export class Images {
       if (ev.status?.startsWith('sha256:')) id = ev.status;
     }
     return id;
+  }
+
+  /**
+   * `GET /images/get`: the `docker save` archive of `names` (references or ids), as the response
+   * stream. The caller consumes or destroys it; a slow reader slows the daemon (backpressure).
+   */
+  async save(names: readonly string[], options: Signalled = {}): Promise<Readable> {
+    const res = await this.#t.call({
+      method: 'GET',
+      path: '/images/get',
+      query: { names },
+      long: true,
+      signal: options.signal,
+      what: `save ${names.join(', ')}`,
+    });
+    return res.body;
+  }
+
+  /**
+   * `POST /images/load`: sends a `docker save` archive from `tar` and yields the daemon's progress
+   * (`Loading layer` events, then `{stream: 'Loaded image: …'}` lines) as they come. The load is
+   * done when the iteration ends; a refused archive throws (in-band `errorDetail` or an HTTP
+   * error). Breaking out or aborting `signal` closes the connection.
+   */
+  async *load(tar: Readable, options: Signalled = {}): AsyncGenerator<LoadEvent> {
+    const res = await this.#t.call({
+      method: 'POST',
+      path: '/images/load',
+      query: { quiet: false },
+      body: tar,
+      contentType: 'application/x-tar',
+      long: true,
+      signal: options.signal,
+      what: 'load images',
+    });
+    try {
+      for await (const event of readJsonLines<LoadEvent>(res.body)) {
+        const loaded = LOADED.exec(event.stream ?? '');
+        yield loaded ? { ...event, loaded: loaded[1]!.trim() } : event;
+      }
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
+    }
   }
 
   async remove(name: string, options: Signalled & { force?: boolean } = {}): Promise<void> {

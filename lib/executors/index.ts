@@ -92,7 +92,7 @@ async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promi
 }
 
 /** The seed's priority: DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
-function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
+export function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
   const sources: CredentialSource[] = [];
   if (auths?.form === 'json') sources.push(fromConfigDocument(auths.document, 'registryAuths'));
   if (auths?.form === 'map') sources.push(fromMap(auths.entries));

@@ -1,0 +1,187 @@
+// The other side of the gap: a checked pack's DAG files go into a directory of their own, and its
+// images into the engine, each image only when the engine lacks its id. The directory is the
+// pack's alone: one that holds anything else is an error, never overwritten; the same pack
+// unpacked there before (its marker says which) is used again as it is.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { once } from 'node:events';
+import type { Engine } from '../engine/index.js';
+import { SkiffError, isSkiffError } from '../engine/errors.js';
+import { DAG_PREFIX, type PackImage } from './format.js';
+import { members, type Member, type VerifiedPack } from './read.js';
+import { parseReference } from '../engine/reference.js';
+
+/** Written last into an unpack directory: the identity of the pack it holds. */
+export const MARKER = '.skiff-pack';
+
+export type LoadEvent =
+  | { type: 'image-present'; image: string; id: string }
+  | { type: 'image-tagged'; image: string; id: string }
+  | { type: 'load-start'; image: string; bytes: number }
+  | { type: 'load-progress'; image: string; bytes: number; total: number }
+  | { type: 'image-loaded'; image: string; id: string };
+
+export interface LoadResult {
+  loaded: PackImage[];
+  present: PackImage[];
+}
+
+/** `build.pack.tar` → `build.pack/` beside it. */
+export function defaultUnpackDir(pack: string): string {
+  const name = basename(pack);
+  const stem = name.endsWith('.tar') ? name.slice(0, -4) : `${name}.d`;
+  return join(dirname(pack), stem);
+}
+
+/** Writes the pack's DAG files into `dir`; returns the DAG file's path there. */
+export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: AbortSignal): Promise<string> {
+  const marker = join(dir, MARKER);
+  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    if (err.code === 'ENOTDIR') throw new SkiffError('usage', `cannot unpack into ${dir}: it is a file`);
+    throw err;
+  });
+  const dagPath = join(dir, pack.head.dag.slice(DAG_PREFIX.length));
+  if (entries !== undefined && entries.length > 0) {
+    const previous = await readFile(marker, 'utf8').catch(() => undefined);
+    if (previous?.trim() !== pack.identity) {
+      throw new SkiffError('usage', `cannot unpack into ${dir}: it already holds ${previous === undefined ? 'other files' : 'another pack'} (e.g. ${entries.sort()[0]}), and skiff never overwrites them`, {
+        hint: 'give an empty or new directory with --dir, or remove that one',
+      });
+    }
+    // This pack, unpacked before: each of its files must still be what the pack holds.
+    for await (const member of dagMembers(pack, signal)) {
+      const path = join(dir, member.name.slice(DAG_PREFIX.length));
+      const hex = await readFile(path).then((b) => createHash('sha256').update(b).digest('hex'), () => undefined);
+      for await (const _ of member.body) void _;
+      if (hex !== pack.sums.get(member.name)) {
+        throw new SkiffError('usage', `cannot use ${dir}: ${path} is ${hex === undefined ? 'missing' : 'not the file the pack holds'} (it was changed after the pack was unpacked there), and skiff never overwrites it`, {
+          hint: 'give a new directory with --dir, or remove that one',
+        });
+      }
+    }
+    return dagPath;
+  }
+  try {
+    await mkdir(dir, { recursive: true });
+    for await (const member of dagMembers(pack, signal)) {
+      const path = join(dir, member.name.slice(DAG_PREFIX.length));
+      await mkdir(dirname(path), { recursive: true });
+      const parts: Buffer[] = [];
+      for await (const chunk of member.body) parts.push(chunk);
+      await writeFile(path, Buffer.concat(parts), { flag: 'wx', signal });
+    }
+    await writeFile(marker, `${pack.identity}\n`, { flag: 'wx' });
+  } catch (err) {
+    // Half an unpack would be "other content" to the next try: nothing is left behind.
+    if (entries === undefined) await rm(dir, { recursive: true, force: true });
+    else for (const name of await readdir(dir).catch(() => [])) await rm(join(dir, name), { recursive: true, force: true });
+    throw err;
+  }
+  return dagPath;
+}
+
+/** The `dag/` members; they come before every image, so the rest of the file is not read. */
+async function* dagMembers(pack: VerifiedPack, signal?: AbortSignal): AsyncGenerator<Member> {
+  const files = new Set(pack.head.files);
+  let left = files.size;
+  if (left === 0) return;
+  for await (const member of members(pack.path, signal)) {
+    if (!files.has(member.name)) continue;
+    yield member;
+    if (--left === 0) return;
+  }
+}
+
+/**
+ * Loads the images the engine lacks (by id) from the pack, and tags an image the engine has
+ * under its id but not under the name the DAG uses. The pack must have been verified.
+ */
+export async function loadPackImages(engine: Engine, pack: VerifiedPack, options: { signal?: AbortSignal; onEvent?(event: LoadEvent): void } = {}): Promise<LoadResult> {
+  const emit = options.onEvent ?? (() => {});
+  const wanted = new Map<string, PackImage>();
+  const present: PackImage[] = [];
+  for (const image of pack.head.images) {
+    const byName = await engine.images.find(image.ref, { signal: options.signal });
+    if (byName?.Id === image.id) {
+      present.push(image);
+      emit({ type: 'image-present', image: image.ref, id: image.id });
+    } else if (await engine.images.find(image.id, { signal: options.signal })) {
+      await tagAs(engine, image, options.signal);
+      present.push(image);
+      emit({ type: 'image-tagged', image: image.ref, id: image.id });
+    } else {
+      wanted.set(image.prefix, image);
+    }
+  }
+  if (wanted.size === 0) return { loaded: [], present };
+
+  const loaded: PackImage[] = [];
+  let loading: { image: PackImage; body: PassThrough; done: Promise<void>; sent: number } | undefined;
+  const finish = async (): Promise<void> => {
+    if (!loading) return;
+    const { image, body, done } = loading;
+    loading = undefined;
+    body.end();
+    await done;
+    const after = await engine.images.find(image.ref, { signal: options.signal });
+    if (after?.Id !== image.id) {
+      if (!(await engine.images.find(image.id, { signal: options.signal }))) throw new SkiffError('engine', `the engine loaded ${image.ref} from the pack, but does not list its id ${image.id}`);
+      await tagAs(engine, image, options.signal);
+    }
+    loaded.push(image);
+    emit({ type: 'image-loaded', image: image.ref, id: image.id });
+  };
+  try {
+    for await (const member of members(pack.path, options.signal)) {
+      const prefix = member.name.slice(0, member.name.lastIndexOf('/') + 1);
+      if (loading && loading.image.prefix !== prefix) await finish();
+      const image = wanted.get(prefix);
+      if (!image) continue;
+      if (!loading) {
+        const total = pack.imageBytes.get(prefix) ?? 0;
+        emit({ type: 'load-start', image: image.ref, bytes: total });
+        const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+        loading = { image, body, sent: 0, done: drainLoad(engine, image, body, options.signal) };
+        loading.done.catch(() => {});
+      }
+      const current = loading;
+      const total = pack.imageBytes.get(prefix) ?? 0;
+      for await (const chunk of member.body) {
+        current.sent += chunk.length;
+        if (!current.body.write(chunk)) await Promise.race([once(current.body, 'drain', { signal: options.signal }), current.done.then(() => { throw new SkiffError('engine', `the engine stopped reading ${image.ref} before its end`); })]);
+      }
+      emit({ type: 'load-progress', image: image.ref, bytes: current.sent, total });
+    }
+    await finish();
+  } catch (err) {
+    if (loading) {
+      loading.body.destroy();
+      const failure = await loading.done.then(() => undefined, (e: unknown) => e);
+      // The engine's own refusal says more than the broken pipe it caused on our side.
+      if (failure !== undefined && !isSkiffError(err, 'aborted')) throw failure;
+    }
+    throw err;
+  }
+  return { loaded, present };
+}
+
+async function drainLoad(engine: Engine, image: PackImage, body: PassThrough, signal?: AbortSignal): Promise<void> {
+  try {
+    for await (const _ of engine.images.load(body, { signal })) void _;
+  } catch (err) {
+    if (isSkiffError(err, 'aborted')) throw err;
+    throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Names the image as the DAG does; a reference by digest cannot be a tag, and is said so. */
+async function tagAs(engine: Engine, image: PackImage, signal?: AbortSignal): Promise<void> {
+  const ref = parseReference(image.ref);
+  if (ref.digest) throw new SkiffError('engine', `image ${image.ref} is in the engine (${image.id}) but not under that digest, and a digest cannot be given by a tag`, { hint: 'name the image by tag in the DAG' });
+  const at = image.ref.lastIndexOf(':');
+  const repo = ref.tag === undefined ? image.ref : image.ref.slice(0, at);
+  await engine.images.tag(image.id, repo, ref.tag ?? 'latest', { signal });
+}
