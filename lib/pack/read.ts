@@ -58,6 +58,16 @@ export async function* members(path: string, signal?: AbortSignal): AsyncGenerat
   const fed = pipeline(source, extract);
   fed.catch(() => {});
   let current: { name: string; size: number; read: number } | undefined;
+  // A tar that ends early fails inside whichever read was waiting: the member list's or a body's.
+  const failure = (err: unknown): unknown => {
+    if (signal?.aborted || isSkiffError(err)) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') return packError(path, `cannot read the pack: ${(err as Error).message}`);
+    if (/unexpected end/i.test((err as Error).message) && current) {
+      return packError(path, `the pack is truncated: it ends inside member ${current.name} (${current.read} of ${current.size} bytes)`, 'copy the pack again; its size must match the original');
+    }
+    return packError(path, `not a readable tar${current ? ` (at member ${current.name})` : ''}: ${(err as Error).message}`);
+  };
   try {
     for await (const entry of extract) {
       const { name, size = 0 } = entry.header;
@@ -67,9 +77,13 @@ export async function* members(path: string, signal?: AbortSignal): AsyncGenerat
         name,
         size,
         body: (async function* () {
-          for await (const chunk of entry as AsyncIterable<Buffer>) {
-            counted.read += chunk.length;
-            yield chunk;
+          try {
+            for await (const chunk of entry as AsyncIterable<Buffer>) {
+              counted.read += chunk.length;
+              yield chunk;
+            }
+          } catch (err) {
+            throw failure(err);
           }
         })(),
       };
@@ -77,13 +91,7 @@ export async function* members(path: string, signal?: AbortSignal): AsyncGenerat
     }
     await fed;
   } catch (err) {
-    if (signal?.aborted || isSkiffError(err)) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw packError(path, `cannot read the pack: ${(err as Error).message}`);
-    if (/unexpected end/i.test((err as Error).message) && current) {
-      throw packError(path, `the pack is truncated: it ends inside member ${current.name} (${current.read} of ${current.size} bytes)`, 'copy the pack again; its size must match the original');
-    }
-    throw packError(path, `not a readable tar${current ? ` (after member ${current.name})` : ''}: ${(err as Error).message}`);
+    throw failure(err);
   } finally {
     source.destroy();
     extract.destroy();

@@ -73,7 +73,10 @@ export async function writePack(engine: Engine, dag: Dag, needs: PackNeeds, opti
   const sums: Array<[string, string]> = [];
   const add = async (name: string, data: Buffer): Promise<void> => {
     sums.push([name, createHash('sha256').update(data).digest('hex')]);
-    await new Promise<void>((done, fail) => pack.entry({ name, size: data.length, mtime: new Date() }, data, (err) => (err ? fail(err) : done())));
+    await new Promise<void>((done, fail) => {
+      // The callback gets the entry's failure; the entry's own 'error' event must not go unheard.
+      pack.entry({ name, size: data.length, mtime: new Date() }, data, (err) => (err ? fail(err) : done())).on('error', () => {});
+    });
   };
   try {
     await add(HEAD_MEMBER, Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
@@ -159,8 +162,9 @@ async function addFile(pack: tar.Pack, path: string, member: string, signal: Abo
   const hash = createHash('sha256');
   let entry!: ReturnType<tar.Pack['entry']>;
   const done = new Promise<void>((resolve, reject) => {
-    entry = pack.entry({ name: member, size: st.size, mode: st.mode & 0o777, mtime: st.mtime }, (err) => (err ? reject(new Error(`${path} changed while it was packed (${err.message})`)) : resolve()));
+    entry = pack.entry({ name: member, size: st.size, mode: st.mode & 0o777, mtime: st.mtime }, (err) => (err ? reject(err.message === 'Size mismatch' ? new Error(`${path} changed while it was packed`) : err) : resolve()));
   });
+  entry.on('error', () => {});
   done.catch(() => {});
   for await (const chunk of createReadStream(path, { signal }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
