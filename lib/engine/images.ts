@@ -1,6 +1,8 @@
 // Image endpoints (engine-api.md §4): inspect, pull as a stream of progress events, import, and
 // save/load of `docker save` archives as streams (never held in memory: they run to gigabytes).
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { bulkExchange } from './bulk.js';
+import { canBorrow } from './borrowed.js';
 import { isSkiffError } from './errors.js';
 import { readJsonLines, type ProgressEvent } from './json-lines.js';
 import { parseReference, pullQuery } from './reference.js';
@@ -124,6 +126,49 @@ export class Images {
     } finally {
       if (!res.body.destroyed) res.body.destroy();
     }
+  }
+
+  /**
+   * `GET /images/get` into `onChunk`, for archives too large to stream through undici cheaply:
+   * on the live engine (Unix socket, plain TCP) the chunks are views of one reused buffer, valid
+   * only during the call (bulk.ts); elsewhere they come from save(). Resolves at the archive's end.
+   */
+  async saveInto(names: readonly string[], onChunk: (chunk: Buffer) => void, options: Signalled = {}): Promise<void> {
+    const what = `save ${names.join(', ')}`;
+    if (this.#t.live && canBorrow(this.#t.target)) {
+      const path = await this.#t.fullPath({ path: '/images/get', query: { names }, signal: options.signal });
+      return bulkExchange(this.#t.target, { method: 'GET', path, onBody: onChunk, signal: options.signal, what });
+    }
+    for await (const chunk of await this.save(names, options)) onChunk(chunk as Buffer);
+  }
+
+  /**
+   * `POST /images/load` of an archive of known length, sent from `chunks` (each buffer may be
+   * reused once the next is asked for: the socket is done with it). Resolves to what the daemon
+   * says it loaded (references, or ids for untagged images); a refused archive throws.
+   */
+  async loadArchive(archive: { length: number; chunks: AsyncIterable<Buffer> }, options: Signalled = {}): Promise<string[]> {
+    const what = 'load images';
+    let lines: AsyncIterable<Buffer>;
+    if (this.#t.live && canBorrow(this.#t.target)) {
+      const path = await this.#t.fullPath({ path: '/images/load', query: { quiet: true }, signal: options.signal });
+      const answer: Buffer[] = [];
+      await bulkExchange(this.#t.target, { method: 'POST', path, contentType: 'application/x-tar', body: archive, onBody: (c) => answer.push(Buffer.from(c)), signal: options.signal, what });
+      lines = Readable.from(answer);
+    } else {
+      // undici may still hold a chunk it has sent: each is copied before the caller reuses it.
+      const copies = (async function* () {
+        for await (const chunk of archive.chunks) yield Buffer.from(chunk);
+      })();
+      const res = await this.#t.call({ method: 'POST', path: '/images/load', query: { quiet: true }, body: Readable.from(copies), contentType: 'application/x-tar', long: true, signal: options.signal, what });
+      lines = res.body;
+    }
+    const loaded: string[] = [];
+    for await (const event of readJsonLines<LoadEvent>(lines)) {
+      const m = LOADED.exec(event.stream?.trim() ?? '');
+      if (m) loaded.push(m[1]!.trim());
+    }
+    return loaded;
   }
 
   async remove(name: string, options: Signalled & { force?: boolean } = {}): Promise<void> {

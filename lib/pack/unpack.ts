@@ -5,12 +5,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { once } from 'node:events';
 import type { Engine } from '../engine/index.js';
 import { SkiffError, isSkiffError } from '../engine/errors.js';
 import { DAG_PREFIX, type PackImage } from './format.js';
-import { members, type Member, type VerifiedPack } from './read.js';
+import type { VerifiedPack } from './read.js';
+import { readRanges, readSmall } from './tar-file.js';
 import { parseReference } from '../engine/reference.js';
 
 /** Written last into an unpack directory: the identity of the pack it holds. */
@@ -52,11 +51,10 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
       });
     }
     // This pack, unpacked before: each of its files must still be what the pack holds.
-    for await (const member of dagMembers(pack, signal)) {
-      const path = join(dir, member.name.slice(DAG_PREFIX.length));
+    for (const member of pack.head.files) {
+      const path = join(dir, member.slice(DAG_PREFIX.length));
       const hex = await readFile(path).then((b) => createHash('sha256').update(b).digest('hex'), () => undefined);
-      for await (const _ of member.body) void _;
-      if (hex !== pack.sums.get(member.name)) {
+      if (hex !== pack.sums.get(member)) {
         throw new SkiffError('usage', `cannot use ${dir}: ${path} is ${hex === undefined ? 'missing' : 'not the file the pack holds'} (it was changed after the pack was unpacked there), and skiff never overwrites it`, {
           hint: 'give a new directory with --dir, or remove that one',
         });
@@ -66,12 +64,11 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
   }
   try {
     await mkdir(dir, { recursive: true });
-    for await (const member of dagMembers(pack, signal)) {
-      const path = join(dir, member.name.slice(DAG_PREFIX.length));
+    for (const member of pack.head.files) {
+      const path = join(dir, member.slice(DAG_PREFIX.length));
       await mkdir(dirname(path), { recursive: true });
-      const parts: Buffer[] = [];
-      for await (const chunk of member.body) parts.push(chunk);
-      await writeFile(path, Buffer.concat(parts), { flag: 'wx', signal });
+      const entry = pack.entries.get(member)!;
+      await writeFile(path, readSmall(pack.path, entry), { flag: 'wx', signal, mode: entry.mode });
     }
     await writeFile(marker, `${pack.identity}\n`, { flag: 'wx' });
   } catch (err) {
@@ -81,18 +78,6 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
     throw err;
   }
   return dagPath;
-}
-
-/** The `dag/` members; they come before every image, so the rest of the file is not read. */
-async function* dagMembers(pack: VerifiedPack, signal?: AbortSignal): AsyncGenerator<Member> {
-  const files = new Set(pack.head.files);
-  let left = files.size;
-  if (left === 0) return;
-  for await (const member of members(pack.path, signal)) {
-    if (!files.has(member.name)) continue;
-    yield member;
-    if (--left === 0) return;
-  }
 }
 
 /**
@@ -119,13 +104,28 @@ export async function loadPackImages(engine: Engine, pack: VerifiedPack, options
   if (wanted.size === 0) return { loaded: [], present };
 
   const loaded: PackImage[] = [];
-  let loading: { image: PackImage; body: PassThrough; done: Promise<void>; sent: number } | undefined;
-  const finish = async (): Promise<void> => {
-    if (!loading) return;
-    const { image, body, done } = loading;
-    loading = undefined;
-    body.end();
-    await done;
+  for (const image of wanted.values()) {
+    const parts = pack.parts.get(image.prefix)!;
+    const total = parts.reduce((n, p) => n + p.size, 0);
+    emit({ type: 'load-start', image: image.ref, bytes: total });
+    let sent = 0;
+    let last = 0;
+    const chunks = (async function* () {
+      for await (const piece of readRanges(pack.path, parts, options.signal)) {
+        yield piece;
+        sent += piece.length;
+        if (Date.now() - last >= PROGRESS_EVERY_MS) {
+          last = Date.now();
+          emit({ type: 'load-progress', image: image.ref, bytes: sent, total });
+        }
+      }
+    })();
+    try {
+      await engine.images.loadArchive({ length: total, chunks }, { signal: options.signal });
+    } catch (err) {
+      if (isSkiffError(err, 'aborted')) throw err;
+      throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
+    }
     const after = await engine.images.find(image.ref, { signal: options.signal });
     if (after?.Id !== image.id) {
       if (!(await engine.images.find(image.id, { signal: options.signal }))) throw new SkiffError('engine', `the engine loaded ${image.ref} from the pack, but does not list its id ${image.id}`);
@@ -133,49 +133,11 @@ export async function loadPackImages(engine: Engine, pack: VerifiedPack, options
     }
     loaded.push(image);
     emit({ type: 'image-loaded', image: image.ref, id: image.id });
-  };
-  try {
-    for await (const member of members(pack.path, options.signal)) {
-      const prefix = member.name.slice(0, member.name.lastIndexOf('/') + 1);
-      if (loading && loading.image.prefix !== prefix) await finish();
-      const image = wanted.get(prefix);
-      if (!image) continue;
-      if (!loading) {
-        const total = pack.imageBytes.get(prefix) ?? 0;
-        emit({ type: 'load-start', image: image.ref, bytes: total });
-        const body = new PassThrough({ highWaterMark: 1024 * 1024 });
-        loading = { image, body, sent: 0, done: drainLoad(engine, image, body, options.signal) };
-        loading.done.catch(() => {});
-      }
-      const current = loading;
-      const total = pack.imageBytes.get(prefix) ?? 0;
-      for await (const chunk of member.body) {
-        current.sent += chunk.length;
-        if (!current.body.write(chunk)) await Promise.race([once(current.body, 'drain', { signal: options.signal }), current.done.then(() => { throw new SkiffError('engine', `the engine stopped reading ${image.ref} before its end`); })]);
-      }
-      emit({ type: 'load-progress', image: image.ref, bytes: current.sent, total });
-    }
-    await finish();
-  } catch (err) {
-    if (loading) {
-      loading.body.destroy();
-      const failure = await loading.done.then(() => undefined, (e: unknown) => e);
-      // The engine's own refusal says more than the broken pipe it caused on our side.
-      if (failure !== undefined && !isSkiffError(err, 'aborted')) throw failure;
-    }
-    throw err;
   }
   return { loaded, present };
 }
 
-async function drainLoad(engine: Engine, image: PackImage, body: PassThrough, signal?: AbortSignal): Promise<void> {
-  try {
-    for await (const _ of engine.images.load(body, { signal })) void _;
-  } catch (err) {
-    if (isSkiffError(err, 'aborted')) throw err;
-    throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
-  }
-}
+const PROGRESS_EVERY_MS = 100;
 
 /** Names the image as the DAG does; a reference by digest cannot be a tag, and is said so. */
 async function tagAs(engine: Engine, image: PackImage, signal?: AbortSignal): Promise<void> {

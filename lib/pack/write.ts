@@ -4,12 +4,9 @@
 // The pack is written under a temporary name beside OUT and renamed at the end: a failure (disk
 // full, an image the engine cannot save, Ctrl-C) removes it and never leaves half a pack as OUT.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import type { Engine } from '../engine/index.js';
 import { SkiffError, formatPlace, isSkiffError } from '../engine/errors.js';
 import type { Dag } from '../dag/model.js';
@@ -20,6 +17,7 @@ import { matchesPlatform, pullImage } from '../executors/docker/pull.js';
 import type { ExecutorEvent } from '../executors/types.js';
 import { HEAD_MEMBER, IMAGE_PREFIX, PACK_FORMAT, PART_BYTES, SUMS_MEMBER, formatSums, type PackHead, type PackImage } from './format.js';
 import type { NeededImage, PackNeeds } from './needs.js';
+import { TarFileWriter } from './tar-file.js';
 
 export type PackEvent =
   | Extract<ExecutorEvent, { type: 'pull-start' | 'pull-progress' | 'pull-done' | 'warning' }>
@@ -60,55 +58,58 @@ export async function writePack(engine: Engine, dag: Dag, needs: PackNeeds, opti
   // A device or a pipe (`-o /dev/stdout`) is written in place: there is nothing to rename or remove.
   const inPlace = statSync(options.out, { throwIfNoEntry: false })?.isFile() === false;
   const temp = inPlace ? options.out : join(dirname(options.out), `.${basename(options.out)}.${process.pid}.partial`);
-  const pack = tar.pack();
-  const output = createWriteStream(temp, { flags: inPlace ? 'w' : 'wx' });
-  const stop = new AbortController();
-  const onAbort = (): void => stop.abort(options.signal!.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const written = pipeline(pack, output).catch((err: unknown) => {
-    stop.abort(err);
-    throw err;
-  });
-  written.catch(() => {});
+  let fd: number | undefined;
   const sums: Array<[string, string]> = [];
-  const add = async (name: string, data: Buffer): Promise<void> => {
-    sums.push([name, createHash('sha256').update(data).digest('hex')]);
-    await new Promise<void>((done, fail) => {
-      // The callback gets the entry's failure; the entry's own 'error' event must not go unheard.
-      pack.entry({ name, size: data.length, mtime: new Date() }, data, (err) => (err ? fail(err) : done())).on('error', () => {});
-    });
-  };
   try {
-    await add(HEAD_MEMBER, Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
-    for (const file of needs.files) sums.push([file.member, await addFile(pack, file.path, file.member, stop.signal)]);
+    fd = openSync(temp, inPlace ? 'w' : 'wx');
+    const tar = new TarFileWriter(fd);
+    const add = (name: string, data: Buffer): void => {
+      sums.push([name, createHash('sha256').update(data).digest('hex')]);
+      tar.add({ name }, data);
+    };
+    add(HEAD_MEMBER, Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
+    for (const file of needs.files) sums.push([file.member, addFile(tar, file.path, file.member)]);
+    // One part buffer, reused: each part is hashed and written before the next byte is copied in.
+    const part = Buffer.allocUnsafe(PART_BYTES);
     for (const image of images) {
-      const source = await engine.images.save([image.ref], { signal: stop.signal });
+      let filled = 0;
+      let n = 0;
       let bytes = 0;
       let last = 0;
-      let n = 0;
-      for await (const part of parts(source)) {
-        await add(`${image.prefix}part-${String(++n).padStart(4, '0')}`, part);
-        bytes += part.length;
+      const flush = (): void => {
+        add(`${image.prefix}part-${String(++n).padStart(4, '0')}`, part.subarray(0, filled));
+        bytes += filled;
+        filled = 0;
         if (Date.now() - last >= PROGRESS_EVERY_MS) {
           last = Date.now();
           emit({ type: 'save-progress', image: image.ref, bytes });
         }
-      }
+      };
+      await engine.images.saveInto(
+        [image.ref],
+        (chunk) => {
+          for (let at = 0; at < chunk.length; ) {
+            const copied = chunk.copy(part, filled, at);
+            filled += copied;
+            at += copied;
+            if (filled === PART_BYTES) flush();
+          }
+        },
+        { signal: options.signal },
+      );
+      if (filled > 0 || n === 0) flush();
       emit({ type: 'save-done', image: image.ref, bytes });
     }
-    await add(SUMS_MEMBER, Buffer.from(formatSums(sums)));
-    pack.finalize();
-    await written;
+    add(SUMS_MEMBER, Buffer.from(formatSums(sums)));
+    tar.finish();
+    closeSync(fd);
+    fd = undefined;
     if (!inPlace) await rename(temp, options.out);
-    return { out: options.out, bytes: output.bytesWritten, images, files: head.files };
+    return { out: options.out, bytes: tar.bytes, images, files: head.files };
   } catch (err) {
-    const cause = stop.signal.aborted ? stop.signal.reason : err;
-    pack.destroy(cause instanceof Error ? cause : new Error(String(cause)));
-    await written.catch(() => {});
+    if (fd !== undefined) closeSync(fd);
     if (!inPlace) await rm(temp, { force: true });
-    throw writeError(cause, options.out);
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    throw writeError(err, options.out);
   }
 }
 
@@ -156,46 +157,28 @@ async function ensureImages(engine: Engine, dag: Dag, needs: NeededImage[], opti
   return out;
 }
 
-/** Streams a file into the pack; the size is taken first, and a file that changes meanwhile fails. */
-async function addFile(pack: tar.Pack, path: string, member: string, signal: AbortSignal): Promise<string> {
-  const st = statSync(path);
-  const hash = createHash('sha256');
-  let entry!: ReturnType<tar.Pack['entry']>;
-  const done = new Promise<void>((resolve, reject) => {
-    entry = pack.entry({ name: member, size: st.size, mode: st.mode & 0o777, mtime: st.mtime }, (err) => (err ? reject(err.message === 'Size mismatch' ? new Error(`${path} changed while it was packed`) : err) : resolve()));
-  });
-  entry.on('error', () => {});
-  done.catch(() => {});
-  for await (const chunk of createReadStream(path, { signal }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    if (!entry.write(chunk)) await once(entry as unknown as NodeJS.EventEmitter, 'drain', { signal });
-  }
-  entry.end();
-  await done;
-  return hash.digest('hex');
-}
-
-/** Re-cuts a byte stream into buffers of PART_BYTES (the last one shorter, at least one). */
-async function* parts(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let pieces: Buffer[] = [];
-  let size = 0;
-  let any = false;
-  for await (let chunk of source) {
-    while (size + chunk.length >= PART_BYTES) {
-      const take = PART_BYTES - size;
-      pieces.push(chunk.subarray(0, take));
-      yield Buffer.concat(pieces, PART_BYTES);
-      any = true;
-      pieces = [];
-      size = 0;
-      chunk = chunk.subarray(take);
+/** Copies a file into the pack in pieces; the size is taken first, and a file that changes meanwhile fails. */
+function addFile(tar: TarFileWriter, path: string, member: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(Math.min(st.size, 1024 * 1024) || 1);
+    tar.begin({ name: member, mode: st.mode & 0o777, mtime: st.mtime }, st.size);
+    let done = 0;
+    while (done < st.size) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, st.size - done), done);
+      if (n === 0) throw new SkiffError('conflict', `${path} changed while it was packed`);
+      const piece = buf.subarray(0, n);
+      hash.update(piece);
+      tar.data(piece);
+      done += n;
     }
-    if (chunk.length > 0) {
-      pieces.push(chunk);
-      size += chunk.length;
-    }
+    tar.end(st.size);
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
   }
-  if (size > 0 || !any) yield Buffer.concat(pieces, size);
 }
 
 function writeError(err: unknown, out: string): unknown {

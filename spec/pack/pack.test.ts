@@ -239,7 +239,7 @@ describe('a DAG carried across an air gap', { concurrency: false }, () => {
       const bytes = await readFile(stepsPack());
       const truncated = join(dir, 'truncated-sums.pack.tar');
       await writeFile(truncated, bytes.subarray(0, memberOffset(bytes, 'skiff-pack.sha256') - 512));
-      await failsBeforeContainers(truncated, 2, /the pack is truncated: it ends after member images\/2\/part-\d+, without skiff-pack\.sha256/);
+      await failsBeforeContainers(truncated, 2, /the pack is truncated: it ends after member images\/2\/part-\d+/);
     });
 
     test('a pack from a newer skiff', async () => {
