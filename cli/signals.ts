@@ -3,7 +3,7 @@
 // forces: running steps (and handlers) are killed at once. Later ones change nothing. The
 // process never exits on its own here: runDag returns only once everything it started has
 // stopped, and the CLI then exits 130.
-import { SkiffError } from '../lib/engine/errors.js';
+import { SkiffError } from '../lib/common/errors.js';
 
 const TRAPPED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 

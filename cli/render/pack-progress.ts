@@ -2,11 +2,11 @@
 // one status line redrawn in place (a bar for pulls and loads, bytes for saves); elsewhere one
 // line per image when it is done. Everything goes to stderr: stdout stays the command's own.
 import type { Writable } from 'node:stream';
-import type { LoadEvent, PackEvent, PackStage } from '../../lib/pack/index.js';
+import type { UnpackEvent, PackEvent, PackStage } from '../../lib/pack/index.js';
 import { isTTY, terminalSize, truncate } from './format.js';
 import { describePull, progressBar, pullSummary } from './pull-progress.js';
 
-export type PackProgressEvent = PackEvent | LoadEvent | PackStage;
+export type PackProgressEvent = PackEvent | UnpackEvent | PackStage;
 
 export interface PackProgress {
   onEvent(event: PackProgressEvent): void;

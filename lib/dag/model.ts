@@ -1,6 +1,6 @@
 // The built DAG: what `build.ts` makes from a validated file and what the scheduler and the
 // executors read. Immutable once built; nothing here knows the YAML shape or Docker's wire format.
-import type { Place } from '../engine/errors.js';
+import type { Place } from '../common/errors.js';
 
 /**
  * The Dockerfile rule (DEVELOPERS.md): a string command is shell form, run by `/bin/sh -c`
@@ -75,7 +75,7 @@ export interface Step {
 
 export type PullPolicy = 'always' | 'missing' | 'never';
 
-/** DAG-level `container:` (dagu-behavior.md §4), parsed and checked at load time. */
+/** DAG-level `container:` (docs/dagu-behavior.md §4), parsed and checked at load time. */
 export interface DagContainer {
   image: string;
   name?: string;

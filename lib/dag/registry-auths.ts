@@ -1,13 +1,12 @@
-// `registryAuths` (dagu-behavior.md §5.1): expanded when the DAG loads, in one of three forms —
+// `registryAuths` (docs/dagu-behavior.md §5.1): expanded when the DAG loads, in one of three forms —
 // a whole config.json document (`${DOCKER_AUTH_CONFIG}`), host → {username, password, …}, or
 // host → string (pre-encoded `auth`, or a JSON AuthConfig when it starts with `{`).
 // No problem message ever holds a credential: they name keys and types only.
 import Type, { type TSchema } from 'typebox';
-import { expand, type Lookup } from './expand.js';
+import { expand, type Lookup } from '../common/expand.js';
 import type { RegistryAuths, RegistryCredential } from './model.js';
-import type { Locate, Problem } from './problem.js';
-import { goTypeName } from './docker-config.js';
-import { childPath, isPlainMap, type KeyPath } from './keys.js';
+import { goTypeName, isPlainMap } from '../common/go-values.js';
+import { childPath, type KeyPath, type Locate, type Problem } from '../common/problem.js';
 
 const CREDENTIAL_FIELDS = ['username', 'password', 'auth', 'identitytoken', 'registrytoken'] as const;
 type CredentialField = (typeof CREDENTIAL_FIELDS)[number];

@@ -1,11 +1,12 @@
 // Container endpoints as typed calls, no policy: the executor decides order and ownership
-// (engine-api.md §6). Wire types keep Docker's PascalCase.
+// (docs/engine-api.md §6). Wire types keep Docker's PascalCase.
 import type { Readable } from 'node:stream';
 import type { Hijacked } from './hijack.js';
 import type { BorrowedStream } from './borrowed.js';
 import { SkiffError, isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import { unreachableError } from './unreachable.js';
+import type { ContainersApi } from './facets.js';
 
 export interface CreateBody {
   Image?: string;
@@ -61,7 +62,7 @@ export interface Signalled {
   signal?: AbortSignal;
 }
 
-export class Containers {
+export class Containers implements ContainersApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {
@@ -87,7 +88,7 @@ export class Containers {
 
   /**
    * Registers a wait and resolves once the daemon has sent the response headers, i.e. once the
-   * waiter exists; only then is it safe to start (engine-api.md rule 2). `result` settles when the
+   * waiter exists; only then is it safe to start (docs/engine-api.md rule 2). `result` settles when the
    * condition is met.
    */
   async registerWait(id: string, condition: 'next-exit' | 'removed' | 'not-running', options: Signalled = {}): Promise<{ result: Promise<WaitResult> }> {
@@ -167,7 +168,7 @@ export class Containers {
     }
   }
 
-  /** For cleanup, gone and "removal already in progress" both mean done (engine-api.md §6.7). */
+  /** For cleanup, gone and "removal already in progress" both mean done (docs/engine-api.md §6.7). */
   async remove(id: string, options: Signalled & { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     try {
       await this.#t.empty({

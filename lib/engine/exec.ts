@@ -1,8 +1,9 @@
-// Exec endpoints (engine-api.md §7): create, start hijacked, inspect for the exit code.
+// Exec endpoints (docs/engine-api.md §7): create, start hijacked, inspect for the exit code.
 import type { Hijacked } from './hijack.js';
 import type { BorrowedStream } from './borrowed.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { ExecApi } from './facets.js';
 
 export interface ExecBody {
   Cmd: string[];
@@ -24,7 +25,7 @@ export interface ExecInfo {
   Pid: number;
 }
 
-export class Execs {
+export class Execs implements ExecApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {
@@ -42,7 +43,7 @@ export class Execs {
     return res.Id;
   }
 
-  /** The framing follows the start body's Tty, so it must repeat the create's (engine-api.md §7.2). */
+  /** The framing follows the start body's Tty, so it must repeat the create's (docs/engine-api.md §7.2). */
   start(id: string, tty: boolean, options: Signalled = {}): Promise<Hijacked> {
     return this.#t.hijack({ method: 'POST', ...startCall(id, tty), signal: options.signal });
   }

@@ -1,5 +1,5 @@
-// Image endpoints (engine-api.md §4): inspect, pull as a stream of progress events, import, and
-// save/load of `docker save` archives as streams (never held in memory: they run to gigabytes).
+// Image endpoints (docs/engine-api.md §4): inspect, pull as a stream of progress events, import,
+// and save/load of `docker save` archives as streams (never held in memory: they run to gigabytes).
 import { Readable } from 'node:stream';
 import { bulkExchange } from './bulk.js';
 import { canBorrow } from './borrowed.js';
@@ -8,6 +8,7 @@ import { readJsonLines, type ProgressEvent } from './json-lines.js';
 import { parseReference, pullQuery } from './reference.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { ImagesApi } from './facets.js';
 
 export interface ImageInfo {
   Id: string;
@@ -27,7 +28,7 @@ export interface LoadEvent extends ProgressEvent {
 // The daemon's wording for each image it has loaded: by tag, or by id for an untagged one.
 const LOADED = /^Loaded image(?: ID)?: (.+)$/;
 
-export class Images {
+export class Images implements ImagesApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {
@@ -45,7 +46,7 @@ export class Images {
 
   /**
    * Pulls and yields progress as it arrives. The pull is done only when the iteration ends; an
-   * `errorDetail` line inside the 200 throws (engine-api.md rule 6). Breaking out of the loop or
+   * `errorDetail` line inside the 200 throws (docs/engine-api.md rule 6). Breaking out of the loop or
    * aborting `signal` closes the connection, which cancels the pull on the daemon.
    */
   async *pull(image: string, options: Signalled & { platform?: string; registryAuth?: string } = {}): AsyncGenerator<ProgressEvent> {

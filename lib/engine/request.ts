@@ -1,5 +1,5 @@
 // One request to the engine: versioned path, JSON or stream body, finite timeouts for short
-// calls and none for long ones (engine-api.md rule 8), and every failure turned into a SkiffError
+// calls and none for long ones (docs/engine-api.md rule 8), and every failure turned into a SkiffError
 // that keeps the daemon's text.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -194,7 +194,7 @@ export class Transport {
   }
 }
 
-/** Docker's error bodies are JSON `{"message"}` or plain text (engine-api.md §3.1). */
+/** Docker's error bodies are JSON `{"message"}` or plain text (docs/engine-api.md §3.1). */
 export function messageOf(text: string, contentType: string | string[] | undefined): string {
   const type = Array.isArray(contentType) ? contentType[0] : contentType;
   if (type?.includes('json') || text.startsWith('{')) {

@@ -1,7 +1,8 @@
-// Volume endpoints (engine-api.md §10): creating an existing name returns it unchanged.
+// Volume endpoints (docs/engine-api.md §10): creating an existing name returns it unchanged.
 import { isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { VolumesApi } from './facets.js';
 
 export interface VolumeInfo {
   Name: string;
@@ -9,7 +10,7 @@ export interface VolumeInfo {
   Labels?: Record<string, string> | null;
 }
 
-export class Volumes {
+export class Volumes implements VolumesApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {

@@ -9,7 +9,7 @@
 // gone by; the head comes first so a reader can refuse a pack it does not understand at once.
 import Type, { type Static } from 'typebox';
 import { Check } from 'typebox/value';
-import { SkiffError } from '../engine/errors.js';
+import { SkiffError } from '../common/errors.js';
 
 /** Bumped when a reader of the previous format could not read the new one. */
 export const PACK_FORMAT = 1;

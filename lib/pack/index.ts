@@ -7,7 +7,7 @@ import { loadDag, type LoadOptions } from '../dag/index.js';
 import type { Dag } from '../dag/model.js';
 import { pullMissingForPacked } from './pull-policy.js';
 import { verifyPack, type VerifiedPack } from './read.js';
-import { defaultUnpackDir, loadPackImages, unpackFiles, type LoadEvent, type LoadResult } from './unpack.js';
+import { defaultUnpackDir, loadPackImages, unpackFiles, type UnpackEvent, type LoadResult } from './unpack.js';
 
 export type PackStage = { type: 'verify-start'; pack: string } | { type: 'verified'; pack: string; images: number; files: number } | { type: 'unpacked'; dir: string; dagFile: string };
 
@@ -15,7 +15,7 @@ export interface PreparePackOptions extends LoadOptions {
   /** Where the DAG files go; default beside the pack (`build.pack.tar` → `build.pack/`). */
   dir?: string;
   signal?: AbortSignal;
-  onEvent?(event: PackStage | LoadEvent): void;
+  onEvent?(event: PackStage | UnpackEvent): void;
   /** An engine to load into; by default one is opened on the DAG's DOCKER_HOST and closed. */
   engine?: Engine;
 }
@@ -49,7 +49,7 @@ export async function preparePackRun(pack: string, options: PreparePackOptions =
 }
 
 /** `skiff load`: check the pack, then load the images the engine lacks; no DAG files are written. */
-export async function loadPack(pack: string, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; engine?: Engine; onEvent?(event: PackStage | LoadEvent): void } = {}): Promise<LoadResult & { pack: VerifiedPack }> {
+export async function loadPack(pack: string, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; engine?: Engine; onEvent?(event: PackStage | UnpackEvent): void } = {}): Promise<LoadResult & { pack: VerifiedPack }> {
   const path = resolve(pack);
   options.onEvent?.({ type: 'verify-start', pack: path });
   const verified = await verifyPack(path, options.signal);
@@ -70,6 +70,6 @@ async function withEngine<T>(given: Engine | undefined, env: NodeJS.ProcessEnv, 
 export { packNeeds, type PackNeeds, type NeededImage, type CarriedFile, type NeedsOptions } from './needs.js';
 export { writePack, type PackEvent, type WritePackOptions, type WrittenPack } from './write.js';
 export { verifyPack, isPackFile, type VerifiedPack } from './read.js';
-export { defaultUnpackDir, type LoadEvent, type LoadResult } from './unpack.js';
+export { defaultUnpackDir, type UnpackEvent, type LoadResult } from './unpack.js';
 export { pullMissingForPacked } from './pull-policy.js';
 export { PACK_FORMAT, type PackHead, type PackImage } from './format.js';

@@ -5,12 +5,12 @@
 // DAG env, the process environment. What only a running step can know is reported, with its place.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { SkiffError, type Place } from '../engine/errors.js';
+import { SkiffError, type Place } from '../common/errors.js';
 import type { Dag, PullPolicy, Step } from '../dag/model.js';
 import { readDagSource } from '../dag/load.js';
-import { chainLookups, expand, expandLeaves, type Lookup } from '../dag/expand.js';
-import { normalizeDockerStepConfig } from '../dag/docker-config.js';
-import { isDynamic } from '../dag/keys.js';
+import { chainLookups, expand, expandLeaves, type Lookup } from '../common/expand.js';
+import { normalizeDockerStepConfig } from '../executors/docker/config.js';
+import { isDynamic } from '../executors/docker/decode.js';
 import { DAG_PREFIX } from './format.js';
 
 export interface NeededImage {

@@ -2,7 +2,7 @@
 // every image the pack brought, so for those images it becomes `missing` (the loaded image is
 // the one wanted). Images the pack did not bring keep their policy.
 import type { Dag, Step } from '../dag/model.js';
-import { matchKeys } from '../dag/keys.js';
+import { matchKeys } from '../executors/docker/keys.js';
 import { packNeeds } from './needs.js';
 
 export interface PolicyChange {

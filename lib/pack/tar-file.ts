@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import * as headers from 'tar-stream/headers.js';
-import { SkiffError } from '../engine/errors.js';
+import { SkiffError } from '../common/errors.js';
 import { packError } from './format.js';
 
 const BLOCK = 512;

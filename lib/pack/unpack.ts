@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/index.js';
-import { SkiffError, isSkiffError } from '../engine/errors.js';
+import { SkiffError, isSkiffError } from '../common/errors.js';
 import { DAG_PREFIX, type PackImage } from './format.js';
 import type { VerifiedPack } from './read.js';
 import { readRanges, readSmall } from './tar-file.js';
@@ -15,7 +15,7 @@ import { parseReference } from '../engine/reference.js';
 /** Written last into an unpack directory: the identity of the pack it holds. */
 export const MARKER = '.skiff-pack';
 
-export type LoadEvent =
+export type UnpackEvent =
   | { type: 'image-present'; image: string; id: string }
   | { type: 'image-tagged'; image: string; id: string }
   | { type: 'load-start'; image: string; bytes: number }
@@ -84,7 +84,7 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
  * Loads the images the engine lacks (by id) from the pack, and tags an image the engine has
  * under its id but not under the name the DAG uses. The pack must have been verified.
  */
-export async function loadPackImages(engine: Engine, pack: VerifiedPack, options: { signal?: AbortSignal; onEvent?(event: LoadEvent): void } = {}): Promise<LoadResult> {
+export async function loadPackImages(engine: Engine, pack: VerifiedPack, options: { signal?: AbortSignal; onEvent?(event: UnpackEvent): void } = {}): Promise<LoadResult> {
   const emit = options.onEvent ?? (() => {});
   const wanted = new Map<string, PackImage>();
   const present: PackImage[] = [];

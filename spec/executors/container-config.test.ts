@@ -4,11 +4,12 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import { parse } from 'yaml';
 import { Compile } from 'typebox/compile';
-import type { Place } from '../../lib/engine/errors.js';
-import { formatPath, type Locate, type Problem } from '../../lib/dag/problem.js';
-import type { Lookup } from '../../lib/dag/expand.js';
+import type { Place } from '../../lib/common/errors.js';
+import { formatPath, type Locate, type Problem } from '../../lib/common/problem.js';
+import type { Lookup } from '../../lib/common/expand.js';
 import type { DagContainer } from '../../lib/dag/model.js';
-import { DagContainerSchema, buildDagContainer, compileLogPattern } from '../../lib/dag/container-block.js';
+import { DagContainerSchema, buildDagContainer } from '../../lib/executors/docker/container-config.js';
+import { compileLogPattern } from '../../lib/common/log-pattern.js';
 
 // A place that encodes the relative path it was asked for, so tests can check where problems point.
 const placeOf = (path: ReadonlyArray<string | number>): Place => ({ file: `dag.yaml#${JSON.stringify(path)}`, line: 1, col: 1 });
@@ -55,7 +56,7 @@ const DEFAULTS = {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Every DAG-level `container:` block of seed 001. */
+/** Every DAG-level `container:` block of examples/seed-001. */
 const SEEDS = parse(`
 all-steps:
   image: python:3.11
@@ -99,7 +100,7 @@ platform:
     - "5432:5432"
 `) as Record<string, Record<string, unknown>>;
 
-describe('seed 001 container blocks', () => {
+describe('examples/seed-001 container blocks', () => {
   test('there are six', () => {
     assert.equal(Object.keys(SEEDS).length, 6);
   });

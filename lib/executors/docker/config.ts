@@ -1,35 +1,23 @@
-// A Docker step's `executor.config` (dagu-behavior.md §3.2): checked when the DAG loads, then
+// A Docker step's `executor.config` (docs/dagu-behavior.md §3.2): checked when the DAG loads, then
 // normalised when the step starts, after its string leaves were `${}`-expanded.
 //
 // Top-level keys match case-insensitively; unknown ones are ignored as in Dagu, but listed by
 // `unknownDockerConfigKeys` so the runner can warn. The four pass-through blocks are decoded by
-// keys.ts into Engine API JSON. Seed promises kept where Dagu breaks them (§10): resource limits
-// directly under `host`, relative `host.binds` sources resolved against the DAG's directory, the
-// config checked at load time (not when the step runs), and `exec` beside `image` without
-// `containerName` only warned about (seed 001's reference block has exactly that shape).
+// decode.ts, with the struct tables of keys.ts, into Engine API JSON. Seed promises kept where
+// Dagu breaks them (§10): resource limits directly under `host`, relative `host.binds` sources
+// resolved against the DAG's directory, the config checked at load time (not when the step
+// runs), and `exec` beside `image` without `containerName` only warned about (examples/seed-001's
+// reference block has exactly that shape).
 import os from 'node:os';
 import nodePath from 'node:path';
 import Type, { type TSchema } from 'typebox';
-import { SkiffError } from '../engine/errors.js';
-import type { PullPolicy } from './model.js';
-import type { Locate, Problem } from './problem.js';
-import {
-  CONTAINER_CONFIG,
-  EXEC_OPTIONS,
-  HOST_CONFIG,
-  NETWORKING_CONFIG,
-  caseInsensitiveObject,
-  childPath,
-  decodeBlock,
-  goKind,
-  isDynamic,
-  isPlainMap,
-  matchKeys,
-  parseGoBool,
-  schemaOfTable,
-  type DecodeIssue,
-  type KeyPath,
-} from './keys.js';
+import { SkiffError } from '../../common/errors.js';
+import { goKind, goTypeName, isPlainMap, parseGoBool } from '../../common/go-values.js';
+import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
+import type { PullPolicy } from '../../dag/model.js';
+import { decodeBlock, isDynamic, type DecodeIssue } from './decode.js';
+import { caseInsensitiveObject, schemaOfTable } from './key-schemas.js';
+import { CONTAINER_CONFIG, EXEC_OPTIONS, HOST_CONFIG, NETWORKING_CONFIG, matchKeys } from './keys.js';
 
 export interface NormalizedDockerConfig {
   image?: string;
@@ -161,8 +149,8 @@ function analyse(raw: unknown, mode: Mode): { issues: DecodeIssue[]; value?: Nor
   const deferred = mode.deferDynamic && (isDynamic(image) || isDynamic(containerName));
   if (!image && !containerName && !deferred) issues.push({ path: [], message: 'containerName or image must be specified' });
 
-  // 4. Dagu fails a step with `image`, a non-empty `exec` and no `containerName`; seed 001's own
-  //    reference block is written that way and every seed example must run, so skiff only warns
+  // 4. Dagu fails a step with `image`, a non-empty `exec` and no `containerName`; examples/seed-001's own
+  //    reference block is written that way and every documented example (examples/seed-*) must run, so skiff only warns
   //    (dockerConfigWarnings) and creates the container, the exec options unused.
   const execUsed = containerName !== undefined;
 
@@ -246,7 +234,7 @@ function pickExec(exec: Record<string, unknown>): NonNullable<NormalizedDockerCo
 }
 
 /**
- * Seed 000 promises `./app:/app` "Relative path" binds; Docker rejects them (§9), so sources
+ * examples/seed-000 promises `./app:/app` "Relative path" binds; Docker rejects them (§9), so sources
  * starting with `.` or `~` are made absolute here (`..` is the real parent, unlike Dagu's
  * DAG-level quirk). Bind mounts in `Mounts` get the same treatment.
  */
@@ -277,15 +265,8 @@ export function resolveHostPath(source: string, dir: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Values shared with the DAG-level container block
+// Values shared with the DAG-level container block (container-config.ts)
 
-/** Go's `%T` of a decoded YAML value. */
-export function goTypeName(value: unknown): string {
-  if (value === null || value === undefined) return '<nil>';
-  if (Array.isArray(value)) return '[]interface {}';
-  if (typeof value === 'object') return 'map[string]interface {}';
-  return goKind(value);
-}
 
 /** Go's `%q` for a plain string (close enough: JSON escaping). */
 function quote(s: string): string {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { parse } from 'yaml';
 import { Compile } from 'typebox/compile';
-import type { Place } from '../../lib/engine/errors.js';
-import { isSkiffError } from '../../lib/engine/errors.js';
-import { formatPath, type Locate } from '../../lib/dag/problem.js';
-import { CONTAINER_CONFIG, HOST_CONFIG, camelSpelling, caseInsensitivePattern, fieldName } from '../../lib/dag/keys.js';
+import type { Place } from '../../lib/common/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
+import { formatPath, type Locate } from '../../lib/common/problem.js';
+import { CONTAINER_CONFIG, HOST_CONFIG, fieldName } from '../../lib/executors/docker/keys.js';
+import { camelSpelling, caseInsensitivePattern } from '../../lib/executors/docker/key-schemas.js';
 import {
   DockerStepConfigSchema,
   checkDockerStepConfig,
@@ -15,7 +16,7 @@ import {
   normalizePlatform,
   unknownDockerConfigKeys,
   type NormalizedDockerConfig,
-} from '../../lib/dag/docker-config.js';
+} from '../../lib/executors/docker/config.js';
 
 // A place that encodes the relative path it was asked for, so tests can check where problems point.
 const placeOf = (path: ReadonlyArray<string | number>): Place => ({ file: `dag.yaml#${JSON.stringify(path)}`, line: 1, col: 1 });
@@ -51,7 +52,7 @@ function schemaValidator(): ReturnType<typeof Compile> {
 // ---------------------------------------------------------------------------------------------
 // Every step config of the seeds
 
-/** seed 000, each `executor.config` under its step name. */
+/** examples/seed-000, each `executor.config` under its step name. */
 const SEED_000 = parse(`
 hello: {image: alpine, autoRemove: true}
 exec-in-existing:
@@ -229,7 +230,7 @@ efficient-build:
       - .:/app
 `) as Record<string, Record<string, unknown>>;
 
-/** seed 001, its step-level configs. */
+/** examples/seed-001, its step-level configs. */
 const SEED_001 = parse(`
 hello: {image: alpine, autoRemove: true}
 reference:
@@ -272,7 +273,7 @@ function expandLeaves(value: unknown): unknown {
 describe('seed step configs', () => {
   const all = [...Object.entries(SEED_000).map(([n, c]) => [`000 ${n}`, c] as const), ...Object.entries(SEED_001).map(([n, c]) => [`001 ${n}`, c] as const)];
 
-  test('there are 31 configs in seed 000 and 5 in seed 001', () => {
+  test('there are 31 configs in examples/seed-000 and 5 in examples/seed-001', () => {
     assert.equal(Object.keys(SEED_000).length, 31);
     assert.equal(Object.keys(SEED_001).length, 5);
   });

@@ -1,4 +1,4 @@
-// The DAG-level container (dagu-behavior.md §4, README "The DAG-level container and
+// The DAG-level container (docs/dagu-behavior.md §4, README "The DAG-level container and
 // keepContainer"), live: each DAG is run by the real `skiff` executable against the real engine.
 // Startup modes, readiness, volumes, ports, networks, keepContainer, what steps inherit,
 // concurrent execs, restartPolicy, and that no failure path leaves a container behind; then the
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import type { ContainerInfo } from '../../lib/engine/containers.js';
 import { DemuxStream } from '../../lib/engine/demux.js';
-import { isSkiffError } from '../../lib/engine/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
 import { pipeline } from 'node:stream/promises';
 import { waitReady } from '../../lib/executors/docker/readiness.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';
