@@ -48,6 +48,23 @@ export class TarFileWriter {
     if (pad.length > 0) this.#write([pad]);
   }
 
+  /**
+   * A member whose size is known only at its end, its data written as it comes: a placeholder
+   * header now, the real one written over it by endOpen() (a seekable file only).
+   */
+  beginOpen(): number {
+    const at = this.bytes;
+    this.#write([ZEROS.subarray(0, BLOCK)]);
+    return at;
+  }
+
+  endOpen(at: number, member: MemberHeader, size: number): void {
+    this.end(size);
+    const block = headers.encode({ name: member.name, mode: member.mode ?? 0o644, uid: 0, gid: 0, size, mtime: member.mtime ?? new Date(), type: 'file' });
+    if (!block) throw new SkiffError('config', `member name too long for a streamed member: ${member.name}`);
+    for (let done = 0; done < BLOCK; ) done += writeSync(this.#fd, block, done, BLOCK - done, at + done);
+  }
+
   add(member: MemberHeader, data: Buffer): void {
     this.begin(member, data.length);
     this.#write(data.length > 0 ? [data, padding(data.length)] : []);

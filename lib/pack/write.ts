@@ -3,7 +3,7 @@
 // hashed on the way, each step waiting for the next to take more (never the whole image in memory).
 // The pack is written under a temporary name beside OUT and renamed at the end: a failure (disk
 // full, an image the engine cannot save, Ctrl-C) removes it and never leaves half a pack as OUT.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -69,36 +69,10 @@ export async function writePack(engine: Engine, dag: Dag, needs: PackNeeds, opti
     };
     add(HEAD_MEMBER, Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
     for (const file of needs.files) sums.push([file.member, addFile(tar, file.path, file.member)]);
-    // One part buffer, reused: each part is hashed and written before the next byte is copied in.
-    const part = Buffer.allocUnsafe(PART_BYTES);
     for (const image of images) {
-      let filled = 0;
-      let n = 0;
-      let bytes = 0;
-      let last = 0;
-      const flush = (): void => {
-        add(`${image.prefix}part-${String(++n).padStart(4, '0')}`, part.subarray(0, filled));
-        bytes += filled;
-        filled = 0;
-        if (Date.now() - last >= PROGRESS_EVERY_MS) {
-          last = Date.now();
-          emit({ type: 'save-progress', image: image.ref, bytes });
-        }
-      };
-      await engine.images.saveInto(
-        [image.ref],
-        (chunk) => {
-          for (let at = 0; at < chunk.length; ) {
-            const copied = chunk.copy(part, filled, at);
-            filled += copied;
-            at += copied;
-            if (filled === PART_BYTES) flush();
-          }
-        },
-        { signal: options.signal },
-      );
-      if (filled > 0 || n === 0) flush();
-      emit({ type: 'save-done', image: image.ref, bytes });
+      const parts = new PartWriter(tar, image.prefix, !inPlace, sums, (bytes) => emit({ type: 'save-progress', image: image.ref, bytes }));
+      await engine.images.saveInto([image.ref], (chunk) => parts.write(chunk), { signal: options.signal });
+      emit({ type: 'save-done', image: image.ref, bytes: parts.end() });
     }
     add(SUMS_MEMBER, Buffer.from(formatSums(sums)));
     tar.finish();
@@ -155,6 +129,69 @@ async function ensureImages(engine: Engine, dag: Dag, needs: NeededImage[], opti
     out.push({ ref: need.ref, id: info.Id, platform: [info.Os, info.Architecture, info.Variant].filter(Boolean).join('/'), prefix: `${IMAGE_PREFIX}${i + 1}/` });
   }
   return out;
+}
+
+/**
+ * An image archive into parts of PART_BYTES. Into a file, each byte is written as it arrives and a
+ * part's header is written over its placeholder once the part is full, so the engine's socket is
+ * never left unread for a whole part; into a pipe or a device a part is gathered first.
+ */
+class PartWriter {
+  readonly #tar: TarFileWriter;
+  readonly #prefix: string;
+  readonly #seekable: boolean;
+  readonly #sums: Array<[string, string]>;
+  readonly #progress: (bytes: number) => void;
+  #open: { at: number; size: number; hash: Hash } | undefined;
+  readonly #gathered: Buffer | undefined;
+  #count = 0;
+  #bytes = 0;
+  #shown = 0;
+
+  constructor(tar: TarFileWriter, prefix: string, seekable: boolean, sums: Array<[string, string]>, progress: (bytes: number) => void) {
+    this.#tar = tar;
+    this.#prefix = prefix;
+    this.#seekable = seekable;
+    this.#sums = sums;
+    this.#progress = progress;
+    this.#gathered = seekable ? undefined : Buffer.allocUnsafe(PART_BYTES);
+  }
+
+  write(chunk: Buffer): void {
+    for (let at = 0; at < chunk.length; ) {
+      const open = (this.#open ??= { at: this.#seekable ? this.#tar.beginOpen() : 0, size: 0, hash: createHash('sha256') });
+      const piece = chunk.subarray(at, at + Math.min(PART_BYTES - open.size, chunk.length - at));
+      open.hash.update(piece);
+      if (this.#gathered) piece.copy(this.#gathered, open.size);
+      else this.#tar.data(piece);
+      open.size += piece.length;
+      at += piece.length;
+      if (open.size === PART_BYTES) this.#close();
+    }
+  }
+
+  /** Closes the last part (an empty archive still gets one); returns the archive's size. */
+  end(): number {
+    if (this.#open || this.#count === 0) {
+      this.#open ??= { at: this.#seekable ? this.#tar.beginOpen() : 0, size: 0, hash: createHash('sha256') };
+      this.#close();
+    }
+    return this.#bytes;
+  }
+
+  #close(): void {
+    const { at, size, hash } = this.#open!;
+    this.#open = undefined;
+    const name = `${this.#prefix}part-${String(++this.#count).padStart(4, '0')}`;
+    if (this.#gathered) this.#tar.add({ name }, this.#gathered.subarray(0, size));
+    else this.#tar.endOpen(at, { name }, size);
+    this.#sums.push([name, hash.digest('hex')]);
+    this.#bytes += size;
+    if (Date.now() - this.#shown >= PROGRESS_EVERY_MS) {
+      this.#shown = Date.now();
+      this.#progress(this.#bytes);
+    }
+  }
 }
 
 /** Copies a file into the pack in pieces; the size is taken first, and a file that changes meanwhile fails. */
