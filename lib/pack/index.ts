@@ -38,12 +38,20 @@ export async function preparePackRun(pack: string, options: PreparePackOptions =
   const verified = await verifyPack(path, options.signal);
   options.onEvent?.({ type: 'verified', pack: path, images: verified.head.images.length, files: verified.head.files.length });
   const dir = resolve(options.dir ?? defaultUnpackDir(path));
-  const dagFile = await unpackFiles(verified, dir, options.signal);
-  options.onEvent?.({ type: 'unpacked', dir, dagFile });
-  const dag = loadDag(dagFile, options);
-  const result = await withEngine(options.engine, { ...(options.env ?? process.env), ...Object.fromEntries(dag.env) }, (engine) =>
-    loadPackImages(engine, verified, { signal: options.signal, onEvent: options.onEvent }),
-  );
+  const { dagFile, undo } = await unpackFiles(verified, dir, options.signal);
+  let dag: Dag;
+  let result: LoadResult;
+  try {
+    options.onEvent?.({ type: 'unpacked', dir, dagFile });
+    dag = loadDag(dagFile, options);
+    result = await withEngine(options.engine, { ...(options.env ?? process.env), ...Object.fromEntries(dag.env) }, (engine) =>
+      loadPackImages(engine, verified, { signal: options.signal, onEvent: options.onEvent }),
+    );
+  } catch (err) {
+    // Nothing of a run that never started stays: what this call unpacked goes (loaded images too, in loadPackImages).
+    await undo();
+    throw err;
+  }
   const policy = pullMissingForPacked(dag, new Set(verified.head.images.map((i) => i.ref)), options.env);
   return { ...result, dag: policy.dag, dir, pullChanged: policy.changed };
 }

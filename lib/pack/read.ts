@@ -63,7 +63,7 @@ export async function verifyPack(path: string, signal?: AbortSignal): Promise<Ve
       found.set(entry.name, hex);
     }
   };
-  const open = (entry: TarEntry): void => {
+  const start = (entry: TarEntry): void => {
     const { name } = entry;
     if (entries.size === 0 && name !== HEAD_MEMBER) throw packError(path, `not a skiff pack: its first member is ${name}, not ${HEAD_MEMBER}`);
     if (sums) throw packError(path, `member ${name} comes after ${SUMS_MEMBER}, which ends a pack`);
@@ -83,7 +83,7 @@ export async function verifyPack(path: string, signal?: AbortSignal): Promise<Ve
     {
       onEntry: (entry) => {
         close();
-        open(entry);
+        start(entry);
       },
       onData: (entry, chunk) => {
         current!.hash.update(chunk);

@@ -34,8 +34,11 @@ export function defaultUnpackDir(pack: string): string {
   return join(dirname(pack), stem);
 }
 
-/** Writes the pack's DAG files into `dir`; returns the DAG file's path there. */
-export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: AbortSignal): Promise<string> {
+/**
+ * Writes the pack's DAG files into `dir`; returns the DAG file's path there, and `undo` (removes
+ * what this call wrote: nothing when the directory held this pack already).
+ */
+export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: AbortSignal): Promise<{ dagFile: string; undo(): Promise<void> }> {
   const marker = join(dir, MARKER);
   const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined;
@@ -60,8 +63,12 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
         });
       }
     }
-    return dagPath;
+    return { dagFile: dagPath, undo: async () => {} };
   }
+  const undo = async (): Promise<void> => {
+    if (entries === undefined) await rm(dir, { recursive: true, force: true });
+    else for (const name of await readdir(dir).catch(() => [])) await rm(join(dir, name), { recursive: true, force: true });
+  };
   try {
     await mkdir(dir, { recursive: true });
     for (const member of pack.head.files) {
@@ -73,11 +80,10 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
     await writeFile(marker, `${pack.identity}\n`, { flag: 'wx' });
   } catch (err) {
     // Half an unpack would be "other content" to the next try: nothing is left behind.
-    if (entries === undefined) await rm(dir, { recursive: true, force: true });
-    else for (const name of await readdir(dir).catch(() => [])) await rm(join(dir, name), { recursive: true, force: true });
+    await undo();
     throw err;
   }
-  return dagPath;
+  return { dagFile: dagPath, undo };
 }
 
 /**
@@ -104,35 +110,42 @@ export async function loadPackImages(engine: Engine, pack: VerifiedPack, options
   if (wanted.size === 0) return { loaded: [], present };
 
   const loaded: PackImage[] = [];
-  for (const image of wanted.values()) {
-    const parts = pack.parts.get(image.prefix)!;
-    const total = parts.reduce((n, p) => n + p.size, 0);
-    emit({ type: 'load-start', image: image.ref, bytes: total });
-    let sent = 0;
-    let last = 0;
-    const chunks = (async function* () {
-      for await (const piece of readRanges(pack.path, parts, options.signal)) {
-        yield piece;
-        sent += piece.length;
-        if (Date.now() - last >= PROGRESS_EVERY_MS) {
-          last = Date.now();
-          emit({ type: 'load-progress', image: image.ref, bytes: sent, total });
+  try {
+    for (const image of wanted.values()) {
+      const parts = pack.parts.get(image.prefix)!;
+      const total = parts.reduce((n, p) => n + p.size, 0);
+      emit({ type: 'load-start', image: image.ref, bytes: total });
+      let sent = 0;
+      let last = 0;
+      const chunks = (async function* () {
+        for await (const piece of readRanges(pack.path, parts, options.signal)) {
+          yield piece;
+          sent += piece.length;
+          if (Date.now() - last >= PROGRESS_EVERY_MS) {
+            last = Date.now();
+            emit({ type: 'load-progress', image: image.ref, bytes: sent, total });
+          }
         }
+      })();
+      try {
+        await engine.images.loadArchive({ length: total, chunks }, { signal: options.signal });
+      } catch (err) {
+        if (isSkiffError(err, 'aborted')) throw err;
+        throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
       }
-    })();
-    try {
-      await engine.images.loadArchive({ length: total, chunks }, { signal: options.signal });
-    } catch (err) {
-      if (isSkiffError(err, 'aborted')) throw err;
-      throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
+      const after = await engine.images.find(image.ref, { signal: options.signal });
+      if (after?.Id !== image.id) {
+        if (!(await engine.images.find(image.id, { signal: options.signal }))) throw new SkiffError('engine', `the engine loaded ${image.ref} from the pack, but does not list its id ${image.id}`);
+        await tagAs(engine, image, options.signal);
+      }
+      loaded.push(image);
+      emit({ type: 'image-loaded', image: image.ref, id: image.id });
     }
-    const after = await engine.images.find(image.ref, { signal: options.signal });
-    if (after?.Id !== image.id) {
-      if (!(await engine.images.find(image.id, { signal: options.signal }))) throw new SkiffError('engine', `the engine loaded ${image.ref} from the pack, but does not list its id ${image.id}`);
-      await tagAs(engine, image, options.signal);
-    }
-    loaded.push(image);
-    emit({ type: 'image-loaded', image: image.ref, id: image.id });
+  } catch (err) {
+    // The images this call loaded came from a pack that failed halfway: they go too (by id: the
+    // engine lacked each of them before), so a failed load leaves nothing behind.
+    for (const image of loaded) await engine.images.remove(image.id, { force: true }).catch(() => {});
+    throw err;
   }
   return { loaded, present };
 }

@@ -1,6 +1,6 @@
 // `skiff pack`: pull what the DAG needs and is missing, then write the pack in one streamed pass:
-// the engine's `docker save` archive goes through a part-sized buffer into the tar and the file,
-// hashed on the way, each step waiting for the next to take more (never the whole image in memory).
+// the engine's `docker save` archive goes into the file as it arrives, cut into parts and hashed
+// on the way (PartWriter; never a whole image in memory).
 // The pack is written under a temporary name beside OUT and renamed at the end: a failure (disk
 // full, an image the engine cannot save, Ctrl-C) removes it and never leaves half a pack as OUT.
 import { createHash, type Hash } from 'node:crypto';

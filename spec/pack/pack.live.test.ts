@@ -261,6 +261,7 @@ describe('a DAG carried across an air gap', { concurrency: false }, () => {
       assert.match(result.stderr, new RegExp(`the engine refused image skiff-pack-test-refused-${PID}:1 from the pack: .*tar`));
       assert.deepEqual(result.runIds, []);
       assert.deepEqual(await containersOfDag(engine, STEPS_DAG), []);
+      assert.ok(!existsSync(join(dir, 'refused')), 'what was unpacked is removed');
     });
   });
 });
