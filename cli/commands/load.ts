@@ -26,7 +26,7 @@ export class LoadCommand extends Command {
     const { stdout, stderr, env } = this.context;
     const [{ debugEnabled, reportFailure }, { loadPack }, { createPackProgress }, { trapInterrupts }] = await Promise.all([
       import('../render/errors.js'),
-      import('../../lib/pack/index.js'),
+      import('../../lib/pack/load.js'),
       import('../render/pack-progress.js'),
       import('../signals.js'),
     ]);

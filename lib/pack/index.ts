@@ -2,14 +2,15 @@
 // (docs/pack-format.md). Connected side: packNeeds → writePack. Other side: preparePackRun
 // (check, unpack, load what the engine lacks, adjust pull policies) → a Dag to run as usual.
 import { resolve } from 'node:path';
-import { openEngine, type Engine } from '../engine/index.js';
+import type { Engine } from '../engine/index.js';
+import { withEngine } from './load.js';
 import { loadDag, type LoadOptions } from '../dag/index.js';
 import type { Dag } from '../dag/model.js';
 import { pullMissingForPacked } from './pull-policy.js';
-import { verifyPack, type VerifiedPack } from './read.js';
+import { verifyPack } from './read.js';
 import { defaultUnpackDir, loadPackImages, unpackFiles, type UnpackEvent, type LoadResult } from './unpack.js';
+import type { PackStage } from './load.js';
 
-export type PackStage = { type: 'verify-start'; pack: string } | { type: 'verified'; pack: string; images: number; files: number } | { type: 'unpacked'; dir: string; dagFile: string };
 
 export interface PreparePackOptions extends LoadOptions {
   /** Where the DAG files go; default beside the pack (`build.pack.tar` → `build.pack/`). */
@@ -56,28 +57,10 @@ export async function preparePackRun(pack: string, options: PreparePackOptions =
   return { ...result, dag: policy.dag, dir, pullChanged: policy.changed };
 }
 
-/** `skiff load`: check the pack, then load the images the engine lacks; no DAG files are written. */
-export async function loadPack(pack: string, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; engine?: Engine; onEvent?(event: PackStage | UnpackEvent): void } = {}): Promise<LoadResult & { pack: VerifiedPack }> {
-  const path = resolve(pack);
-  options.onEvent?.({ type: 'verify-start', pack: path });
-  const verified = await verifyPack(path, options.signal);
-  options.onEvent?.({ type: 'verified', pack: path, images: verified.head.images.length, files: verified.head.files.length });
-  const result = await withEngine(options.engine, options.env ?? process.env, (engine) => loadPackImages(engine, verified, { signal: options.signal, onEvent: options.onEvent }));
-  return { ...result, pack: verified };
-}
-
-async function withEngine<T>(given: Engine | undefined, env: NodeJS.ProcessEnv, use: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = given ?? openEngine({ env });
-  try {
-    return await use(engine);
-  } finally {
-    if (!given) await engine.close();
-  }
-}
-
 export { packNeeds, type PackNeeds, type NeededImage, type CarriedFile, type NeedsOptions } from './needs.js';
 export { writePack, type PackEvent, type WritePackOptions, type WrittenPack } from './write.js';
 export { verifyPack, isPackFile, type VerifiedPack } from './read.js';
+export { loadPack, type PackStage } from './load.js';
 export { defaultUnpackDir, type UnpackEvent, type LoadResult } from './unpack.js';
 export { pullMissingForPacked } from './pull-policy.js';
 export { PACK_FORMAT, type PackHead, type PackImage } from './format.js';

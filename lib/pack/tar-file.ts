@@ -11,7 +11,7 @@ import { packError } from './format.js';
 
 const BLOCK = 512;
 const ZEROS = Buffer.alloc(2 * BLOCK);
-export const READ_PIECE_BYTES = 4 * 1024 * 1024;
+export const READ_PIECE_BYTES = 1024 * 1024;
 
 export interface MemberHeader {
   name: string;
