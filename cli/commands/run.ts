@@ -2,9 +2,7 @@
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
-import type { Dag } from '../../lib/dag/model.js';
-import type { RunReport } from '../../lib/dag/report.js';
-import type { ExecutorSet } from '../../lib/executors/contract.js';
+import type { Dag, RunReport } from '../../lib/run.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
@@ -151,14 +149,13 @@ export function splitParams(text: string): string[] {
 }
 
 /**
- * load → run id and directory → executors → runDag (rendered live) → report → exit code.
+ * load → the library's runDagFile (rendered live) → report → exit code.
  * The report file, when asked for, is written on every path: load errors, a run that could not
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
-    import('../../lib/dag/index.js'),
-    import('../../lib/dag/report.js'),
+  const [{ loadDagFile, runDagFile, failedBeforeSteps, DagLoadError }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+    import('../../lib/run.js'),
     import('../render/errors.js'),
     import('../../lib/common/errors.js'),
   ]);
@@ -178,7 +175,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   try {
     const fromPack = await openPackRun(opts, io);
     if (fromPack === 'not a pack' && opts.unpackDir !== undefined) throw new SkiffError('usage', `--dir is for a pack made by \`skiff pack\`, and ${opts.file} is not one`);
-    if (fromPack === 'not a pack') dag = loadDag(opts.file, { params: opts.params, env: io.env });
+    if (fromPack === 'not a pack') dag = await loadDagFile(opts.file, { params: opts.params, env: io.env });
     else ({ dag, notice: packNotice } = fromPack);
   } catch (err) {
     if (err instanceof SkiffError && !(err instanceof DagLoadError)) {
@@ -199,14 +196,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   }
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
-    import('../../lib/dag/scheduler.js'),
-    import('../../lib/dag/run-dir.js'),
-    import('../render/renderer.js'),
-    import('../signals.js'),
-  ]);
-  const runId = newRunId();
-  const logDir = runDirFor(dag.name, runId, io.env);
+  const [{ createRunRenderer }, { trapInterrupts }] = await Promise.all([import('../render/renderer.js'), import('../signals.js')]);
   const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
   const interrupts = trapInterrupts({
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
@@ -214,44 +204,22 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   });
   if (packNotice !== undefined) renderer.notice(packNotice);
 
-  let report: RunReport;
-  let startedMs = Date.now();
+  const startedMs = Date.now();
+  let result: Awaited<ReturnType<typeof runDagFile>>;
   try {
-    let executors: ExecutorSet;
-    try {
-      executors = await createExecutorSet(dag, opts, io);
-    } catch (err) {
-      if (!(err instanceof SkiffError)) {
-        // Our bug (exit 70, reported by the caller); the report is still written.
-        await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
-        throw err;
-      }
-      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
-      io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
-      const failed = failedBeforeSteps('startup', err.message, stepNames);
-      await writeReport(failed);
-      interrupts.dispose();
-      return exitCodeFor(failed, interrupts.cancelled);
-    }
-    startedMs = Date.now();
-    try {
-      report = await runDag({
-        dag,
-        executors,
-        runId,
-        logDir,
-        signal: interrupts.signal,
-        forceSignal: interrupts.forceSignal,
-        onEvent: (ev) => renderer.onEvent(ev),
-        follow: opts.follow,
-        env: io.env,
-      });
-    } catch (err) {
-      // runDag reports failures as results; reaching here is a bug, but the report still gets written.
-      await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
-      throw err;
-    }
+    result = await runDagFile(dag, {
+      signal: interrupts.signal,
+      forceSignal: interrupts.forceSignal,
+      onEvent: (ev) => renderer.onEvent(ev),
+      follow: opts.follow,
+      env: io.env,
+      recordDir: opts.recordDir,
+      replayDir: opts.replayDir,
+    });
   } catch (err) {
+    // runDagFile reports failures as results; reaching here is a bug (exit 70, reported by the
+    // caller), but the report still gets written.
+    await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
     interrupts.dispose();
     throw err;
   }
@@ -259,11 +227,17 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
   // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
   try {
-    const cancelled = interrupts.cancelled;
-    renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
-    const written = await writeReport(report);
-    const code = exitCodeFor(report, cancelled);
-    return written || code !== 0 ? code : EXIT_FAILED;
+    if (result.startupError) {
+      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
+      io.stderr.write(describeError(result.startupError, opts.debug).map((l) => `${l}\n`).join(''));
+      await writeReport(result.report);
+      return result.exitCode;
+    }
+    const unused = result.unusedRecorded;
+    if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
+    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: interrupts.cancelled });
+    const written = await writeReport(result.report);
+    return written || result.exitCode !== 0 ? result.exitCode : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
@@ -288,43 +262,6 @@ async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | 
     view.done();
     interrupts.dispose();
   }
-}
-
-/**
- * The executors for this run; `--record` and `--replay` choose the engine connection here. The
- * recorder or replay is owned by the returned set and closed (or checked) with it.
- */
-async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
-  const { createExecutors } = await import('../../lib/executors/index.js');
-  if (opts.recordDir !== undefined) {
-    const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([
-      import('../../lib/engine/record.js'),
-      import('../../lib/engine/dispatcher.js'),
-    ]);
-    let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
-    const dir = opts.recordDir;
-    const set = createExecutors(dag, {
-      env: io.env,
-      reap: false,
-      dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
-      onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
-    });
-    return { ...set, close: async () => {
-      await set.close();
-      await recorder?.close();
-    } };
-  }
-  if (opts.replayDir !== undefined) {
-    const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
-    const replay = ReplayDispatcher.fromDir(opts.replayDir);
-    const set = createExecutors(dag, { env: io.env, reap: false, dispatcher: () => replay });
-    return { ...set, close: async () => {
-      await set.close();
-      const unused = replay.unused();
-      if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
-    } };
-  }
-  return createExecutors(dag, { env: io.env });
 }
 
 /** Temp file in the same directory, then rename: a reader never sees half a report. */

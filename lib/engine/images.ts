@@ -136,7 +136,7 @@ export class Images implements ImagesApi {
    */
   async saveInto(names: readonly string[], onChunk: (chunk: Buffer) => void, options: Signalled = {}): Promise<void> {
     const what = `save ${names.join(', ')}`;
-    if (this.#t.live && canBorrow(this.#t.target)) {
+    if (this.#t.ownsPool && canBorrow(this.#t.target)) {
       const path = await this.#t.fullPath({ path: '/images/get', query: { names }, signal: options.signal });
       return bulkExchange(this.#t.target, { method: 'GET', path, onBody: onChunk, signal: options.signal, what });
     }
@@ -151,7 +151,7 @@ export class Images implements ImagesApi {
   async loadArchive(archive: { length: number; chunks: AsyncIterable<Buffer> }, options: Signalled = {}): Promise<string[]> {
     const what = 'load images';
     let lines: AsyncIterable<Buffer>;
-    if (this.#t.live && canBorrow(this.#t.target)) {
+    if (this.#t.ownsPool && canBorrow(this.#t.target)) {
       const path = await this.#t.fullPath({ path: '/images/load', query: { quiet: true }, signal: options.signal });
       const answer: Buffer[] = [];
       await bulkExchange(this.#t.target, { method: 'POST', path, contentType: 'application/x-tar', body: archive, onBody: (c) => answer.push(Buffer.from(c)), signal: options.signal, what });

@@ -19,6 +19,12 @@ export interface CreateExecutorsOptions {
    * around it, or a replay. Called once, when a step first needs the engine; its owner closes it.
    */
   dispatcher?(target: EngineTarget): Dispatcher;
+  /**
+   * That dispatcher reaches the real daemon at DOCKER_HOST (a recording of the live pool does, a
+   * replay does not): a local daemon's PIDs are then this host's, so a cancelled exec's process
+   * is stopped as it is in a live run.
+   */
+  reachesDaemon?: boolean;
   /** Told of every set of registry credentials a pull is about to use (so a recorder can redact them). */
   onCredentials?(credentials: AuthConfig): void;
   /**
@@ -34,7 +40,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
-  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) }));
+  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)), reachesDaemon: options.reachesDaemon }));
   const runtime: DockerRuntime = {
     engine: open,
     platform: (signal) =>
