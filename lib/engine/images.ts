@@ -121,7 +121,7 @@ export class Images implements ImagesApi {
     });
     try {
       for await (const event of readJsonLines<LoadEvent>(res.body)) {
-        const loaded = LOADED.exec(event.stream ?? '');
+        const loaded = LOADED.exec(event.stream?.trim() ?? '');
         yield loaded ? { ...event, loaded: loaded[1]!.trim() } : event;
       }
     } finally {

@@ -333,3 +333,30 @@ async function writePack(path: string, head: object, members: Array<[string, Buf
   for await (const chunk of pack as AsyncIterable<Buffer>) parts.push(chunk);
   await writeFile(path, Buffer.concat(parts));
 }
+
+describe('engine.images: docker save archives as streams (the library side of a pack)', () => {
+  test('save to a file stream, remove, load back from the file with progress: the same image id', async () => {
+    const ref = `skiff-pack-test-stream-${PID}:1`;
+    const id = await buildMarkedImage(engine, ref, `stream-${PID}`);
+    ids.push(id);
+    const file = join(dir, 'stream.tar');
+    const { createReadStream, createWriteStream } = await import('node:fs');
+    const { pipeline } = await import('node:stream/promises');
+    await pipeline(await engine.images.save([ref]), createWriteStream(file));
+    await engine.images.remove(id, { force: true });
+    assert.equal(await engine.images.find(ref), undefined);
+    const loaded: string[] = [];
+    let events = 0;
+    for await (const event of engine.images.load(createReadStream(file))) {
+      events++;
+      if (event.loaded) loaded.push(event.loaded);
+    }
+    assert.deepEqual(loaded, [ref]);
+    assert.ok(events >= 1);
+    assert.equal((await engine.images.find(ref))?.Id, id);
+    await assert.rejects(async () => {
+      for await (const _ of engine.images.load(createReadStream(join(dir, 'steps.yaml')))) void _;
+    }, /load images: .*tar|Error processing tar file/);
+  });
+});
+
