@@ -220,3 +220,30 @@ describe('bulk exchanges on a connection of our own', () => {
     );
   });
 });
+
+describe('what pack, load and run PACK show', async () => {
+  const { createPackProgress, formatBytes, packEventLine, packStatusLine } = await import('../../cli/render/pack-progress.js');
+
+  it('lasting lines for what is done, a status line for what is under way', () => {
+    assert.equal(formatBytes(566_353_408), '566 MB');
+    assert.equal(packEventLine({ type: 'save-done', image: 'app:1', bytes: 2_137_088 }), 'saved app:1 (2.1 MB)');
+    assert.equal(packEventLine({ type: 'image-present', image: 'app:1', id: `sha256:${'ab'.repeat(32)}` }), 'app:1 is already in the engine (abababababab)');
+    assert.equal(packEventLine({ type: 'load-progress', image: 'app:1', bytes: 5, total: 10 }), undefined);
+    assert.equal(packStatusLine({ type: 'load-progress', image: 'app:1', bytes: 500_000, total: 1_000_000 }), 'loading app:1 [==========>         ] 500 kB of 1.0 MB');
+  });
+
+  it('off a terminal only lasting lines; --quiet only warnings', () => {
+    const out: string[] = [];
+    const sink = { write: (s: string) => out.push(s) } as unknown as import('node:stream').Writable;
+    const view = createPackProgress(sink);
+    view.onEvent({ type: 'save-progress', image: 'app:1', bytes: 10 });
+    view.onEvent({ type: 'image-loaded', image: 'app:1', id: `sha256:${'cd'.repeat(32)}` });
+    view.done();
+    assert.deepEqual(out, ['loaded app:1 (cdcdcdcdcdcd)\n']);
+    const quiet: string[] = [];
+    const q = createPackProgress({ write: (s: string) => quiet.push(s) } as unknown as import('node:stream').Writable, { quiet: true });
+    q.onEvent({ type: 'image-loaded', image: 'app:1', id: `sha256:${'cd'.repeat(32)}` });
+    q.onEvent({ type: 'warning', message: 'careful' });
+    assert.deepEqual(quiet, ['warning: careful\n']);
+  });
+});
