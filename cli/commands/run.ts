@@ -2,8 +2,12 @@
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
-import type { Dag, RunReport } from '../../lib/run.js';
+import type { AttemptRecorder } from '../../lib/dag/history/recorder.js';
+import type { StepRecord } from '../../lib/dag/history/record.js';
+import type { Dag, RunEvent, RunReport } from '../../lib/run.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import { SkiffError } from '../../lib/common/errors.js';
+import { VerbCommand } from './verb.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
 export interface RunOptions {
@@ -28,7 +32,7 @@ export interface RunIO {
   env: Record<string, string | undefined>;
 }
 
-export class RunCommand extends Command {
+export class RunCommand extends VerbCommand {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
@@ -85,26 +89,15 @@ export class RunCommand extends Command {
     description: 'Run against a recording made with --record instead of a Docker engine',
   });
 
-  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
-
   dir = Option.String('--dir', { description: "Where a pack's DAG files are unpacked (default: beside the pack, named after it)" });
 
   file = Option.String({ name: 'FILE' });
 
   extraParams = Option.Rest({ name: 'params' });
 
-  async execute(): Promise<number> {
-    try {
-      const { debugEnabled } = await import('../render/errors.js');
-      return await executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
-    } catch (err) {
-      const { debugEnabled, reportFailure } = await import('../render/errors.js');
-      return reportFailure(err, {
-        stderr: this.context.stderr,
-        debug: debugEnabled(this.debug, this.context.env),
-        formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
-      });
-    }
+  async run(): Promise<number> {
+    const { debugEnabled } = await import('../render/errors.js');
+    return executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
   }
 
   runOptions(debug: boolean): RunOptions {
@@ -149,40 +142,34 @@ export function splitParams(text: string): string[] {
 }
 
 /**
- * load → the library's runDagFile (rendered live) → report → exit code.
- * The report file, when asked for, is written on every path: load errors, a run that could not
- * start, a cancel, and our own bugs.
+ * load → a new run in the history → the library's runDagFile (rendered live) → report → exit
+ * code. The report file, when asked for, is written on every path: load errors, a run that could
+ * not start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDagFile, runDagFile, failedBeforeSteps, DagLoadError }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines, describeError }, { readFile }, { newRunId }, { exitCodeForError }] = await Promise.all([
     import('../../lib/run.js'),
     import('../render/errors.js'),
-    import('../../lib/common/errors.js'),
+    import('node:fs/promises'),
+    import('../../lib/dag/run-dir.js'),
+    import('../exit-codes.js'),
   ]);
-  const writeReport = async (report: RunReport): Promise<boolean> => {
-    if (opts.reportFile === undefined) return true;
-    try {
-      await writeFileAtomic(opts.reportFile, `${JSON.stringify(report, null, 2)}\n`);
-      return true;
-    } catch (err) {
-      io.stderr.write(`skiff: cannot write the report ${opts.reportFile}: ${messageOf(err)}\n`);
-      return false;
-    }
-  };
-
+  const writeReport = reportWriter(opts.reportFile, io);
+  let text: string | undefined;
   let dag: Dag;
-  let packNotice: string | undefined;
+  let notice: string | undefined;
   try {
     const fromPack = await openPackRun(opts, io);
     if (fromPack === 'not a pack' && opts.unpackDir !== undefined) throw new SkiffError('usage', `--dir is for a pack made by \`skiff pack\`, and ${opts.file} is not one`);
-    if (fromPack === 'not a pack') dag = await loadDagFile(opts.file, { params: opts.params, env: io.env });
-    else ({ dag, notice: packNotice } = fromPack);
+    // Read once: the text that is loaded is the text the run's history keeps (retry runs it again).
+    text = await readFile(fromPack === 'not a pack' ? opts.file : fromPack.dag.file, 'utf8').catch(() => undefined);
+    if (fromPack === 'not a pack') dag = await loadDagFile(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
+    else ({ dag, notice } = fromPack);
   } catch (err) {
     if (err instanceof SkiffError && !(err instanceof DagLoadError)) {
       // A pack that is wrong, an engine that refused an image: nothing ran; exit as for bad input or a failed start.
       io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
       await writeReport(failedBeforeSteps('load', err.message));
-      const { exitCodeForError } = await import('../exit-codes.js');
       return exitCodeForError(err);
     }
     if (err instanceof DagLoadError) {
@@ -194,35 +181,109 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
     throw err;
   }
+  return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '', ...(notice !== undefined ? { notice } : {}) }, opts, io);
+}
+
+/** One attempt of a run: a first start (`run`, `restart`) or a `retry` of an earlier run. */
+export interface AttemptPlan {
+  dag: Dag;
+  runId: string;
+  trigger: 'start' | 'retry' | 'restart';
+  params: string[];
+  /** The DAG file's text, kept as the run's definition; a retry has it already. */
+  text?: string;
+  /** A retry: the steps kept from the earlier attempt, with their records. */
+  kept?: ReadonlyMap<string, StepRecord>;
+  /** Said once when the run starts (a run from a pack: pull policies it changed). */
+  notice?: string;
+}
+
+/**
+ * Opens the attempt in the run's history, runs it (rendered live, stoppable by Ctrl-C or
+ * `skiff stop`), records every event, writes the report and returns the exit code.
+ */
+export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO): Promise<number> {
+  const [{ runDagFile, failedBeforeSteps }, { describeError, messageOf }, { AttemptRecorder }, { keptSteps }, cancel, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
+    import('../../lib/run.js'),
+    import('../render/errors.js'),
+    import('../../lib/dag/history/recorder.js'),
+    import('../../lib/dag/history/retry-plan.js'),
+    import('../../lib/dag/history/cancel.js'),
+    import('../render/renderer.js'),
+    import('../signals.js'),
+  ]);
+  const { dag, runId } = plan;
+  const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ createRunRenderer }, { trapInterrupts }] = await Promise.all([import('../render/renderer.js'), import('../signals.js')]);
+  // Before the pid file exists: from then on a `skiff stop` may signal this process.
+  trapStopSignal(cancel.STOP_SIGNAL);
+  let recorder: AttemptRecorder;
+  try {
+    recorder = await AttemptRecorder.open({
+      dag,
+      runId,
+      trigger: plan.trigger,
+      params: plan.params,
+      env: io.env,
+      ...(plan.text !== undefined ? { text: plan.text } : {}),
+      ...(plan.kept ? { kept: plan.kept } : {}),
+    });
+  } catch (err) {
+    const error = `cannot record the run in ${io.env.SKIFF_STATE_DIR ?? 'the state directory'}: ${messageOf(err)}`;
+    io.stderr.write(`skiff: ${error}\n`);
+    await writeReport(failedBeforeSteps('startup', error, stepNames));
+    return EXIT_FAILED;
+  }
   const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
   const interrupts = trapInterrupts({
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
-  if (packNotice !== undefined) renderer.notice(packNotice);
+  if (plan.notice !== undefined) renderer.notice(plan.notice);
+  const stop = watchStopRequests(cancel, recorder.dir, () => {
+    if (interrupts.cancelled) return false;
+    renderer.notice('stop requested (skiff stop): cancelling…');
+    return true;
+  });
+  const cancelled = (): boolean => interrupts.cancelled || stop.signal.aborted;
+  const finishRecord = async (): Promise<void> => {
+    stop.dispose();
+    await recorder.close();
+    if (recorder.error) io.stderr.write(`skiff: warning: cannot write the run's history in ${recorder.dir}: ${recorder.error.message}\n`);
+  };
 
   const startedMs = Date.now();
   let result: Awaited<ReturnType<typeof runDagFile>>;
   try {
     result = await runDagFile(dag, {
-      signal: interrupts.signal,
+      runId,
+      logDir: recorder.dir,
+      signal: AbortSignal.any([interrupts.signal, stop.signal]),
       forceSignal: interrupts.forceSignal,
-      onEvent: (ev) => renderer.onEvent(ev),
+      onEvent: (ev: RunEvent) => {
+        recorder.onEvent(ev);
+        renderer.onEvent(ev);
+      },
       follow: opts.follow,
       env: io.env,
       recordDir: opts.recordDir,
       replayDir: opts.replayDir,
+      ...(plan.kept ? { kept: keptSteps(plan.kept, dag.steps) } : {}),
     });
   } catch (err) {
     // runDagFile reports failures as results; reaching here is a bug (exit 70, reported by the
     // caller), but the report still gets written.
-    await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
+    const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
+    recorder.onEvent({ type: 'run-end', report: failed });
+    await finishRecord();
+    await writeReport(failed);
     interrupts.dispose();
     throw err;
   }
+  // A run that could not start emitted no run-end: its record ends here.
+  if (result.startupError) recorder.onEvent({ type: 'run-end', report: result.report });
+  await finishRecord();
 
   // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
   // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
@@ -235,12 +296,53 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     }
     const unused = result.unusedRecorded;
     if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
-    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: interrupts.cancelled });
+    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: cancelled() });
     const written = await writeReport(result.report);
     return written || result.exitCode !== 0 ? result.exitCode : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
+}
+
+let stopSignalHandler: (() => void) | undefined;
+let stopSignalTrapped = false;
+
+/**
+ * One listener for the process's life: a stop signal that lands after the run ended (the stopper
+ * read the record just before it became final) must not kill the process (its default action).
+ */
+function trapStopSignal(signal: NodeJS.Signals): void {
+  if (stopSignalTrapped) return;
+  stopSignalTrapped = true;
+  process.on(signal, () => stopSignalHandler?.());
+}
+
+/**
+ * `skiff stop` from another terminal: the cancel flag in the attempt's directory (watched), and
+ * its wake-up signal for where the watch is slow (polled). The flag says what is wanted, so a
+ * stray signal alone cancels nothing. `accept` is asked once; false ignores the request (a Ctrl-C
+ * came first).
+ */
+function watchStopRequests(
+  cancel: typeof import('../../lib/dag/history/cancel.js'),
+  attemptDir: string,
+  accept: () => boolean,
+): { signal: AbortSignal; dispose(): void } {
+  const ctrl = new AbortController();
+  const onRequest = (): void => {
+    if (!ctrl.signal.aborted && accept()) ctrl.abort(new SkiffError('aborted', 'stopped by skiff stop'));
+  };
+  stopSignalHandler = () => {
+    if (cancel.cancelRequested(attemptDir)) onRequest();
+  };
+  const unwatch = cancel.watchCancelFlag(attemptDir, onRequest);
+  return {
+    signal: ctrl.signal,
+    dispose() {
+      unwatch();
+      stopSignalHandler = undefined;
+    },
+  };
 }
 
 /**
@@ -262,6 +364,20 @@ async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | 
     view.done();
     interrupts.dispose();
   }
+}
+
+/** `--report FILE`: written atomically; a failure to write is said, and returned as false. */
+function reportWriter(reportFile: string | undefined, io: RunIO): (report: RunReport) => Promise<boolean> {
+  return async (report) => {
+    if (reportFile === undefined) return true;
+    try {
+      await writeFileAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      return true;
+    } catch (err) {
+      io.stderr.write(`skiff: cannot write the report ${reportFile}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return false;
+    }
+  };
 }
 
 /** Temp file in the same directory, then rename: a reader never sees half a report. */
