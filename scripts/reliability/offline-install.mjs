@@ -15,7 +15,7 @@
 //     (`node skiff.cjs run PACK`): loaded from the pack, succeeded, nothing pulled.
 //   node scripts/reliability/offline-install.mjs [--n 20] [--skip-examples 1] [--skip-cli-tests 1]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from './fuzz-lib.mjs';
