@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tar from 'tar-stream';
@@ -293,6 +293,33 @@ describe('skiff pack fails cleanly', () => {
     const full = await skiff(['pack', 'container.yaml', '-o', '/dev/full'], { cwd: dir });
     assert.equal(full.code, 1, show(full));
     assert.match(full.stderr, /cannot write the pack \/dev\/full: the disk is full/);
+  });
+
+  test('Ctrl-C while the pack is being written: exit 130, and no pack nor partial file left', async () => {
+    const ref = `skiff-pack-test-big-${PID}:1`;
+    ids.push(await buildMarkedImage(engine, ref, `big-${PID}`, 96 * 1024 * 1024));
+    const sub = join(dir, 'interrupted');
+    await mkdir(sub);
+    await writeDag(sub, 'big.yaml', `steps:\n  - name: s\n    executor:\n      type: docker\n      config:\n        image: ${ref}\n    command: "true"\n`);
+    let interrupted = false;
+    const result = await skiff(['pack', 'big.yaml', '-o', 'big.pack.tar'], {
+      cwd: sub,
+      started: (child) => {
+        // Once the partial file has data (the image is streaming into it), interrupt.
+        const poll = setInterval(() => {
+          const partial = readdirSync(sub).find((n) => n.endsWith('.partial'));
+          if (partial && statSync(join(sub, partial)).size > 1024 * 1024) {
+            clearInterval(poll);
+            interrupted = child.kill('SIGINT');
+          }
+        }, 10);
+        child.once('exit', () => clearInterval(poll));
+      },
+    });
+    assert.ok(interrupted, `interrupted while writing: ${show(result)}`);
+    assert.equal(result.code, 130, show(result));
+    assert.match(result.stderr, /cancelled by user \(SIGINT\)/);
+    assert.deepEqual(readdirSync(sub), ['big.yaml']);
   });
 
   test('an image named by something only the run knows is reported with its place', async () => {

@@ -3,6 +3,7 @@
 // never touches a shared image), and a throwaway registry on a loopback port that the test
 // starts and stops, so "the registry is gone" never means stopping the shared ones.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -12,8 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tar from 'tar-stream';
 import type { Engine } from '../../lib/engine/index.js';
 
-/** A busybox root filesystem with `/marker` holding `marker`: a new image id per marker. */
-function rootfs(marker: string): tar.Pack {
+/**
+ * A busybox root filesystem with `/marker` holding `marker` (a new image id per marker) and, when
+ * asked, `/blob` of that many random bytes (an image that takes a while to save).
+ */
+function rootfs(marker: string, blobBytes = 0): tar.Pack {
   const pack = tar.pack();
   for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'data']) pack.entry({ name: d, type: 'directory', mode: 0o755 });
   pack.entry({ name: 'bin/busybox', mode: 0o755 }, readFileSync('/bin/busybox'));
@@ -21,14 +25,25 @@ function rootfs(marker: string): tar.Pack {
   for (const a of applets) pack.entry({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' });
   pack.entry({ name: 'etc/passwd' }, 'root:x:0:0:root:/root:/bin/sh\n');
   pack.entry({ name: 'marker' }, `${marker}\n`);
-  pack.finalize();
+  if (blobBytes === 0) {
+    pack.finalize();
+    return pack;
+  }
+  const blob = pack.entry({ name: 'blob', size: blobBytes });
+  void (async () => {
+    for (let left = blobBytes; left > 0; left -= 1 << 20) {
+      if (!blob.write(randomBytes(Math.min(left, 1 << 20)))) await new Promise((resolve) => blob.once('drain', resolve));
+    }
+    blob.end();
+    pack.finalize();
+  })();
   return pack;
 }
 
 /** Imports a marked busybox as `ref` (`repo:tag`); returns its id. */
-export async function buildMarkedImage(engine: Engine, ref: string, marker: string): Promise<string> {
+export async function buildMarkedImage(engine: Engine, ref: string, marker: string, blobBytes = 0): Promise<string> {
   const colon = ref.lastIndexOf(':');
-  await engine.images.import(rootfs(marker) as unknown as Readable, { repo: ref.slice(0, colon), tag: ref.slice(colon + 1), changes: ['CMD ["/bin/sh"]'] });
+  await engine.images.import(rootfs(marker, blobBytes) as unknown as Readable, { repo: ref.slice(0, colon), tag: ref.slice(colon + 1), changes: ['CMD ["/bin/sh"]'] });
   const info = await engine.images.find(ref);
   if (!info) throw new Error(`imported ${ref}, but the engine does not list it`);
   return info.Id;
