@@ -7,6 +7,7 @@ import type { RunEvent } from './dag/events.js';
 import type { RunReport } from './dag/report.js';
 import { SkiffError } from './common/errors.js';
 import type { ExecutorSet } from './executors/contract.js';
+import type { EngineSelection } from './engine/context.js';
 import type { KeptStep } from './dag/kept-steps.js';
 
 export type { Dag } from './dag/model.js';
@@ -40,6 +41,11 @@ export interface RunDagOptions extends LoadDagFileOptions {
   recordDir?: string;
   /** Serve the engine from this directory's recording instead of a daemon. */
   replayDir?: string;
+  /**
+   * The engine, as the docker CLI's `-H` (`host`) or `--context` (`context`): over DOCKER_HOST,
+   * DOCKER_CONTEXT and the current docker context, which are used otherwise.
+   */
+  engine?: EngineSelection;
   /** A retry: steps whose result an earlier attempt of the run keeps; they do not run again. */
   kept?: ReadonlyMap<string, KeptStep>;
 }
@@ -101,6 +107,7 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
     let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
     const set = createExecutors(dag, {
       env,
+      engine: options.engine,
       reap: false,
       // The recorder talks to the real daemon: its PIDs are this host's (a cancelled exec is stopped).
       reachesDaemon: true,
@@ -121,5 +128,5 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
       unused.push(...replay.unused());
     } };
   }
-  return createExecutors(dag, { env });
+  return createExecutors(dag, { env, engine: options.engine });
 }

@@ -7,6 +7,7 @@ import type { PlannedStep } from '../render/plan.js';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { splitParams } from './run.js';
 import { VerbCommand } from './verb.js';
+import { contextOption, hostOption, engineSelection } from './engine-options.js';
 
 export class DryCommand extends VerbCommand {
   static override paths = [['dry']];
@@ -29,6 +30,11 @@ export class DryCommand extends VerbCommand {
   });
 
   params = Option.Array('--params,-p', [], { description: 'Parameters, as for skiff run' });
+
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
 
   file = Option.String({ name: 'FILE' });
 
@@ -69,6 +75,7 @@ export class DryCommand extends VerbCommand {
     const handlerNames = new Set(Object.values(dag.handlerOn).flatMap((h) => (h ? [h.name] : [])));
     const executors = createPlanExecutors(dag, {
       env: this.context.env,
+      engine: engineSelection(this),
       onPlan: (item) => {
         if (item.kind === 'dag-container' || item.step === undefined) dagContainer.push(item);
         else entry(item.step, handlerNames.has(item.step) && !dag.steps.some((s) => s.name === item.step)).items.push(item);

@@ -2,6 +2,7 @@
 // without running anything (lib/pack).
 import { Command, Option } from 'clipanion';
 import { EXIT_OK } from '../exit-codes.js';
+import { contextOption, engineSelection, hostOption } from './engine-options.js';
 
 export class LoadCommand extends Command {
   static override paths = [['load']];
@@ -20,6 +21,11 @@ export class LoadCommand extends Command {
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
+
   pack = Option.String({ name: 'PACK' });
 
   async execute(): Promise<number> {
@@ -31,9 +37,15 @@ export class LoadCommand extends Command {
       import('../signals.js'),
     ]);
     const view = createPackProgress(stderr, { quiet: this.quiet });
+    let selection;
+    try {
+      selection = engineSelection(this);
+    } catch (err) {
+      return reportFailure(err, { stderr, debug: debugEnabled(this.debug, env), formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n` });
+    }
     const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling…') });
     try {
-      const result = await loadPack(this.pack, { env, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
+      const result = await loadPack(this.pack, { env, selection, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
       view.done();
       stdout.write(`${loadSummary(result.loaded.length, result.present.length)}\n`);
       return EXIT_OK;

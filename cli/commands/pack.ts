@@ -3,6 +3,7 @@
 import { Command, Option } from 'clipanion';
 import { basename, extname } from 'node:path';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+import { contextOption, engineSelection, hostOption } from './engine-options.js';
 import { splitParams } from './run.js';
 
 export class PackCommand extends Command {
@@ -41,6 +42,11 @@ export class PackCommand extends Command {
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
+
   file = Option.String({ name: 'FILE' });
 
   async execute(): Promise<number> {
@@ -53,6 +59,7 @@ export class PackCommand extends Command {
     const debug = debugEnabled(this.debug, env);
     let progress: { done(): void } | undefined;
     try {
+      const selection = engineSelection(this);
       const params: string[] = [];
       for (const text of this.params) params.push(...splitParams(text));
       let dag;
@@ -84,7 +91,7 @@ export class PackCommand extends Command {
       const view = createPackProgress(stderr, { quiet: this.quiet });
       progress = view;
       const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling… (the partial pack is removed)') });
-      const engine = openEngine({ env: { ...env, ...Object.fromEntries(dag.env) } });
+      const engine = openEngine({ env: { ...env, ...Object.fromEntries(dag.env) }, ...selection });
       try {
         const out = this.out ?? `${basename(dag.file, extname(dag.file))}.pack.tar`;
         const written = await writePack(engine, dag, needs, { out, skiffVersion: packageVersion(), env, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });

@@ -4,6 +4,7 @@ import { Option } from 'clipanion';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 import { runAttempt } from './run.js';
 import { VerbCommand } from './verb.js';
+import { contextOption, hostOption } from './engine-options.js';
 
 const STOP_TIMEOUT_MS = 120_000;
 
@@ -28,6 +29,11 @@ export class RestartCommand extends VerbCommand {
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only errors and the final summary line' });
 
   follow = Option.Boolean('--follow,-f', false, { description: "Print each step's output as it arrives" });
+
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
 
   file = Option.String({ name: 'FILE' });
 

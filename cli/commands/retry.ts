@@ -5,6 +5,7 @@ import { Option, UsageError } from 'clipanion';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { runAttempt } from './run.js';
 import { VerbCommand } from './verb.js';
+import { contextOption, hostOption } from './engine-options.js';
 
 export class RetryCommand extends VerbCommand {
   static override paths = [['retry']];
@@ -36,6 +37,11 @@ export class RetryCommand extends VerbCommand {
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only errors and the final summary line' });
 
   follow = Option.Boolean('--follow,-f', false, { description: "Print each step's output as it arrives" });
+
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
 
   file = Option.String({ name: 'FILE' });
 

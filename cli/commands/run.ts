@@ -5,9 +5,11 @@ import type { Writable } from 'node:stream';
 import type { AttemptRecorder } from '../../lib/dag/history/recorder.js';
 import type { StepRecord } from '../../lib/dag/history/record.js';
 import type { Dag, RunEvent, RunReport } from '../../lib/run.js';
+import type { EngineSelection } from '../../lib/engine/context.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 import { SkiffError } from '../../lib/common/errors.js';
 import { VerbCommand } from './verb.js';
+import { contextOption, engineSelection, hostOption } from './engine-options.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
 export interface RunOptions {
@@ -24,6 +26,8 @@ export interface RunOptions {
   replayDir: string | undefined;
   /** `--dir DIR`: where a pack's DAG files are unpacked (default beside the pack). */
   unpackDir?: string | undefined;
+  /** `-H` / `-c`: the engine, over DOCKER_HOST and the docker context. */
+  engine?: EngineSelection;
 }
 
 export interface RunIO {
@@ -48,6 +52,11 @@ export class RunCommand extends VerbCommand {
       same position, \`NAME=value\` the named one. They come from \`--params\` (space-separated, quote a
       value that has spaces) and from the arguments after \`--\`.
 
+      Docker steps run on the engine the docker CLI would use: \`-H\` or \`--context\`, else
+      DOCKER_HOST, else DOCKER_CONTEXT, else the current docker context, else the local socket.
+      \`ssh://[user@]host\` runs \`docker system dial-stdio\` there through the system ssh
+      (SKIFF_SSH_OPTS adds options to its command line, e.g. \`-F ci/ssh_config\`).
+
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
 
@@ -66,6 +75,8 @@ export class RunCommand extends VerbCommand {
       ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
       ['Run a pack on an air-gapped host', '$0 run build.pack.tar'],
       ['Record the engine traffic of a run, then replay it without Docker', '$0 run --record rec/ build.yaml && $0 run --replay rec/ build.yaml'],
+      ['Run the Docker steps on a remote engine over ssh', '$0 run -H ssh://user@build-host build.yaml'],
+      ['Run against a docker context', '$0 run --context colima build.yaml'],
     ],
   });
 
@@ -89,6 +100,11 @@ export class RunCommand extends VerbCommand {
     description: 'Run against a recording made with --record instead of a Docker engine',
   });
 
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
+
   dir = Option.String('--dir', { description: "Where a pack's DAG files are unpacked (default: beside the pack, named after it)" });
 
   file = Option.String({ name: 'FILE' });
@@ -106,7 +122,8 @@ export class RunCommand extends VerbCommand {
     const params: string[] = [];
     for (const text of this.params) params.push(...splitParams(text));
     params.push(...this.extraParams);
-    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, unpackDir: this.dir };
+    const engine = engineSelection(this);
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine, unpackDir: this.dir };
   }
 }
 
@@ -269,6 +286,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
       env: io.env,
       recordDir: opts.recordDir,
       replayDir: opts.replayDir,
+      engine: opts.engine,
       ...(plan.kept ? { kept: keptSteps(plan.kept, dag.steps) } : {}),
     });
   } catch (err) {
@@ -356,7 +374,7 @@ async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | 
   const view = createPackProgress(io.stderr, { quiet: opts.quiet });
   const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling…') });
   try {
-    const prepared = await preparePackRun(opts.file, { dir: opts.unpackDir, params: opts.params, env: io.env, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
+    const prepared = await preparePackRun(opts.file, { dir: opts.unpackDir, params: opts.params, env: io.env, selection: opts.engine, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
     if (prepared.loaded.length === 0 && !opts.quiet) view.line(`nothing to load: the engine has all ${prepared.present.length} image(s) of the pack`);
     const notice = prepared.pullChanged.length === 0 ? undefined : `pull policy \`always\` is treated as \`missing\` for the images that came in the pack (${prepared.pullChanged.join(', ')}): nothing can be pulled here`;
     return { dag: prepared.dag, notice };

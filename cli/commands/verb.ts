@@ -4,6 +4,7 @@ import { Command, Option } from 'clipanion';
 import type { Definition } from '../../lib/dag/history/layout.js';
 import type { StoredRun } from '../../lib/dag/history/store.js';
 import type { RunOptions } from './run.js';
+import { engineSelection } from './engine-options.js';
 
 export abstract class VerbCommand extends Command {
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
@@ -48,7 +49,10 @@ export abstract class VerbCommand extends Command {
   }
 
   /** The options of a run started again from a stored definition (`retry`, `restart`). */
-  async rerunOptions(definition: Definition, flags: { report: string | undefined; quiet: boolean; follow: boolean }): Promise<RunOptions> {
+  async rerunOptions(
+    definition: Definition,
+    flags: { report: string | undefined; quiet: boolean; follow: boolean; engineHost: string | undefined; dockerContext: string | undefined },
+  ): Promise<RunOptions> {
     const { debugEnabled } = await import('../render/errors.js');
     return {
       file: definition.file,
@@ -59,6 +63,7 @@ export abstract class VerbCommand extends Command {
       debug: debugEnabled(this.debug, this.context.env),
       recordDir: undefined,
       replayDir: undefined,
+      engine: engineSelection(flags),
     };
   }
 }

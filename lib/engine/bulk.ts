@@ -6,6 +6,7 @@
 // it. For the live engine on a Unix socket or plain TCP (borrowed.ts's rule): elsewhere (TLS, an
 // injected dispatcher) the caller keeps the undici path.
 import { connect } from 'node:net';
+import { canBorrow } from './borrowed.js';
 import { SkiffError, abortError, daemonError } from './errors.js';
 import type { EngineTarget } from './host.js';
 import { messageOf } from './request.js';
@@ -60,6 +61,7 @@ export function bulkExchange(target: EngineTarget, request: BulkRequest): Promis
     const onAbort = (): void => finish(abortError(signal!, what));
     signal?.addEventListener('abort', onAbort, { once: true });
 
+    if (!canBorrow(target)) throw new TypeError(`bulkExchange: cannot open a connection of its own to ${target.url}`);
     const socket = connect({
       ...(target.kind === 'unix' ? { path: target.socketPath } : { host: target.host, port: target.port }),
       onread: {

@@ -2,7 +2,7 @@
 // preconditions (their commands do run, as Dagu's dry run runs them) and handlers are decided as
 // a run would decide them; but each step only says what it would do, as PlanItems, and succeeds.
 import type { Dag } from '../dag/model.js';
-import { openEngine, type Engine } from '../engine/index.js';
+import { openEngine, type Engine, type EngineSelection } from '../engine/index.js';
 import { planDagContainer, planDockerStep, type PlanItem } from './docker/plan.js';
 import type { ExecutorSet } from './contract.js';
 import { runProcess } from './local.js';
@@ -11,6 +11,8 @@ export type { PlanItem, PullDecision } from './docker/plan.js';
 
 export interface PlanOptions {
   env: NodeJS.ProcessEnv;
+  /** The command line's `-H` / `-c`, over the environment's engine. */
+  engine?: EngineSelection;
   onPlan(item: PlanItem): void;
 }
 
@@ -19,7 +21,7 @@ export function createPlanExecutors(dag: Dag, options: PlanOptions): ExecutorSet
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const deps = {
-    engine: () => (engine ??= openEngine({ env })),
+    engine: () => (engine ??= openEngine({ env, ...options.engine })),
     platform: (signal?: AbortSignal) => (platform ??= deps.engine().serverVersion(signal).then((v) => `${v.Os}/${v.Arch}`)),
   };
   return {

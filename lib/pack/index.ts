@@ -2,7 +2,7 @@
 // (docs/pack-format.md). Connected side: packNeeds → writePack. Other side: preparePackRun
 // (check, unpack, load what the engine lacks, adjust pull policies) → a Dag to run as usual.
 import { resolve } from 'node:path';
-import type { Engine } from '../engine/index.js';
+import type { Engine, EngineSelection } from '../engine/index.js';
 import { withEngine } from './load.js';
 import { loadDag, type LoadOptions } from '../dag/index.js';
 import type { Dag } from '../dag/model.js';
@@ -17,8 +17,10 @@ export interface PreparePackOptions extends LoadOptions {
   dir?: string;
   signal?: AbortSignal;
   onEvent?(event: PackStage | UnpackEvent): void;
-  /** An engine to load into; by default one is opened on the DAG's DOCKER_HOST and closed. */
+  /** An engine to load into; by default one is opened on the DAG's DOCKER_HOST (or `selection`) and closed. */
   engine?: Engine;
+  /** `-H` / `-c`: the engine the run will use. */
+  selection?: EngineSelection;
 }
 
 export interface PreparedRun extends LoadResult {
@@ -45,7 +47,7 @@ export async function preparePackRun(pack: string, options: PreparePackOptions =
   try {
     options.onEvent?.({ type: 'unpacked', dir, dagFile });
     dag = loadDag(dagFile, options);
-    result = await withEngine(options.engine, { ...(options.env ?? process.env), ...Object.fromEntries(dag.env) }, (engine) =>
+    result = await withEngine(options.engine, { ...(options.env ?? process.env), ...Object.fromEntries(dag.env) }, options.selection, (engine) =>
       loadPackImages(engine, verified, { signal: options.signal, onEvent: options.onEvent }),
     );
   } catch (err) {
