@@ -3,8 +3,9 @@
 import { Command, Option } from 'clipanion';
 import { EXIT_OK } from '../exit-codes.js';
 import { contextOption, engineSelection, hostOption } from './engine-options.js';
+import { VerbCommand } from './verb.js';
 
-export class LoadCommand extends Command {
+export class LoadCommand extends VerbCommand {
   static override paths = [['load']];
 
   static override usage = Command.Usage({
@@ -19,8 +20,6 @@ export class LoadCommand extends Command {
 
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only errors and the final line' });
 
-  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
-
   engineHost = hostOption();
 
   // Not `context`: clipanion's Command has its own.
@@ -28,31 +27,23 @@ export class LoadCommand extends Command {
 
   pack = Option.String({ name: 'PACK' });
 
-  async execute(): Promise<number> {
+  async run(): Promise<number> {
     const { stdout, stderr, env } = this.context;
-    const [{ debugEnabled, reportFailure }, { loadPack }, { createPackProgress }, { trapInterrupts }] = await Promise.all([
-      import('../render/errors.js'),
+    const selection = engineSelection(this);
+    const [{ loadPack }, { createPackProgress }, { trapInterrupts }] = await Promise.all([
       import('../../lib/pack/load.js'),
       import('../render/pack-progress.js'),
       import('../signals.js'),
     ]);
     const view = createPackProgress(stderr, { quiet: this.quiet });
-    let selection;
-    try {
-      selection = engineSelection(this);
-    } catch (err) {
-      return reportFailure(err, { stderr, debug: debugEnabled(this.debug, env), formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n` });
-    }
     const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling…') });
     try {
       const result = await loadPack(this.pack, { env, selection, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
       view.done();
       stdout.write(`${loadSummary(result.loaded.length, result.present.length)}\n`);
       return EXIT_OK;
-    } catch (err) {
-      view.done();
-      return reportFailure(err, { stderr, debug: debugEnabled(this.debug, env) });
     } finally {
+      view.done();
       interrupts.dispose();
     }
   }

@@ -5,8 +5,9 @@ import { basename, extname } from 'node:path';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { contextOption, engineSelection, hostOption } from './engine-options.js';
 import { splitParams } from './run.js';
+import { VerbCommand } from './verb.js';
 
-export class PackCommand extends Command {
+export class PackCommand extends VerbCommand {
   static override paths = [['pack']];
 
   static override usage = Command.Usage({
@@ -40,8 +41,6 @@ export class PackCommand extends Command {
 
   quiet = Option.Boolean('--quiet,-q', false, { description: 'Print only warnings, errors and the final line' });
 
-  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
-
   engineHost = hostOption();
 
   // Not `context`: clipanion's Command has its own.
@@ -49,63 +48,55 @@ export class PackCommand extends Command {
 
   file = Option.String({ name: 'FILE' });
 
-  async execute(): Promise<number> {
+  async run(): Promise<number> {
     const { stdout, stderr, env } = this.context;
-    const [{ debugEnabled, reportFailure, problemLines, displayPlace, displayPath }, { loadDag, DagLoadError }, { packNeeds }] = await Promise.all([
+    const selection = engineSelection(this);
+    const [{ problemLines, displayPlace, displayPath }, { loadDag, DagLoadError }, { packNeeds }] = await Promise.all([
       import('../render/errors.js'),
       import('../../lib/dag/index.js'),
       import('../../lib/pack/index.js'),
     ]);
-    const debug = debugEnabled(this.debug, env);
-    let progress: { done(): void } | undefined;
+    const params: string[] = [];
+    for (const text of this.params) params.push(...splitParams(text));
+    let dag;
     try {
-      const selection = engineSelection(this);
-      const params: string[] = [];
-      for (const text of this.params) params.push(...splitParams(text));
-      let dag;
-      try {
-        dag = loadDag(this.file, { params, env });
-      } catch (err) {
-        if (!(err instanceof DagLoadError)) throw err;
-        stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
-        return EXIT_USAGE;
-      }
-      const needs = packNeeds(dag, { include: this.include, env });
-      for (const u of needs.unknown) stderr.write(`skiff: warning: ${u.place ? `${displayPlace(u.place)}: ` : ''}${u.message}\n`);
-
-      if (this.list) {
-        for (const image of needs.images) {
-          stdout.write(`image ${image.ref}${image.platform ? ` (${image.platform})` : ''}  ${image.places.map((p) => displayPlace(p)).join(', ')}\n`);
-        }
-        for (const file of needs.files) stdout.write(`file  ${file.member.slice('dag/'.length)}  ${displayPath(file.path)}\n`);
-        return EXIT_OK;
-      }
-
-      const [{ openEngine }, { writePack }, { createPackProgress, formatBytes }, { trapInterrupts }, { packageVersion }] = await Promise.all([
-        import('../../lib/engine/index.js'),
-        import('../../lib/pack/index.js'),
-        import('../render/pack-progress.js'),
-        import('../signals.js'),
-        import('../main.js'),
-      ]);
-      const view = createPackProgress(stderr, { quiet: this.quiet });
-      progress = view;
-      const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling… (the partial pack is removed)') });
-      const engine = openEngine({ env: { ...env, ...Object.fromEntries(dag.env) }, ...selection });
-      try {
-        const out = this.out ?? `${basename(dag.file, extname(dag.file))}.pack.tar`;
-        const written = await writePack(engine, dag, needs, { out, skiffVersion: packageVersion(), env, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
-        view.done();
-        stdout.write(`wrote ${written.out} (${formatBytes(written.bytes)}): ${written.images.length} image(s), ${written.files.length} file(s)\n`);
-        return EXIT_OK;
-      } finally {
-        view.done();
-        interrupts.dispose();
-        await engine.close();
-      }
+      dag = loadDag(this.file, { params, env });
     } catch (err) {
-      progress?.done();
-      return reportFailure(err, { stderr, debug, formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n` });
+      if (!(err instanceof DagLoadError)) throw err;
+      stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
+      return EXIT_USAGE;
+    }
+    const needs = packNeeds(dag, { include: this.include, env });
+    for (const u of needs.unknown) stderr.write(`skiff: warning: ${u.place ? `${displayPlace(u.place)}: ` : ''}${u.message}\n`);
+
+    if (this.list) {
+      for (const image of needs.images) {
+        stdout.write(`image ${image.ref}${image.platform ? ` (${image.platform})` : ''}  ${image.places.map((p) => displayPlace(p)).join(', ')}\n`);
+      }
+      for (const file of needs.files) stdout.write(`file  ${file.member.slice('dag/'.length)}  ${displayPath(file.path)}\n`);
+      return EXIT_OK;
+    }
+
+    const [{ openEngine }, { writePack }, { createPackProgress, formatBytes }, { trapInterrupts }, { packageVersion }] = await Promise.all([
+      import('../../lib/engine/index.js'),
+      import('../../lib/pack/index.js'),
+      import('../render/pack-progress.js'),
+      import('../signals.js'),
+      import('../main.js'),
+    ]);
+    const view = createPackProgress(stderr, { quiet: this.quiet });
+    const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling… (the partial pack is removed)') });
+    const engine = openEngine({ env: { ...env, ...Object.fromEntries(dag.env) }, ...selection });
+    try {
+      const out = this.out ?? `${basename(dag.file, extname(dag.file))}.pack.tar`;
+      const written = await writePack(engine, dag, needs, { out, skiffVersion: packageVersion(), env, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
+      view.done();
+      stdout.write(`wrote ${written.out} (${formatBytes(written.bytes)}): ${written.images.length} image(s), ${written.files.length} file(s)\n`);
+      return EXIT_OK;
+    } finally {
+      view.done();
+      interrupts.dispose();
+      await engine.close();
     }
   }
 }
