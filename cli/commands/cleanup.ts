@@ -30,13 +30,17 @@ export class CleanupCommand extends Command {
   async execute(): Promise<number> {
     const { openEngine } = await import('../../lib/engine/index.js');
     const { reapOrphans } = await import('../../lib/executors/docker/reap.js');
+    const { reapServices } = await import('../../lib/executors/swarm/reap.js');
     let engine;
     try {
       engine = openEngine({ env: this.context.env, ...engineSelection(this) });
+      // Services first: removing one removes its tasks' containers.
+      const services = await reapServices(engine, { signal: AbortSignal.timeout(60_000) });
+      for (const s of services) this.context.stdout.write(`removed swarm service ${s.name} (run ${s.run})\n`);
       const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(60_000) });
       for (const c of reaped.containers) this.context.stdout.write(`removed container ${c.name} (run ${c.run})\n`);
       for (const n of reaped.networks) this.context.stdout.write(`removed network ${n.name} (run ${n.run})\n`);
-      this.context.stdout.write(`cleanup: ${reaped.containers.length} container(s), ${reaped.networks.length} network(s) removed\n`);
+      this.context.stdout.write(`cleanup: ${reaped.containers.length} container(s), ${reaped.networks.length} network(s)${services.length ? `, ${services.length} swarm service(s)` : ''} removed\n`);
       return EXIT_OK;
     } catch (err) {
       const { debugEnabled, reportFailure } = await import('../render/errors.js');
