@@ -22,6 +22,7 @@ import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
 import { Collect, TEST_IMAGE, engineEnv, reap, repoRoot, testLabels } from '../support/live.js';
 import { REGISTRY_IMAGE_LOCK, seedFileTurn, withImageLock } from '../support/skiff-cli.js';
 import { MY_APP_SETUP, Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
+import { runIdOfLog } from '../support/replay-check.js';
 
 const Labels = testLabels('docker-seeds');
 const skiff = new Skiff('docker-seeds');
@@ -94,7 +95,7 @@ function assertSucceeded(r: RunResult): void {
 
 /** Containers any run of this file left on the engine under that run's labels. */
 async function leftByRun(r: RunResult): Promise<string[]> {
-  const runId = r.step(r.report.steps[0]!.name).stdoutFile!.split('/').at(-2)!;
+  const runId = runIdOfLog(r.step(r.report.steps[0]!.name).stdoutFile!);
   return (await engine.containers.list({ label: [`${LABEL_RUN}=${runId}`] })).map((c) => c.Names[0]!);
 }
 

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import { TEST_IMAGE, liveEngine } from '../support/live.js';
+import { runIdOfLog } from '../support/replay-check.js';
 import { Skiff, explain } from './docker-support.js';
 
 const skiff = new Skiff('v2-container');
@@ -74,7 +75,7 @@ steps:
     const r = await skiff.run(file);
     assert.equal(r.code, 0, explain(r));
     assert.equal(r.step('own').out, 'own /tmp\n');
-    const runId = r.step('own').stdoutFile!.split('/').at(-2)!;
+    const runId = runIdOfLog(r.step('own').stdoutFile!);
     assert.deepEqual(await engine.containers.list({ label: [`dev.skiff.run=${runId}`] }, { all: true }), []);
   });
 });
