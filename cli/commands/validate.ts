@@ -10,7 +10,9 @@ export class ValidateCommand extends Command {
     details: `
       Loads the DAG file the way \`skiff run\` does (YAML syntax, known keys, value types, step
       references, dependency cycles, executor configuration) and lists every problem found as
-      \`file:line:col: message\`. Exits 0 when the file is valid and 2 when it is not.
+      \`file:line:col: message\`. Exits 0 when the file is valid and 2 when it is not. In a Dagu 2.x
+      file, syntax Dagu has deprecated (\`command:\`, \`type:\` + \`config:\`…) is listed on stderr
+      as \`file:line:col: warning: …\`, as \`dagu validate\` does; warnings do not change the exit code.
     `,
     examples: [
       ['Check a DAG file', '$0 validate build.yaml'],
@@ -24,9 +26,11 @@ export class ValidateCommand extends Command {
 
   async execute(): Promise<number> {
     try {
-      const [{ problemLines }, { loadDag, DagLoadError }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
+      const [{ problemLines }, { loadDagWithWarnings, DagLoadError }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
       try {
-        const dag = loadDag(this.file, { env: this.context.env });
+        const { dag, warnings } = loadDagWithWarnings(this.file, { env: this.context.env });
+        const warning = warnings.map((w) => ({ ...w, message: `warning: ${w.message}` }));
+        this.context.stderr.write(problemLines(warning).map((l) => `${l}\n`).join(''));
         const n = dag.steps.length;
         this.context.stdout.write(`${this.file}: ok (${n} step${n === 1 ? '' : 's'})\n`);
         return EXIT_OK;

@@ -61,7 +61,7 @@ export async function runStep(host: StepHost, step: Step, signal: AbortSignal, h
   let retry: RetryPlan | undefined;
   let executor: Executor;
   try {
-    command = expandCommand(step.command, scope, step.dir);
+    command = expandCommand(step.command, scope, step.dir, step.executor.type === 'local');
     retry = retryPlanFor(step, scope);
     executor = host.executors.executorFor(step);
   } catch (err) {

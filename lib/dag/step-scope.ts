@@ -1,15 +1,18 @@
 // The variables a step sees, and what is evaluated with them before it runs: the step's scope
 // (docs/dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
-// and its command (§2.2).
+// and its command (§2.2). A Dagu 2.x file resolves them by 2.x's rules (docs/dagu-dialects.md §3):
+// namespaced references, run text left to the shell, commands run only in `eval`.
 import { SkiffError } from '../common/errors.js';
 import { chainLookups, expand, expandLeaves, type Lookup } from '../common/expand.js';
 import type { ExecutorSet, ExpandAhead } from '../executors/contract.js';
-import type { Command, Dag, Precondition, Step } from './model.js';
+import type { Command, Dag, Dialect, Precondition, Step } from './model.js';
 import { matchesPattern } from './status.js';
+import { evaluateText, matchesAnyLine, resolveRunText, withNamespaces } from './v2/refs.js';
 
 export interface Scope {
   lookup: Lookup;
   env: Record<string, string>;
+  dialect: Dialect;
 }
 
 /** The run-wide variables, fixed when the run starts. */
@@ -21,6 +24,7 @@ export interface RunScope {
   namedParams: Record<string, string>;
   dagEnv: Record<string, string>;
   processEnv: Record<string, string>;
+  dialect: Dialect;
 }
 
 /** What a finished step leaves for the steps after it: its output and, by id, its logs and exit code. */
@@ -40,14 +44,17 @@ export function runScope(dag: Dag, runVars: Record<string, string>, env: NodeJS.
     namedParams,
     dagEnv: Object.fromEntries(dag.env),
     processEnv: definedOnly(env),
+    dialect: dag.dialect,
   };
 }
 
 /** What the DAG's own preconditions see: no step variables, no outputs. */
 export function dagScope(run: RunScope): Scope {
+  const lookup = chainLookups(run.runVars, run.params, run.dagEnv, run.processEnv);
   return {
-    lookup: chainLookups(run.runVars, run.params, run.dagEnv, run.processEnv),
+    lookup: run.dialect === 'dagu-2' ? withNamespaces(lookup, run.namedParams) : lookup,
     env: { ...run.processEnv, ...run.dagEnv, ...run.namedParams, ...run.runVars },
+    dialect: run.dialect,
   };
 }
 
@@ -66,6 +73,11 @@ export function stepScope(run: RunScope, step: Step, producers: readonly Produce
       refs[`${p.step.id}.stderr`] = p.stderrFile ?? '';
       if (p.exitCode !== null) refs[`${p.step.id}.exitCode`] = String(p.exitCode);
     }
+    if (run.dialect === 'dagu-2' && p.output !== undefined) {
+      const id = p.step.id ?? p.step.name;
+      refs[`${id}.output`] = p.output;
+      refs[`steps.${id}.output`] = p.output;
+    }
   }
   const builtins = {
     ...run.runVars,
@@ -76,7 +88,9 @@ export function stepScope(run: RunScope, step: Step, producers: readonly Produce
   };
   const stepEnv: Record<string, string> = {};
   // chainLookups reads the records when called, so entries added below are seen by later ones.
-  const lookup = chainLookups(builtins, stepEnv, outputs, refs, run.params, run.dagEnv, run.processEnv);
+  const chained = chainLookups(builtins, stepEnv, outputs, refs, run.params, run.dagEnv, run.processEnv);
+  const v2 = run.dialect === 'dagu-2';
+  const lookup = v2 ? withNamespaces(chained, run.namedParams) : chained;
   const envNow = (): Record<string, string> => ({
     ...run.processEnv,
     ...run.dagEnv,
@@ -86,18 +100,21 @@ export function stepScope(run: RunScope, step: Step, producers: readonly Produce
     ...builtins,
   });
   for (const [name, value] of step.env) {
-    stepEnv[name] = expand(value, lookup, { backticks: true, cwd: step.dir, env: envNow() });
+    stepEnv[name] = expand(value, lookup, v2 ? {} : { backticks: true, cwd: step.dir, env: envNow() });
   }
-  return { lookup, env: envNow() };
+  return { lookup, env: envNow(), dialect: run.dialect };
 }
 
 /**
  * A step's values expanded before the step starts, with the scopes already settled (built-ins
  * of the run and the step, params, DAG env, process env); undefined if a value names something
  * only known once the step starts: an output, a step's stdout/stderr/exitCode, one of its own
- * env entries (they may run commands) or its log files.
+ * env entries (they may run commands) or its log files. Nothing ahead for a Dagu 2.x file.
  */
 export function aheadExpander(run: RunScope, steps: readonly Step[]): ExpandAhead {
+  // A Dagu 2.x file's namespaced references (outputs among them) are not modelled here yet: its
+  // steps pull and create when they start, as before.
+  if (run.dialect === 'dagu-2') return () => undefined;
   const later = new Set<string>(['DAG_RUN_STEP_STDOUT_FILE', 'DAG_RUN_STEP_STDERR_FILE']);
   for (const s of steps) {
     if (s.output !== undefined) later.add(s.output);
@@ -133,7 +150,12 @@ export function commandAhead(expandAhead: ExpandAhead, step: Step): Command | un
   return Array.isArray(argv) ? { form: 'exec', argv: argv as string[] } : null;
 }
 
-/** The first precondition that does not hold, or undefined (§1.8); evaluated on the host. */
+/**
+ * The first precondition that does not hold, or undefined (§1.8); evaluated on the host. A 1.2x
+ * file stops at the first unmet one and runs backticks in a compared condition; a Dagu 2.x file
+ * evaluates every one, in order, runs commands only in `eval`, and takes `expected` literally,
+ * matching any line of the value.
+ */
 export async function firstUnmet(
   conditions: readonly Precondition[],
   cwd: string,
@@ -141,13 +163,13 @@ export async function firstUnmet(
   signal: AbortSignal,
   host: { executors: Pick<ExecutorSet, 'runOnHost'>; graceMs: number },
 ): Promise<Precondition | undefined> {
+  const v2 = scope.dialect === 'dagu-2';
+  let unmet: Precondition | undefined;
   for (const cond of conditions) {
     let met: boolean;
     try {
-      if (cond.expected !== undefined) {
-        const value = expand(cond.condition, scope.lookup, { backticks: true, cwd, env: scope.env });
-        met = matchesPattern(value, expand(cond.expected, scope.lookup), 'equal');
-      } else {
+      if (cond.expected !== undefined) met = v2 ? matchesV2(cond, cond.expected, cwd, scope) : matchesV1(cond.condition, cond.expected, cwd, scope);
+      else {
         const script = expand(cond.condition, scope.lookup);
         const result = await host.executors.runOnHost(['/bin/sh', '-c', script], {
           cwd,
@@ -161,9 +183,21 @@ export async function firstUnmet(
       met = false;
     }
     if (cond.negate) met = !met;
-    if (signal.aborted || !met) return cond;
+    if (signal.aborted) return cond;
+    if (!met) unmet ??= cond;
+    if (unmet && !v2) return unmet;
   }
-  return undefined;
+  return unmet;
+}
+
+function matchesV1(condition: string, expected: string, cwd: string, scope: Scope): boolean {
+  const value = expand(condition, scope.lookup, { backticks: true, cwd, env: scope.env });
+  return matchesPattern(value, expand(expected, scope.lookup), 'equal');
+}
+
+function matchesV2(cond: Precondition, expected: string, cwd: string, scope: Scope): boolean {
+  const value = cond.eval ? evaluateText(cond.condition, scope.lookup, cwd, scope.env) : expand(cond.condition, scope.lookup);
+  return matchesAnyLine(value, expected);
 }
 
 export interface RetryPlan {
@@ -180,7 +214,7 @@ export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
   if (!policy) return undefined;
   const evaluate = (value: number | string, key: string): number => {
     if (typeof value === 'number') return value;
-    const text = expand(value, scope.lookup, { backticks: true, cwd: step.dir, env: scope.env }).trim();
+    const text = expand(value, scope.lookup, scope.dialect === 'dagu-2' ? {} : { backticks: true, cwd: step.dir, env: scope.env }).trim();
     const n = Number(text);
     if (text === '' || !Number.isFinite(n) || n < 0) {
       throw new SkiffError('config', `step "${step.name}": retryPolicy.${key} must be a non-negative number, got "${text}" (from "${value}")`, {
@@ -200,12 +234,14 @@ export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
 
 /**
  * §2.2: shell-form scripts get `${VAR}` expansion only (the shell runs their backticks);
- * exec-form arguments reach no shell, so their backticks are run here.
+ * exec-form arguments reach no shell, so their backticks are run here. In a Dagu 2.x file a host
+ * script keeps `$VAR` for its shell, and no backtick is run here at all.
  */
-export function expandCommand(command: Command | undefined, scope: Scope, cwd: string): Command | undefined {
+export function expandCommand(command: Command | undefined, scope: Scope, cwd: string, onHost: boolean): Command | undefined {
   if (!command) return undefined;
-  if (command.form === 'shell') return { form: 'shell', script: expand(command.script, scope.lookup) };
-  return { form: 'exec', argv: command.argv.map((arg) => expand(arg, scope.lookup, { backticks: true, cwd, env: scope.env })) };
+  const v2 = scope.dialect === 'dagu-2';
+  if (command.form === 'shell') return { form: 'shell', script: v2 && onHost ? resolveRunText(command.script, scope.lookup) : expand(command.script, scope.lookup) };
+  return { form: 'exec', argv: command.argv.map((arg) => expand(arg, scope.lookup, v2 ? {} : { backticks: true, cwd, env: scope.env })) };
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
