@@ -9,6 +9,7 @@ import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
 import { ValidateCommand } from './commands/validate.js';
 import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
+import { exitCodeForSignal, processSignalHub } from './signals.js';
 
 /** Set by the single-file bundle (scripts/bundle.mjs), where package.json is not beside the code. */
 declare const SKIFF_BUNDLED_VERSION: string | undefined;
@@ -96,18 +97,18 @@ export async function runExit(argv: string[]): Promise<void> {
     });
   };
   process.on('unhandledRejection', onRejection);
+  const signals = processSignalHub();
   // `skiff run … | head`, a closed terminal: once the reader is gone (EPIPE, EIO) output is
   // dropped, but the run goes on to its end and its cleanup instead of dying with steps running.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', dropOutput);
   const code = await main(argv);
-  process.exitCode = leaked ? EXIT_INTERNAL : code;
-  // The exit code is known: a Ctrl-C that lands while the process winds down (sockets closing)
-  // must not turn `exit 130` into death by SIGINT. Bounded by the grace below; the listeners do
-  // not keep the process alive.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, ignoreSignal);
+  // A signal no command took charge of (validate, help) ends the command as it would have been
+  // ended by the signal; one that lands from now on, while sockets close, changes nothing.
+  const unclaimed = signals.claimed ? undefined : signals.received[0];
+  process.exitCode = leaked ? EXIT_INTERNAL : unclaimed !== undefined ? exitCodeForSignal(unclaimed) : code;
+  signals.claimed = true;
+  signals.listener = undefined;
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
 }
 
 function dropOutput(): void {}
-
-function ignoreSignal(): void {}

@@ -21,18 +21,22 @@ export class CleanupCommand extends Command {
   async execute(): Promise<number> {
     const { openEngine } = await import('../../lib/engine/index.js');
     const { reapOrphans } = await import('../../lib/executors/docker/reap.js');
+    const { trapInterrupts, exitCodeForSignal } = await import('../signals.js');
+    const interrupts = trapInterrupts();
     let engine;
     try {
       engine = openEngine({ env: this.context.env });
-      const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(60_000) });
+      const reaped = await reapOrphans(engine, { signal: AbortSignal.any([AbortSignal.timeout(60_000), interrupts.signal]) });
       for (const c of reaped.containers) this.context.stdout.write(`removed container ${c.name} (run ${c.run})\n`);
       for (const n of reaped.networks) this.context.stdout.write(`removed network ${n.name} (run ${n.run})\n`);
       this.context.stdout.write(`cleanup: ${reaped.containers.length} container(s), ${reaped.networks.length} network(s) removed\n`);
       return EXIT_OK;
     } catch (err) {
+      if (interrupts.cancelledBy) return exitCodeForSignal(interrupts.cancelledBy);
       const { debugEnabled, reportFailure } = await import('../render/errors.js');
       return reportFailure(err, { stderr: this.context.stderr, debug: debugEnabled(this.debug, this.context.env) });
     } finally {
+      interrupts.dispose();
       await engine?.close();
     }
   }

@@ -178,7 +178,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   }
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
+  const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts, exitCodeForSignal }] = await Promise.all([
     import('../../lib/dag/scheduler.js'),
     import('../../lib/dag/run-dir.js'),
     import('../render/renderer.js'),
@@ -209,7 +209,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
       const failed = failedBeforeSteps('startup', err.message, stepNames);
       await writeReport(failed);
       interrupts.dispose();
-      return exitCodeFor(failed, interrupts.cancelled);
+      return interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : exitCodeFor(failed, false);
     }
     startedMs = Date.now();
     try {
@@ -234,13 +234,11 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     throw err;
   }
 
-  // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
-  // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
   try {
     const cancelled = interrupts.cancelled;
     renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
     const written = await writeReport(report);
-    const code = exitCodeFor(report, cancelled);
+    const code = interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : exitCodeFor(report, false);
     return written || code !== 0 ? code : EXIT_FAILED;
   } finally {
     interrupts.dispose();

@@ -6,7 +6,7 @@ import { UsageError } from 'clipanion';
 import { splitParams } from '../../cli/commands/run.js';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, exitCodeForError } from '../../cli/exit-codes.js';
 import { debugEnabled, describeError, displayPath } from '../../cli/render/errors.js';
-import { trapInterrupts } from '../../cli/signals.js';
+import { createSignalHub, exitCodeForSignal, trapInterrupts } from '../../cli/signals.js';
 import { DagLoadError } from '../../lib/dag/problem.js';
 import { SkiffError } from '../../lib/engine/errors.js';
 
@@ -24,10 +24,12 @@ describe('splitParams', () => {
 describe('trapInterrupts', () => {
   it('cancels on the first signal, forces on the second, ignores the rest, and lets go', () => {
     const source = new EventEmitter();
+    const hub = createSignalHub(source as never);
     const seen: string[] = [];
-    const traps = trapInterrupts({ source: source as never, onCancel: (s) => seen.push(`cancel ${s}`), onForce: (s) => seen.push(`force ${s}`) });
+    const traps = trapInterrupts({ hub, onCancel: (s) => seen.push(`cancel ${s}`), onForce: (s) => seen.push(`force ${s}`) });
     assert.equal(source.listenerCount('SIGINT'), 1);
     assert.equal(source.listenerCount('SIGTERM'), 1);
+    assert.equal(source.listenerCount('SIGHUP'), 1);
     assert.equal(traps.cancelled, false);
 
     source.emit('SIGTERM', 'SIGTERM');
@@ -37,6 +39,7 @@ describe('trapInterrupts', () => {
     assert.equal((traps.signal.reason as SkiffError).kind, 'aborted');
     assert.equal((traps.signal.reason as SkiffError).message, 'cancelled by user (SIGTERM)');
     assert.equal(traps.cancelled, true);
+    assert.equal(traps.cancelledBy, 'SIGTERM');
 
     source.emit('SIGINT', 'SIGINT');
     assert.equal(traps.forceSignal.aborted, true);
@@ -45,8 +48,25 @@ describe('trapInterrupts', () => {
 
     traps.dispose();
     traps.dispose();
-    assert.equal(source.listenerCount('SIGINT'), 0);
-    assert.equal(source.listenerCount('SIGTERM'), 0);
+    // The process-wide listeners stay for good: a late signal is recorded, never the default death.
+    assert.equal(source.listenerCount('SIGINT'), 1);
+    source.emit('SIGHUP', 'SIGHUP');
+    assert.deepEqual(hub.received, ['SIGTERM', 'SIGINT', 'SIGINT', 'SIGHUP']);
+    assert.deepEqual(seen, ['cancel SIGTERM', 'force SIGINT']);
+  });
+
+  it('hands a signal that arrived before the trap to it at once', () => {
+    const source = new EventEmitter();
+    const hub = createSignalHub(source as never);
+    source.emit('SIGHUP', 'SIGHUP');
+    const traps = trapInterrupts({ hub });
+    assert.equal(traps.signal.aborted, true);
+    assert.equal(traps.cancelledBy, 'SIGHUP');
+    assert.equal(hub.claimed, true);
+  });
+
+  it('exit codes are 128 + the signal number', () => {
+    assert.deepEqual(['SIGHUP', 'SIGINT', 'SIGTERM'].map((s) => exitCodeForSignal(s as NodeJS.Signals)), [129, 130, 143]);
   });
 });
 
