@@ -3,13 +3,15 @@
 // and bad usage cost no more than clipanion itself.
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
+import { Builtins, type BaseContext, type Cli, type Command } from 'clipanion';
 import { CleanupCommand } from './commands/cleanup.js';
 import { RunCommand } from './commands/run.js';
 import { SchemaCommand } from './commands/schema.js';
 import { ValidateCommand } from './commands/validate.js';
 import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
+import { colourEnabled } from './render/format.js';
 import { exitCodeForSignal, processSignalHub } from './signals.js';
+import { HelpCommand, SkiffCli, VersionCommand } from './usage.js';
 
 /** Set by the single-file bundle (scripts/bundle.mjs), where package.json is not beside the code. */
 declare const SKIFF_BUNDLED_VERSION: string | undefined;
@@ -20,14 +22,16 @@ export function packageVersion(): string {
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
-export function createCli(): Cli {
-  const cli = new Cli({ binaryLabel: 'skiff', binaryName: 'skiff', binaryVersion: packageVersion(), enableCapture: false });
+/** `colour`: help and usage on stdout may carry colour escapes (cli/render/format.ts decides). */
+export function createCli(colour = false): Cli {
+  const cli = new SkiffCli({ binaryLabel: 'skiff', binaryName: 'skiff', binaryVersion: packageVersion(), enableCapture: false, colour });
   cli.register(RunCommand);
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
   cli.register(CleanupCommand);
   cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
+  cli.register(HelpCommand);
+  cli.register(VersionCommand);
   return cli;
 }
 
@@ -41,17 +45,17 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
     stdout,
     stderr,
     env,
-    colorDepth: context.colorDepth ?? colourDepthOf(stdout, env),
+    colorDepth: context.colorDepth ?? (colourEnabled(stdout, env) ? 8 : 1),
   };
   try {
-    const cli = createCli();
+    const cli = createCli(full.colorDepth > 1);
     let command: Command;
     try {
       command = cli.process(argv, full);
     } catch (err) {
       // clipanion prints its parse errors to stdout and exits 1; bad usage is 2 on stderr here.
       if (!isClipanionError(err)) throw err;
-      stderr.write(withNewline(cli.error(err, { colored: colourDepthOf(stderr, env) > 1 })));
+      stderr.write(withNewline(cli.error(err, { colored: colourEnabled(stderr, env) })));
       return EXIT_USAGE;
     }
     return await cli.run(command, full);
@@ -61,14 +65,6 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
     stderr.write(describeError(err, debugEnabled(argv.includes('--debug'), env)).map((l) => `${l}\n`).join(''));
     return EXIT_INTERNAL;
   }
-}
-
-/** clipanion colours help and errors when this is > 1: only on a terminal, never with NO_COLOR. */
-function colourDepthOf(stream: unknown, env: Record<string, string | undefined>): number {
-  const tty = stream as { isTTY?: boolean; getColorDepth?(env?: object): number };
-  if (tty.isTTY !== true) return 1;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 1;
-  return tty.getColorDepth?.(env) ?? 8;
 }
 
 function withNewline(text: string): string {

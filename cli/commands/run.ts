@@ -46,9 +46,11 @@ export class RunCommand extends Command {
 
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
+      SIGTERM and SIGHUP (the terminal closed) do the same and exit 143 and 129.
 
       Exit codes: 0 every step succeeded; 1 a step or a handler failed, or the run could not start;
-      2 the DAG file is invalid or the command line is wrong; 130 cancelled; 70 internal error.
+      2 the DAG file is invalid or the command line is wrong; 130 cancelled (129, 143 by SIGHUP,
+      SIGTERM); 70 internal error.
     `,
     examples: [
       ['Run a DAG', '$0 run build.yaml'],
@@ -90,11 +92,13 @@ export class RunCommand extends Command {
       const { debugEnabled } = await import('../render/errors.js');
       return await executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
     } catch (err) {
-      const { debugEnabled, reportFailure } = await import('../render/errors.js');
+      const [{ debugEnabled, reportFailure }, { colourEnabled }] = await Promise.all([import('../render/errors.js'), import('../render/format.js')]);
+      const colored = colourEnabled(this.context.stderr, this.context.env);
       return reportFailure(err, {
         stderr: this.context.stderr,
         debug: debugEnabled(this.debug, this.context.env),
-        formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
+        // MiniCli's type leaves `colored` out; the Cli behind it takes it.
+        formatUsageError: (e) => `${this.cli.error(e, { command: this, colored } as { command: Command }).trimEnd()}\n`,
       });
     }
   }

@@ -1,4 +1,4 @@
-// `skiff validate FILE`: load the DAG file as `run` would, report every problem, run nothing.
+// `skiff validate FILE…`: load each DAG file as `run` would, report every problem, run nothing.
 import { Command, Option } from 'clipanion';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 
@@ -6,35 +6,38 @@ export class ValidateCommand extends Command {
   static override paths = [['validate']];
 
   static override usage = Command.Usage({
-    description: 'check a DAG file without running it',
+    description: 'check DAG files without running them',
     details: `
-      Loads the DAG file the way \`skiff run\` does (YAML syntax, known keys, value types, step
+      Loads each DAG file the way \`skiff run\` does (YAML syntax, known keys, value types, step
       references, dependency cycles, executor configuration) and lists every problem found as
-      \`file:line:col: message\`. Exits 0 when the file is valid and 2 when it is not.
+      \`file:line:col: message\`. Exits 0 when every file is valid and 2 when one is not.
     `,
     examples: [
       ['Check a DAG file', '$0 validate build.yaml'],
-      ['Check every DAG file in a directory', 'for f in dags/*.yaml; do $0 validate "$f" || exit 1; done'],
+      ['Check every DAG file in a directory', '$0 validate dags/*.yaml'],
     ],
   });
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
-  file = Option.String({ name: 'FILE' });
+  files = Option.Rest({ name: 'FILE', required: 1 });
 
   async execute(): Promise<number> {
     try {
       const [{ problemLines }, { loadDag, DagLoadError }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
-      try {
-        const dag = loadDag(this.file, { env: this.context.env });
-        const n = dag.steps.length;
-        this.context.stdout.write(`${this.file}: ok (${n} step${n === 1 ? '' : 's'})\n`);
-        return EXIT_OK;
-      } catch (err) {
-        if (!(err instanceof DagLoadError)) throw err;
-        this.context.stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
-        return EXIT_USAGE;
+      let code = EXIT_OK;
+      for (const file of this.files) {
+        try {
+          const dag = loadDag(file, { env: this.context.env });
+          const n = dag.steps.length;
+          this.context.stdout.write(`${file}: ok (${n} step${n === 1 ? '' : 's'})\n`);
+        } catch (err) {
+          if (!(err instanceof DagLoadError)) throw err;
+          this.context.stderr.write(problemLines(err.problems).map((l) => `${l}\n`).join(''));
+          code = EXIT_USAGE;
+        }
       }
+      return code;
     } catch (err) {
       const { debugEnabled, reportFailure } = await import('../render/errors.js');
       return reportFailure(err, { stderr: this.context.stderr, debug: debugEnabled(this.debug, this.context.env) });
