@@ -46,28 +46,25 @@ function load(text: string): Dag {
 }
 
 describe('YAML syntax and file shape', () => {
-  it('reports bad indentation at the place yaml found it, without a stack', () => {
+  it('reports a key indented under a value at its own line, as what to do, without a stack', () => {
     const err = loadError(fixture('bad-indent.yaml'));
     assert.equal(err.problems.length, 1);
-    assert.deepEqual(err.problems[0], {
-      path: '',
-      message: 'invalid YAML: Nested mappings are not allowed in compact mappings',
-      place: { file: fixture('bad-indent.yaml'), line: 3, col: 14 },
-    });
-    assert.equal(err.message, `${fixture('bad-indent.yaml')}:3:14: invalid YAML: Nested mappings are not allowed in compact mappings`);
+    const message = 'invalid YAML: this line is indented deeper than the keys above it, so YAML reads it as part of the value before it: line it up with those keys';
+    assert.deepEqual(err.problems[0], { path: '', message, place: { file: fixture('bad-indent.yaml'), line: 4, col: 6 } });
+    assert.equal(err.message, `${fixture('bad-indent.yaml')}:4:6: ${message}`);
     assert.doesNotMatch(err.message, /\n\s+at /);
   });
 
   it('reports a list item written at the wrong indentation', () => {
-    assert.deepEqual(problems('steps:\n  - name: a\n   command: echo\n'), ['3:1: invalid YAML: Sequence item without - indicator']);
+    assert.deepEqual(problems('steps:\n  - name: a\n   command: echo\n'), ['3:1: invalid YAML: this line does not line up with the ones above it: indent a key like the other keys of its mapping, and start a list item with "- "']);
   });
 
   it('reports tabs used as indentation', () => {
-    assert.deepEqual(problems('steps:\n\t- echo hi\n'), ['2:1: invalid YAML: Tabs are not allowed as indentation']);
+    assert.deepEqual(problems('steps:\n\t- echo hi\n'), ['2:1: invalid YAML: YAML is indented with spaces, not tabs: replace the tab at the start of this line with spaces']);
   });
 
-  it('reports a duplicated key as YAML does', () => {
-    assert.deepEqual(problems('name: a\nname: b\nsteps: [echo]\n'), ['2:1: invalid YAML: Map keys must be unique']);
+  it('reports a duplicated key by name', () => {
+    assert.deepEqual(problems('name: a\nname: b\nsteps: [echo]\n'), ['2:1: invalid YAML: "name" is given twice in the same mapping: keep one of them']);
   });
 
   it('reports an empty file and a file of comments only', () => {
