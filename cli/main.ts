@@ -56,6 +56,9 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
       // clipanion prints its parse errors to stdout and exits 1; bad usage is 2 on stderr here.
       if (!isClipanionError(err)) throw err;
       stderr.write(withNewline(cli.error(err, { colored: colourEnabled(stderr, env) })));
+      const { reportOptionOf, writeUsageReport } = await import('./report-file.js');
+      const reportFile = reportOptionOf(argv);
+      if (reportFile !== undefined) await writeUsageReport(reportFile, err.message);
       return EXIT_USAGE;
     }
     return await cli.run(command, full);

@@ -92,7 +92,13 @@ export class RunCommand extends Command {
       const { debugEnabled } = await import('../render/errors.js');
       return await executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
     } catch (err) {
-      const [{ debugEnabled, reportFailure }, { colourEnabled }] = await Promise.all([import('../render/errors.js'), import('../render/format.js')]);
+      const [{ debugEnabled, reportFailure }, { colourEnabled }, { writeUsageReport }] = await Promise.all([
+        import('../render/errors.js'),
+        import('../render/format.js'),
+        import('../report-file.js'),
+      ]);
+      // A bad command line (exit 2) still leaves the report CI waits for.
+      if (this.report !== undefined && err instanceof UsageError) await writeUsageReport(this.report, err.message);
       const colored = colourEnabled(this.context.stderr, this.context.env);
       return reportFailure(err, {
         stderr: this.context.stderr,
@@ -150,16 +156,24 @@ export function splitParams(text: string): string[] {
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }] = await Promise.all([
+  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }, { reportFileProblem, writeReportFile }] = await Promise.all([
     import('../../lib/dag/index.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
     import('../../lib/engine/errors.js'),
+    import('../report-file.js'),
   ]);
+  if (opts.reportFile !== undefined) {
+    const problem = await reportFileProblem(opts.reportFile);
+    if (problem !== undefined) {
+      io.stderr.write(`skiff: ${problem}\n`);
+      return EXIT_USAGE;
+    }
+  }
   const writeReport = async (report: RunReport): Promise<boolean> => {
     if (opts.reportFile === undefined) return true;
     try {
-      await writeFileAtomic(opts.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      await writeReportFile(opts.reportFile, report);
       return true;
     } catch (err) {
       io.stderr.write(`skiff: cannot write the report ${opts.reportFile}: ${messageOf(err)}\n`);
@@ -284,20 +298,4 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
     } };
   }
   return createExecutors(dag, { env: io.env });
-}
-
-/** Temp file in the same directory, then rename: a reader never sees half a report. */
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const { mkdir, rename, rm, writeFile } = await import('node:fs/promises');
-  const { dirname, resolve } = await import('node:path');
-  const target = resolve(file);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }

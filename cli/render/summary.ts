@@ -1,5 +1,6 @@
 // The end of a run, in every mode: `run <status> (<n> steps: …) in Ns`, where the logs are, and
 // what went wrong with each failed step.
+import { basename } from 'node:path';
 import type { RunReport, RunStatus, StepStatus } from '../../lib/dag/report.js';
 import { formatDuration, type Paint } from './format.js';
 
@@ -38,6 +39,8 @@ export function errorLines(report: RunReport, cancelled: boolean): string[] {
     if (step.status === 'failed') lines.push(`step ${step.name} failed: ${step.error}`);
     else if (step.status === 'aborted' && step.error !== 'upstream failed') lines.push(`step ${step.name} aborted: ${step.error}`);
     else continue;
+    // The step's own log, where the whole of what it said is: the run folder holds every step's.
+    if (step.stderrFile !== null) lines.push(`  full output: ${step.stderrFile}${step.stdoutFile !== null ? ` (stdout: ${basename(step.stdoutFile)})` : ''}`);
     said.add(step.error);
   }
   if (report.error !== null && !said.has(report.error) && !(cancelled && report.error === 'cancelled')) {

@@ -48,10 +48,12 @@ export function readDagSource(file: string): DagSource {
   const add = (found: YamlProblem | undefined): void => {
     if (!found) return;
     const place = placeAt(found.offset);
-    const key = `${place.line}:${place.col}`;
-    // yaml often reports one mistake twice at the same spot (e.g. a bad indent as two key errors).
-    if (seen.has(key)) return;
-    seen.add(key);
+    // yaml often reports one mistake twice: at the same spot (a bad indent as two key errors), or
+    // further along the same line (each ": " of a plain value).
+    const spot = `${place.line}:${place.col}`;
+    const same = `${place.line}:${found.message}`;
+    if (seen.has(spot) || seen.has(same)) return;
+    seen.add(spot).add(same);
     problems.push({ path: '', message: `invalid YAML: ${found.message}`, place });
   };
   for (const err of doc.errors) add(explainYamlError(err, text));

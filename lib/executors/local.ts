@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream';
 import { SkiffError } from '../engine/errors.js';
 import type { Executor, StepContext, StepResult } from './types.js';
 import { forceSignalOf } from './stop.js';
+import { TailWriter } from './tail.js';
 
 export const localExecutor: Executor = { run: runLocalStep };
 
@@ -17,15 +18,21 @@ export async function runLocalStep(ctx: StepContext): Promise<StepResult> {
   const command = ctx.command ?? step.command;
   if (!command) throw new SkiffError('config', `step "${step.name}": step command is empty`, { place: step.place });
   const argv = command.form === 'shell' ? [...shellArgv(step.shell), command.script] : command.argv;
-  return runProcess(argv, {
+  // `exit status 2` alone sends the user digging: the step error carries the end of stderr, as a
+  // container step's does.
+  const stderr = new TailWriter(ctx.stderr);
+  const result = await runProcess(argv, {
     cwd: step.dir,
     env: ctx.env,
     stdout: ctx.stdout,
-    stderr: ctx.stderr,
+    stderr,
     signal: ctx.signal,
     stopSignal: step.signalOnStop,
     graceMs: dag.maxCleanUpTimeSec * 1000,
   });
+  if (result.exitCode === 0 || result.error?.startsWith('signal: ')) return result;
+  await stderr.settled();
+  return { exitCode: result.exitCode, error: stderr.failure(result.exitCode) };
 }
 
 /** `bash -e` → `['bash', '-e', '-c']`; undefined → `['/bin/sh', '-c']`. */

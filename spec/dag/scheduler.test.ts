@@ -196,7 +196,7 @@ describe('scheduler: failures and continueOn', () => {
     assert.deepEqual(statuses(r.report), { a: 'failed', b: 'aborted', c: 'aborted', free: 'succeeded' });
     assert.deepEqual(
       [r.byName('a').exitCode, r.byName('a').error],
-      [3, 'exit status 3'],
+      [3, 'exit status 3\nrecent stderr (tail):\nboom'],
     );
     for (const n of ['b', 'c']) {
       assert.equal(r.byName(n).error, 'upstream failed');
@@ -205,7 +205,7 @@ describe('scheduler: failures and continueOn', () => {
     }
     assert.equal(r.report.status, 'failed');
     assert.equal(r.report.phase, 'step');
-    assert.equal(r.report.error, 'exit status 3');
+    assert.equal(r.report.error, 'exit status 3\nrecent stderr (tail):\nboom');
     assert.equal(exitCodeFor(r.report, false), 1);
     assert.equal(readFileSync(r.byName('a').stderrFile!, 'utf8'), 'boom\n');
   });

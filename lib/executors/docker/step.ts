@@ -12,7 +12,7 @@ import { ensureImage } from './pull.js';
 import { runContainer } from './run.js';
 import { execIn } from './exec.js';
 import { isSkiffOwned, skiffLabels } from './labels.js';
-import { TailWriter } from './tail.js';
+import { TailWriter } from '../tail.js';
 import { stopExecProcess } from './stop-exec.js';
 
 /** What the executor needs from the run: the engine (opened on first use) and auth. */
@@ -116,8 +116,7 @@ export class DockerStepExecutor implements Executor {
       throw explainStartFailure(err, image, ctx.command);
     }
     if (result.exitCode === 0) return { exitCode: 0 };
-    const tail = stderr.lines();
-    return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+    return { exitCode: result.exitCode, error: stderr.failure(result.exitCode) };
   }
 
   async #exec(engine: Engine, container: ContainerInfo, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {

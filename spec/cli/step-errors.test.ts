@@ -1,0 +1,53 @@
+// What a failed step says, through `skiff run` as a user meets it: the end of its stderr and
+// where its own log is, not only `exit status N` and the run folder.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { RunReport } from '../../lib/dag/report.js';
+import { readJson, runCli, sandbox, type Sandbox } from './run-cli.js';
+
+const T = { timeout: 60_000 };
+
+describe('failed local steps', () => {
+  let box: Sandbox;
+  before(() => {
+    box = sandbox();
+  });
+  after(() => box.cleanup());
+
+  it('a local step that fails carries its stderr tail, and the summary names its own log file', T, async () => {
+    const file = box.path('compile.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: build',
+        'steps:',
+        '  - name: compile',
+        '    command: |',
+        '      echo compiling',
+        '      echo "error: foo.c:12: undefined reference" >&2',
+        '      exit 2',
+        '',
+      ].join('\n'),
+    );
+    const reportFile = box.path('compile.json');
+    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    assert.equal(res.code, 1, res.stderr);
+    const report = readJson<RunReport>(reportFile);
+    const step = report.steps[0]!;
+    assert.equal(step.error, 'exit status 2\nrecent stderr (tail):\nerror: foo.c:12: undefined reference');
+    assert.match(res.stderr, /step compile failed: exit status 2\nrecent stderr \(tail\):\nerror: foo\.c:12: undefined reference\n/);
+    assert.ok(step.stderrFile !== null);
+    assert.ok(res.stderr.includes(`  full output: ${step.stderrFile} (stdout: compile.stdout.log)`), res.stderr);
+    assert.equal(readFileSync(step.stderrFile, 'utf8'), 'error: foo.c:12: undefined reference\n');
+  });
+
+  it('a step that fails silently says only its exit status', T, async () => {
+    const file = box.path('silent.yaml');
+    writeFileSync(file, 'steps:\n  - name: quiet\n    command: exit 4\n');
+    const reportFile = box.path('silent.json');
+    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    assert.equal(res.code, 1);
+    assert.equal(readJson<RunReport>(reportFile).steps[0]!.error, 'exit status 4');
+  });
+});
