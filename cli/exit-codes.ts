@@ -10,7 +10,7 @@
 //   70   an internal error, i.e. a bug in skiff (EX_SOFTWARE from sysexits.h).
 //   130  cancelled by the user (SIGINT), after everything started was stopped (128 + SIGINT,
 //        what shells report for a Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (cli/signals.ts).
-import { SkiffError } from '../lib/engine/errors.js';
+import { SkiffError } from '../lib/common/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;

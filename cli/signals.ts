@@ -8,7 +8,7 @@
 // never removed: a signal that arrives before the run is ready for it is kept and handed to the
 // run when it starts, and one that arrives while the process winds down is ignored. Either way
 // the default handler (death with no report, steps left running) is never reached.
-import { SkiffError } from '../lib/engine/errors.js';
+import { SkiffError } from '../lib/common/errors.js';
 
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -4,7 +4,7 @@ import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
 import type { Dag } from '../../lib/dag/model.js';
 import type { RunReport } from '../../lib/dag/report.js';
-import type { ExecutorSet } from '../../lib/executors/types.js';
+import type { ExecutorSet } from '../../lib/executors/contract.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
@@ -160,7 +160,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     import('../../lib/dag/index.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
-    import('../../lib/engine/errors.js'),
+    import('../../lib/common/errors.js'),
     import('../report-file.js'),
   ]);
   if (opts.reportFile !== undefined) {

@@ -2,8 +2,8 @@
 // each; any other SkiffError is `skiff: <message>` and its hint; anything else is our bug. The
 // cause chain and stacks appear only with --debug (or SKIFF_DEBUG=1).
 import { isAbsolute, relative } from 'node:path';
-import type { Problem } from '../../lib/dag/problem.js';
-import { SkiffError, type Place } from '../../lib/engine/errors.js';
+import type { Problem } from '../../lib/common/problem.js';
+import { SkiffError, type Place } from '../../lib/common/errors.js';
 import { exitCodeForError, isClipanionError } from '../exit-codes.js';
 
 /** `--debug`, or SKIFF_DEBUG set to anything but empty, `0` or `false`. */

@@ -1,6 +1,6 @@
 // Image pulls as the user sees them: an inline bar on the live view, one summary line per image
 // in plain output. Fed by the executors' pull-start / pull-progress / pull-done events.
-import type { ExecutorEvent } from '../../lib/executors/types.js';
+import type { ExecutorEvent } from '../../lib/executors/contract.js';
 
 export interface PullView {
   image: string;

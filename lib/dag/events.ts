@@ -1,6 +1,6 @@
 // What the scheduler tells its caller while a run goes on. The CLI renders these; the library
 // never prints.
-import type { ExecutorEvent } from '../executors/types.js';
+import type { ExecutorEvent } from '../executors/contract.js';
 import type { RunReport, StepStatus } from './report.js';
 
 export type RunEvent =

@@ -1,6 +1,6 @@
 // `depends` as a graph: cycle detection for the loader (Dagu rejects cycles when it builds the
 // plan, §1.2) and a stable topological order for whoever needs one.
-import { SkiffError } from '../engine/errors.js';
+import { SkiffError } from '../common/errors.js';
 
 export interface GraphNode {
   name: string;

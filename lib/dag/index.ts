@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { buildDag, type BuildOptions } from './build.js';
 import type { Dag } from './model.js';
 import { readDagSource } from './load.js';
-import { DagLoadError, type Problem } from './problem.js';
+import { DagLoadError, type Problem } from '../common/problem.js';
 import { isObject, validateDag } from './validate.js';
 
 export type LoadOptions = BuildOptions;
@@ -35,5 +35,5 @@ function sortByPlace(problems: Problem[], file: string): Problem[] {
 
 export { dagJsonSchema } from './schema.js';
 export { findCycles, topologicalOrder, type GraphNode } from './graph.js';
-export { DagLoadError, type Problem } from './problem.js';
+export { DagLoadError, type Problem } from '../common/problem.js';
 export type * from './model.js';

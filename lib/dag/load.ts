@@ -3,8 +3,8 @@
 // plus the means to point back into the text.
 import { readFileSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import type { Place } from '../engine/errors.js';
-import type { Locate, Problem } from './problem.js';
+import type { Place } from '../common/errors.js';
+import type { Locate, Problem } from '../common/problem.js';
 import { aliasProblems, explainYamlError, shortMessage, type YamlProblem } from './yaml-errors.js';
 
 export type KeyPath = ReadonlyArray<string | number>;

@@ -3,11 +3,10 @@
 // host → string (pre-encoded `auth`, or a JSON AuthConfig when it starts with `{`).
 // No problem message ever holds a credential: they name keys and types only.
 import Type, { type TSchema } from 'typebox';
-import { expand, type Lookup } from './expand.js';
+import { expand, type Lookup } from '../common/expand.js';
 import type { RegistryAuths, RegistryCredential } from './model.js';
-import type { Locate, Problem } from './problem.js';
-import { goTypeName } from './docker-config.js';
-import { childPath, isPlainMap, type KeyPath } from './keys.js';
+import { goTypeName, isPlainMap } from '../common/go-values.js';
+import { childPath, type KeyPath, type Locate, type Problem } from '../common/problem.js';
 
 const CREDENTIAL_FIELDS = ['username', 'password', 'auth', 'identitytoken', 'registrytoken'] as const;
 type CredentialField = (typeof CREDENTIAL_FIELDS)[number];

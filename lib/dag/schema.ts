@@ -1,12 +1,11 @@
 // The shape of a DAG file as typebox schemas: the one source of the field names and types. The
 // loader validates the file (after its keys were folded to these camelCase names) against the
-// "check" variant, and `dagJsonSchema()` publishes the same objects, with the container,
-// registryAuths and docker-config schemas of their own modules embedded, for editors.
+// "check" variant, and `dagJsonSchema()` publishes the same objects for editors, with the
+// registryAuths schema and the docker executor's own config schemas (from the contract) embedded.
 // Field rules: dagu-behavior.md §1 and §2; skiff's deliberate differences are noted inline.
 import Type, { type TSchema } from 'typebox';
-import { DagContainerSchema } from './container-block.js';
+import { configChecksFor } from '../executors/contract.js';
 import { RegistryAuthsSchema } from './registry-auths.js';
-import { DockerStepConfigSchema } from './docker-config.js';
 
 /**
  * Objects whose keys are matched exactly (Dagu decodes `executor` and the map form of
@@ -191,10 +190,11 @@ export type RetryPolicyFile = Type.Static<typeof RetryPolicySchema>;
 
 /** JSON Schema (draft-07) of a whole DAG file, for `skiff schema` and yaml-language-server. */
 export function dagJsonSchema(): object {
+  const docker = configChecksFor('docker');
   const { dag, step } = makeSchemas({
-    container: DagContainerSchema,
+    container: docker.dagContainer?.schema ?? Type.Unknown(),
     registryAuths: RegistryAuthsSchema,
-    dockerConfig: DockerStepConfigSchema,
+    dockerConfig: docker.stepConfigSchema,
     stepRef: Type.Ref('#/definitions/step'),
   });
   // Round-trip through JSON: drops typebox's internal markers and gives the caller its own copy.

@@ -7,9 +7,9 @@
 import { Check, Errors } from 'typebox/value';
 import { Settings } from 'typebox/system';
 import type { TSchema } from 'typebox';
-import type { Place } from '../engine/errors.js';
+import type { Place } from '../common/errors.js';
 import type { DagSource, KeyPath } from './load.js';
-import { formatPath, type Problem } from './problem.js';
+import { formatPath, type Problem } from '../common/problem.js';
 import { DagFileSchema, EXACT_KEYS, type DagFile } from './schema.js';
 
 export type Path = Array<string | number>;

@@ -6,6 +6,7 @@ import type { BorrowedStream } from './borrowed.js';
 import { SkiffError, isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import { unreachableError } from './unreachable.js';
+import type { ContainersApi } from './facets.js';
 
 export interface CreateBody {
   Image?: string;
@@ -61,7 +62,7 @@ export interface Signalled {
   signal?: AbortSignal;
 }
 
-export class Containers {
+export class Containers implements ContainersApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {

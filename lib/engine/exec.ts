@@ -3,6 +3,7 @@ import type { Hijacked } from './hijack.js';
 import type { BorrowedStream } from './borrowed.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { ExecApi } from './facets.js';
 
 export interface ExecBody {
   Cmd: string[];
@@ -24,7 +25,7 @@ export interface ExecInfo {
   Pid: number;
 }
 
-export class Execs {
+export class Execs implements ExecApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {

@@ -5,6 +5,7 @@ import { readJsonLines, type ProgressEvent } from './json-lines.js';
 import { parseReference, pullQuery } from './reference.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { ImagesApi } from './facets.js';
 
 export interface ImageInfo {
   Id: string;
@@ -15,7 +16,7 @@ export interface ImageInfo {
   Config?: { Cmd?: string[] | null; Entrypoint?: string[] | null; Env?: string[] | null; Healthcheck?: { Test?: string[] } | null; WorkingDir?: string; User?: string } | null;
 }
 
-export class Images {
+export class Images implements ImagesApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {

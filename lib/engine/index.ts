@@ -11,6 +11,7 @@ import { Execs } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Volumes } from './volumes.js';
+import type { EngineApi } from './facets.js';
 
 export interface EngineInfo {
   OSType: string;
@@ -35,7 +36,7 @@ export interface OpenEngineOptions {
   apiVersion?: string;
 }
 
-export class Engine {
+export class Engine implements EngineApi {
   readonly target: EngineTarget;
   readonly transport: Transport;
   readonly containers: Containers;

@@ -2,6 +2,7 @@
 import { isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { NetworksApi } from './facets.js';
 
 export interface NetworkInfo {
   Id: string;
@@ -10,7 +11,7 @@ export interface NetworkInfo {
   Containers?: Record<string, unknown> | null;
 }
 
-export class Networks {
+export class Networks implements NetworksApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {

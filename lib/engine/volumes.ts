@@ -2,6 +2,7 @@
 import { isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';
+import type { VolumesApi } from './facets.js';
 
 export interface VolumeInfo {
   Name: string;
@@ -9,7 +10,7 @@ export interface VolumeInfo {
   Labels?: Record<string, string> | null;
 }
 
-export class Volumes {
+export class Volumes implements VolumesApi {
   readonly #t: Transport;
 
   constructor(transport: Transport) {

@@ -6,9 +6,9 @@ import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';
 import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
-import type { ExecutorEvent, ExecutorSet } from './types.js';
+import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
-import { localExecutor } from './local.js';
+import { localExecutor, runProcess } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
 
@@ -34,11 +34,11 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
+  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) }));
   const runtime: DockerRuntime = {
-    engine: () => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) })),
+    engine: open,
     platform: (signal) =>
-      (platform ??= runtime
-        .engine()
+      (platform ??= open()
         .serverVersion(signal)
         .then((v) => `${v.Os}/${v.Arch}`)),
     registryAuthFor: async (image, warn) => {
@@ -56,7 +56,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   return {
     async setup(ctx) {
       // Leftovers of runs that died are removed alongside this run's start, not before it.
-      if (reapAtStart) reaping = reap(runtime.engine(), ctx.emit);
+      if (reapAtStart) reaping = reap(open(), ctx.emit);
       if (!shared) return;
       try {
         await shared.setup(ctx);
@@ -68,6 +68,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // With a DAG-level container every step runs in it, docker steps included: their own config
     // is ignored, as seed 001 says (dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
+    runOnHost: runProcess,
     async close() {
       await shared?.teardown();
       await docker.close();

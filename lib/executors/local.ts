@@ -6,9 +6,9 @@ import { statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Writable } from 'node:stream';
-import { SkiffError } from '../engine/errors.js';
-import type { Executor, StepContext, StepResult } from './types.js';
-import { forceSignalOf } from './stop.js';
+import { SkiffError } from '../common/errors.js';
+import type { Executor, StepContext, StepResult } from './contract.js';
+import { forceSignalOf } from './contract.js';
 import { TailWriter } from './tail.js';
 
 export const localExecutor: Executor = { run: runLocalStep };

@@ -102,7 +102,7 @@ function viaCli(dir, name, text, loaded) {
 
 if (!isMainThread) {
   const { loadDag } = await import(pathToFileURL(join(root, 'dist', 'lib', 'dag', 'index.js')).href);
-  const { SkiffError } = await import(pathToFileURL(join(root, 'dist', 'lib', 'engine', 'errors.js')).href);
+  const { SkiffError } = await import(pathToFileURL(join(root, 'dist', 'lib', 'common', 'errors.js')).href);
   const { dir } = workerData;
   parentPort.on('message', ({ i, name, text }) => {
     const caseDir = join(dir, String(i % 8));

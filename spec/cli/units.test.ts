@@ -7,8 +7,8 @@ import { splitParams } from '../../cli/commands/run.js';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, exitCodeForError } from '../../cli/exit-codes.js';
 import { debugEnabled, describeError, displayPath } from '../../cli/render/errors.js';
 import { createSignalHub, exitCodeForSignal, trapInterrupts } from '../../cli/signals.js';
-import { DagLoadError } from '../../lib/dag/problem.js';
-import { SkiffError } from '../../lib/engine/errors.js';
+import { DagLoadError } from '../../lib/common/problem.js';
+import { SkiffError } from '../../lib/common/errors.js';
 
 describe('splitParams', () => {
   it('splits on whitespace, groups quotes, keeps NAME=value', () => {

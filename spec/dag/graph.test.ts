@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCycles, topologicalOrder } from '../../lib/dag/graph.js';
-import { isSkiffError } from '../../lib/engine/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
 
 const node = (name: string, ...depends: string[]) => ({ name, depends });
 

@@ -2,9 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { Compile } from 'typebox/compile';
-import type { Place } from '../../lib/engine/errors.js';
-import type { Locate } from '../../lib/dag/problem.js';
-import type { Lookup } from '../../lib/dag/expand.js';
+import type { Place } from '../../lib/common/errors.js';
+import type { Locate } from '../../lib/common/problem.js';
+import type { Lookup } from '../../lib/common/expand.js';
 import { RegistryAuthsSchema, buildRegistryAuths } from '../../lib/dag/registry-auths.js';
 
 // A place that encodes the relative path it was asked for, so tests can check where problems point.

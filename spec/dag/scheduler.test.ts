@@ -12,11 +12,12 @@ import { LogFile, StepOutput } from '../../lib/dag/outputs.js';
 import type { RunReport, StepReport } from '../../lib/dag/report.js';
 import { newRunId, runDirFor, stateDir, stepLogPaths } from '../../lib/dag/run-dir.js';
 import { exitCodeFor, runDag, type RunDagOptions } from '../../lib/dag/scheduler.js';
-import { SkiffError } from '../../lib/engine/errors.js';
+import { SkiffError } from '../../lib/common/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
+import { runProcess } from '../../lib/executors/local.js';
 import { testDag } from '../support/dags.js';
 import { isAlive, waitForFile } from '../support/processes.js';
-import type { Executor, ExecutorSet } from '../../lib/executors/types.js';
+import type { Executor, ExecutorSet } from '../../lib/executors/contract.js';
 
 let root: string;
 let work: string;
@@ -80,6 +81,7 @@ async function run(
   const executors: ExecutorSet = {
     ...(base.setup ? { setup: base.setup.bind(base) } : {}),
     executorFor: (s) => base.executorFor(s),
+    runOnHost: (argv, o) => base.runOnHost(argv, o),
     close: async () => {
       closed++;
       await base.close();
@@ -284,6 +286,7 @@ describe('scheduler: failures and continueOn', () => {
           throw new TypeError('x is not a function');
         },
       }),
+      runOnHost: runProcess,
       close: async () => {},
     };
     const r = await run(dag([step('skiff', 'true'), step('other', 'true')]), { executors });
@@ -426,6 +429,7 @@ describe('scheduler: outputs and variables', () => {
           return { exitCode: 0 };
         },
       }),
+      runOnHost: runProcess,
       close: async () => {},
     };
     const r = await run(dag([step('e', 'true')]), { executors });
@@ -619,6 +623,30 @@ describe('scheduler: preconditions, handlers and set-up', () => {
     assert.equal(r.report.status, 'succeeded');
   });
 
+  it('command preconditions run through the executor set (runOnHost), with the step dir, env and the cleanup grace', async () => {
+    const base = createLocalExecutorSet();
+    const calls: Array<{ argv: readonly string[]; cwd: string; mode: string | undefined; graceMs: number }> = [];
+    const executors: ExecutorSet = {
+      executorFor: (s) => base.executorFor(s),
+      runOnHost: async (argv, o) => {
+        calls.push({ argv, cwd: o.cwd, mode: o.env.MODE, graceMs: o.graceMs });
+        return { exitCode: argv[2] === 'says-yes' ? 0 : 1 };
+      },
+      close: async () => {},
+    };
+    const d = dag([
+      step('yes', 'true', { preconditions: [{ condition: 'says-yes', negate: false }] }),
+      step('no', 'true', { preconditions: [{ condition: 'says-${MODE}', negate: false }] }),
+    ], { env: [['MODE', 'no']] });
+    const r = await run(d, { executors });
+    assert.deepEqual(statuses(r.report), { yes: 'succeeded', no: 'skipped' });
+    assert.deepEqual(
+      calls.map((c) => c.argv).sort(),
+      [['/bin/sh', '-c', 'says-no'], ['/bin/sh', '-c', 'says-yes']],
+    );
+    for (const c of calls) assert.deepEqual([c.cwd, c.mode, c.graceMs], [d.steps[0]!.dir, 'no', d.maxCleanUpTimeSec * 1000]);
+  });
+
   it('a failing DAG precondition runs nothing: steps not_started, run aborted, set-up skipped, close called', async () => {
     const marker = f('dag-precondition-ran');
     let setups = 0;
@@ -628,6 +656,7 @@ describe('scheduler: preconditions, handlers and set-up', () => {
         setups++;
       },
       executorFor: (s) => base.executorFor(s),
+      runOnHost: runProcess,
       close: async () => {},
     };
     const r = await run(dag([step('a', `touch ${marker}`)], { preconditions: [{ condition: 'false', negate: false }] }), { executors });
@@ -680,6 +709,7 @@ describe('scheduler: preconditions, handlers and set-up', () => {
         throw new SkiffError('engine', 'failed to start container: boom');
       },
       executorFor: (s) => base.executorFor(s),
+      runOnHost: runProcess,
       close: async () => {},
     };
     const r = await run(chain([step('a', `touch ${marker}`), step('b', 'true')]), { executors });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import type { ContainerInfo } from '../../lib/engine/containers.js';
 import { DemuxStream } from '../../lib/engine/demux.js';
-import { isSkiffError } from '../../lib/engine/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
 import { pipeline } from 'node:stream/promises';
 import { waitReady } from '../../lib/executors/docker/readiness.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { Dag, Step } from '../../lib/dag/model.js';
-import { SkiffError } from '../../lib/engine/errors.js';
+import { SkiffError } from '../../lib/common/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
 import { testDag } from '../support/dags.js';
 import { isAlive, waitForFile } from '../support/processes.js';
 import { localExecutor, runProcess, shellArgv, signalName } from '../../lib/executors/local.js';
-import { StopRequest, forceSignalOf } from '../../lib/executors/stop.js';
-import type { StepContext, StepResult } from '../../lib/executors/types.js';
+import { StopRequest, forceSignalOf } from '../../lib/executors/contract.js';
+import type { StepContext, StepResult } from '../../lib/executors/contract.js';
 
 let dir: string;
 before(async () => {

@@ -2,13 +2,13 @@
 // while: the user hears about it at the first retry, once per retry, not only when the pull fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Engine } from '../../lib/engine/index.js';
+import type { ImagesApi } from '../../lib/engine/facets.js';
 import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 import { pullImage } from '../../lib/executors/docker/pull.js';
-import type { ExecutorEvent } from '../../lib/executors/types.js';
+import type { ExecutorEvent } from '../../lib/executors/contract.js';
 
-function engineAnswering(events: ProgressEvent[]): Engine {
-  return { images: { async *pull() { yield* events; } } } as unknown as Engine;
+function engineAnswering(events: ProgressEvent[]): { images: Pick<ImagesApi, 'pull'> } {
+  return { images: { async *pull() { yield* events; } } };
 }
 
 test('a retried layer download gives one warning per retry, naming the image and the layer', async () => {

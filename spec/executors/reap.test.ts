@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Engine } from '../../lib/engine/index.js';
-import { isSkiffError } from '../../lib/engine/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
 import { processAlive, reapOrphans } from '../../lib/executors/docker/reap.js';
 import { LABEL_DAG, LABEL_KEEP, LABEL_PID, ownedFilter, skiffLabels } from '../../lib/executors/docker/labels.js';
 import { TEST_IMAGE, liveEngine, reap, testLabels } from '../support/live.js';

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Engine } from '../../lib/engine/index.js';
-import { SkiffError } from '../../lib/engine/errors.js';
+import type { RunEngine } from '../../lib/executors/docker/run.js';
+import { SkiffError } from '../../lib/common/errors.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 
 test('an attach that answers after the wait failed is closed, not left open', async () => {
@@ -25,8 +25,11 @@ test('an attach that answers after the wait failed is closed, not left open', as
       remove: async () => {
         removed = true;
       },
+      // Never reached: the wait failed, so nothing started and nothing runs to be killed.
+      start: async () => assert.fail('started after the wait failed'),
+      kill: async () => assert.fail('killed a container that never started'),
     },
-  } as unknown as Engine;
+  } satisfies RunEngine;
   await assert.rejects(
     runContainer(engine, { body: { Image: 'x' }, autoRemove: true, stdout: new PassThrough(), stderr: new PassThrough(), targetsCopy: true }),
     /refused/,

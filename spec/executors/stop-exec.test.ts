@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { Engine } from '../../lib/engine/index.js';
+import type { ExecInspector } from '../../lib/executors/docker/stop-exec.js';
 import { stopExecProcess } from '../../lib/executors/docker/stop-exec.js';
 
 /** A local engine whose exec inspect answers `state(n)` on its n-th call; `asked()` counts them. */
-function fakeEngine(state: (n: number) => { Running: boolean; Pid: number }): { engine: Engine; asked(): number } {
+function fakeEngine(state: (n: number) => { Running: boolean; Pid: number }): { engine: ExecInspector; asked(): number } {
   let n = 0;
   const inspect = async () => ({ ID: 'e1', ExitCode: null, ContainerID: 'c1', ...state(++n) });
-  return { engine: { local: true, exec: { inspect } } as unknown as Engine, asked: () => n };
+  return { engine: { local: true, exec: { inspect } }, asked: () => n };
 }
 
 test('an exec that is running but has no PID yet is asked again, then its process is stopped', async () => {

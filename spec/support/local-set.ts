@@ -1,9 +1,9 @@
 // An executor set for scheduler tests: every `local` step runs as a host process; any other
 // executor type is a configuration error for that step. (The CLI uses lib/executors/index.ts.)
-import { SkiffError } from '../../lib/engine/errors.js';
+import { SkiffError } from '../../lib/common/errors.js';
 import type { Step } from '../../lib/dag/model.js';
-import { localExecutor } from '../../lib/executors/local.js';
-import type { Executor, ExecutorSet } from '../../lib/executors/types.js';
+import { localExecutor, runProcess } from '../../lib/executors/local.js';
+import type { Executor, ExecutorSet } from '../../lib/executors/contract.js';
 
 export function createLocalExecutorSet(): ExecutorSet {
   return {
@@ -13,6 +13,7 @@ export function createLocalExecutorSet(): ExecutorSet {
         place: step.executor.type === 'docker' ? step.executor.place : step.place,
       });
     },
+    runOnHost: runProcess,
     async close(): Promise<void> {
       // Local processes are owned and reaped by each run() call; nothing run-wide to release.
     },

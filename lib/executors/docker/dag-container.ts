@@ -3,11 +3,11 @@
 // path: a failed readiness check, a failed step, a timeout or Ctrl-C never leave it behind (Dagu
 // does). `keepContainer` keeps it running (the seed's promise; Dagu stops it), and a later run of
 // the same DAG with the same `name` reuses it.
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import type { CreateBody } from '../../engine/containers.js';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 import type { Dag, DagContainer } from '../../dag/model.js';
-import type { Executor, ExecutorEvent, StepContext, StepResult } from '../types.js';
+import type { Executor, ExecutorEvent, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import { execIn } from './exec.js';
 import { argvOf } from './step.js';
@@ -23,7 +23,7 @@ const FIRST_CHECK_MS = 500;
 const CLEANUP_MS = 30_000;
 
 export interface DagContainerDeps {
-  engine(): Engine;
+  engine(): EngineApi;
   platform(signal?: AbortSignal): Promise<string>;
   registryAuthFor(image: string, warn?: (message: string) => void): Promise<string | undefined>;
 }
@@ -79,7 +79,7 @@ export class DagContainerRun {
    * that still runs is reused; one skiff made and that stopped is replaced; anyone else's is an
    * error with Dagu's text.
    */
-  async #adopt(engine: Engine, ctx: { dag: Dag; signal: AbortSignal; emit(event: ExecutorEvent): void }): Promise<boolean> {
+  async #adopt(engine: EngineApi, ctx: { dag: Dag; signal: AbortSignal; emit(event: ExecutorEvent): void }): Promise<boolean> {
     const name = this.#spec.name!;
     const existing = await engine.containers.find(name, { signal: ctx.signal });
     if (!existing || existing.Name !== `/${name}`) return false;
@@ -146,9 +146,9 @@ export class DagContainerRun {
 /** Runs a step's command in the DAG-level container; it inherits the container's user, dir, env. */
 export class DagContainerExecutor implements Executor {
   readonly #run: DagContainerRun;
-  readonly #engine: () => Engine;
+  readonly #engine: () => EngineApi;
 
-  constructor(run: DagContainerRun, engine: () => Engine) {
+  constructor(run: DagContainerRun, engine: () => EngineApi) {
     this.#run = run;
     this.#engine = engine;
   }

@@ -3,11 +3,11 @@
 // someone else (the user, or the DAG-level container's owner); only the exec'd process is ours.
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import type { ExecBody } from '../../engine/exec.js';
 import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
 
 export interface ExecOptions {
   body: ExecBody;
@@ -35,7 +35,7 @@ const INSPECT_TIMEOUT_MS = 10_000;
 // The daemon closes an exec stream up to ~2 s after the process exits (engine-api.md §7.2).
 const STREAM_DRAIN_MS = 3_000;
 
-export async function execIn(engine: Engine, containerId: string, options: ExecOptions): Promise<ExecResult> {
+export async function execIn(engine: EngineApi, containerId: string, options: ExecOptions): Promise<ExecResult> {
   const { signal } = options;
   const tty = options.body.Tty === true;
   const withStdin = options.stdin !== undefined;
@@ -65,7 +65,7 @@ export async function execIn(engine: Engine, containerId: string, options: ExecO
 
 // The daemon records the exit code before it closes the stream on current engines; older ones
 // (and a stream cut short by the container dying) need a brief poll (engine-api.md §7.3).
-async function exitCodeOf(engine: Engine, execId: string, signal?: AbortSignal): Promise<number> {
+async function exitCodeOf(engine: EngineApi, execId: string, signal?: AbortSignal): Promise<number> {
   for (let i = 0; ; i++) {
     const info = await engine.exec.inspect(execId, { signal });
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;

@@ -1,10 +1,10 @@
 // The pull decision and the pull itself (dagu-behavior.md §3.7): `missing` means no local image
 // for the wanted platform; progress is aggregated and handed to the caller as events, never printed.
-import type { Engine } from '../../engine/index.js';
+import type { ImagesApi } from '../../engine/facets.js';
 import type { ImageInfo } from '../../engine/images.js';
 import { PullProgress } from '../../engine/pull-progress.js';
 import type { PullPolicy } from '../../dag/model.js';
-import type { ExecutorEvent } from '../types.js';
+import type { ExecutorEvent } from '../contract.js';
 
 export interface EnsureImageOptions {
   policy: PullPolicy;
@@ -20,7 +20,7 @@ export interface EnsureImageOptions {
 // Progress events are throttled: a pull of many layers sends hundreds of lines a second.
 const PROGRESS_EVERY_MS = 100;
 
-export async function ensureImage(engine: Engine, image: string, options: EnsureImageOptions): Promise<void> {
+export async function ensureImage(engine: { readonly images: Pick<ImagesApi, 'find' | 'pull'> }, image: string, options: EnsureImageOptions): Promise<void> {
   if (options.policy === 'never') return;
   if (options.policy === 'missing') {
     const local = await engine.images.find(image, { signal: options.signal });
@@ -29,7 +29,7 @@ export async function ensureImage(engine: Engine, image: string, options: Ensure
   await pullImage(engine, image, options);
 }
 
-export async function pullImage(engine: Engine, image: string, options: Omit<EnsureImageOptions, 'policy'>): Promise<void> {
+export async function pullImage(engine: { readonly images: Pick<ImagesApi, 'pull'> }, image: string, options: Omit<EnsureImageOptions, 'policy'>): Promise<void> {
   const { step, emit } = options;
   emit({ type: 'pull-start', step, image });
   const progress = new PullProgress();

@@ -4,10 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import type { ContainerInfo } from '../../engine/containers.js';
 import { DemuxStream } from '../../engine/demux.js';
-import { SkiffError } from '../../engine/errors.js';
+import { SkiffError } from '../../common/errors.js';
+import { compileLogPattern } from '../../common/log-pattern.js';
 
 export const READINESS_BUDGET_MS = 120_000;
 const POLL_MS = 200;
@@ -28,7 +29,7 @@ export interface ReadinessOptions {
   warn(message: string): void;
 }
 
-export async function waitReady(engine: Engine, id: string, options: ReadinessOptions): Promise<void> {
+export async function waitReady(engine: EngineApi, id: string, options: ReadinessOptions): Promise<void> {
   const budget = AbortSignal.timeout(options.budgetMs ?? READINESS_BUDGET_MS);
   const signal = AbortSignal.any([options.signal, budget]);
   const short = id.slice(0, 12);
@@ -66,7 +67,7 @@ export async function waitReady(engine: Engine, id: string, options: ReadinessOp
  * Follows the logs from the start (stdout and stderr merged, as Dagu reads them); the first line
  * matching anywhere ends the wait and closes the log stream. The stream ending first is an error.
  */
-async function waitForLog(engine: Engine, id: string, pattern: string, tty: boolean, signal: AbortSignal): Promise<void> {
+async function waitForLog(engine: EngineApi, id: string, pattern: string, tty: boolean, signal: AbortSignal): Promise<void> {
   const regex = compileLogPattern(pattern);
   const logs = await engine.containers.logs(id, { follow: true, stdout: true, stderr: true }, { signal });
   let matched = false;
@@ -98,68 +99,4 @@ async function waitForLog(engine: Engine, id: string, pattern: string, tty: bool
   // logs, observed): DemuxStream never ends `lines`, so it is looked at here.
   if (partial !== '') check(partial);
   if (!matched) throw new SkiffError('engine', `log stream ended before pattern matched: ${JSON.stringify(pattern)}`);
-}
-
-/** A logPattern that is not a valid Go (RE2) regular expression; the message is Go's `code: \`expr\``. */
-export class LogPatternError extends SyntaxError {
-  override name = 'LogPatternError';
-}
-
-/**
- * A Go RE2 pattern as a JavaScript RegExp, used both when the DAG loads (validation) and when the
- * container's log is read, so both agree on every pattern. The syntaxes mostly overlap:
- * - a leading flag group such as `(?i)` (common in Go, unsupported by Node 20) becomes flags;
- * - Go's `(?P<name>…)` groups become `(?<name>…)`;
- * - what RE2 refuses and JavaScript would accept (lookaround, backreferences) is refused.
- * Errors use Go's wording (`missing closing ): \`(x\``), as Dagu prints them.
- */
-export function compileLogPattern(pattern: string): RegExp {
-  const flags = /^\(\?([imsU]+)\)/.exec(pattern);
-  if (flags?.[1]!.includes('U')) throw new LogPatternError('ungreedy flag (?U) is not supported by skiff: `(?U`');
-  let body = flags ? pattern.slice(flags[0].length) : pattern;
-  const perl = /\(\?(?:[=!]|<[=!])/.exec(withoutEscapes(body));
-  if (perl) throw new LogPatternError(`invalid or unsupported Perl syntax: \`${perl[0]}\``);
-  const backreference = /\\[1-9]/.exec(withoutEscapedBackslashes(body));
-  if (backreference) throw new LogPatternError(`invalid escape sequence: \`${backreference[0]}\``);
-  body = body.replace(/\(\?P</g, '(?<');
-  try {
-    return new RegExp(body, flags ? [...new Set(flags[1])].join('') : '');
-  } catch (err) {
-    throw new LogPatternError(goRegexpReason(err instanceof Error ? err.message : String(err), pattern));
-  }
-}
-
-/** `\\` pairs blanked out, so that `\\1` (a backslash, then 1) is not taken for `\1`. */
-function withoutEscapedBackslashes(pattern: string): string {
-  return pattern.replace(/\\\\/g, '__');
-}
-
-/** Every escaped character blanked out, so that `\(?=` is not taken for a lookahead. */
-function withoutEscapes(pattern: string): string {
-  return pattern.replace(/\\./g, '__');
-}
-
-/** V8's reason for a bad pattern, in Go's regexp/syntax wording where there is one. */
-function goRegexpReason(message: string, pattern: string): string {
-  const plain = withoutEscapes(pattern);
-  if (/Unterminated group/.test(message)) return `missing closing ): \`${pattern}\``;
-  if (/Unmatched '\)'/.test(message)) return `unexpected ): \`${pattern}\``;
-  if (/Unterminated character class/.test(message)) return `missing closing ]: \`${pattern.slice(plain.lastIndexOf('['))}\``;
-  if (/\\ at end of pattern/.test(message)) return 'trailing backslash at end of expression: ``';
-  if (/numbers out of order in \{\} quantifier/.test(message)) {
-    const m = /\{\d+,\d+\}/.exec(plain);
-    return `invalid repeat count: \`${m ? pattern.slice(m.index, m.index + m[0].length) : pattern}\``;
-  }
-  if (/Range out of order in character class/.test(message)) {
-    const range = [...plain.matchAll(/([^\\])-([^\]\\])/g)].find((m) => m[1]! > m[2]!);
-    return `invalid character class range: \`${range ? range[0] : pattern}\``;
-  }
-  if (/Nothing to repeat/.test(message)) {
-    const nested = /[*+?][*+]/.exec(plain);
-    if (nested) return `invalid nested repetition operator: \`${pattern.slice(nested.index, nested.index + 2)}\``;
-    const bare = /(?:^|[(|])([*+?])/.exec(plain);
-    return `missing argument to repetition operator: \`${bare ? bare[1] : pattern}\``;
-  }
-  const reason = message.slice(message.lastIndexOf(': ') + 2) || message;
-  return `${reason}: \`${pattern}\``;
 }

@@ -4,7 +4,7 @@
 // user asked to keep.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import { LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN, ownedFilter } from './labels.js';
 
 export interface Reaped {
@@ -18,7 +18,7 @@ export interface ReapOptions {
   alive?(pid: number): boolean;
 }
 
-export async function reapOrphans(engine: Engine, options: ReapOptions = {}): Promise<Reaped> {
+export async function reapOrphans(engine: EngineApi, options: ReapOptions = {}): Promise<Reaped> {
   const alive = options.alive ?? processAlive;
   const here = hostname();
   const orphaned = (labels: Record<string, string> | null | undefined): boolean => {

@@ -3,12 +3,12 @@
 // container is signalled, given a grace period, killed, and removed if it is ours to remove.
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
-import type { Engine } from '../../engine/index.js';
+import type { ContainersApi } from '../../engine/facets.js';
 import type { CreateBody, WaitResult } from '../../engine/containers.js';
 import { outputSink, pumpOutput } from '../../engine/framing.js';
 import { feedStdin } from '../../engine/hijack.js';
-import { SkiffError } from '../../engine/errors.js';
-import { forceSignalOf } from '../stop.js';
+import { SkiffError } from '../../common/errors.js';
+import { forceSignalOf } from '../contract.js';
 
 export interface RunContainerOptions {
   body: CreateBody;
@@ -52,7 +52,12 @@ export interface RunContainerResult {
 // Cleanup after an abort must not be cancelled by the aborted signal itself.
 const CLEANUP_MS = 30_000;
 
-export async function runContainer(engine: Engine, options: RunContainerOptions): Promise<RunContainerResult> {
+/** The container calls a run makes. */
+export interface RunEngine {
+  readonly containers: Pick<ContainersApi, 'create' | 'start' | 'attach' | 'attachBorrowed' | 'registerWait' | 'kill' | 'remove'>;
+}
+
+export async function runContainer(engine: RunEngine, options: RunContainerOptions): Promise<RunContainerResult> {
   const { signal } = options;
   const tty = options.body.Tty === true;
   const withStdin = options.stdin !== undefined;
@@ -84,7 +89,7 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
   const handOver = daemonRemoves && options.onRemoval !== undefined;
   // Cut by `local` on every failure path; after a clean exit, by its own deadline.
   const removal = new AbortController();
-  let socket: Awaited<ReturnType<Engine['containers']['attach']>>['socket'] | undefined;
+  let socket: Awaited<ReturnType<ContainersApi['attach']>>['socket'] | undefined;
   let started = false;
   let exitedCleanly = false;
   try {
@@ -143,7 +148,7 @@ export async function runContainer(engine: Engine, options: RunContainerOptions)
 }
 
 /** The daemon's removal, or ours if it has not happened within CLEANUP_MS of the exit. */
-async function awaitRemoval(engine: Engine, id: string, removed: Promise<WaitResult>, removal: AbortController): Promise<void> {
+async function awaitRemoval(engine: RunEngine, id: string, removed: Promise<WaitResult>, removal: AbortController): Promise<void> {
   const deadline = setTimeout(() => removal.abort(), CLEANUP_MS);
   try {
     await removed;
@@ -158,7 +163,7 @@ async function awaitRemoval(engine: Engine, id: string, removed: Promise<WaitRes
  * On abort: the stop signal, then SIGKILL after the grace period (at once if the abort reason
  * carries an aborted `force` signal: the second Ctrl-C), then the caller waits for the exit.
  */
-function stopOnAbort(engine: Engine, id: string, signal: AbortSignal, options: RunContainerOptions, exited: Promise<unknown>): { dispose(): void } {
+function stopOnAbort(engine: RunEngine, id: string, signal: AbortSignal, options: RunContainerOptions, exited: Promise<unknown>): { dispose(): void } {
   let timer: NodeJS.Timeout | undefined;
   let force: AbortSignal | undefined;
   const cleanup = () => AbortSignal.timeout(CLEANUP_MS);

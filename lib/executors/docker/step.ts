@@ -1,13 +1,13 @@
 // The step-level Docker executor (dagu-behavior.md §3, with the seeds' promises kept, §10):
 // decides between a new container and an exec into an existing one, then hands over to
 // run.ts or exec.ts. A container skiff did not create is never stopped or removed.
-import type { Engine } from '../../engine/index.js';
+import type { EngineApi } from '../../engine/facets.js';
 import type { ContainerInfo } from '../../engine/containers.js';
-import { SkiffError, isSkiffError } from '../../engine/errors.js';
+import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { Command, Step } from '../../dag/model.js';
-import { expandLeaves } from '../../dag/expand.js';
-import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from '../../dag/docker-config.js';
-import type { Executor, StepContext, StepResult } from '../types.js';
+import { expandLeaves } from '../../common/expand.js';
+import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
+import type { Executor, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import { runContainer } from './run.js';
 import { execIn } from './exec.js';
@@ -17,7 +17,7 @@ import { stopExecProcess } from './stop-exec.js';
 
 /** What the executor needs from the run: the engine (opened on first use) and auth. */
 export interface DockerRuntime {
-  engine(): Engine;
+  engine(): EngineApi;
   /** The daemon's own `os/arch`, asked once. */
   platform(signal?: AbortSignal): Promise<string>;
   /** X-Registry-Auth for an image, or undefined for an anonymous pull. */
@@ -61,7 +61,7 @@ export class DockerStepExecutor implements Executor {
     return this.#create(engine, config, ctx);
   }
 
-  async #create(engine: Engine, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
+  async #create(engine: EngineApi, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
     const { step, dag } = ctx;
     const image = config.image!;
     const platform = config.platform ?? (await this.#docker.platform(ctx.signal));
@@ -119,7 +119,7 @@ export class DockerStepExecutor implements Executor {
     return { exitCode: result.exitCode, error: stderr.failure(result.exitCode) };
   }
 
-  async #exec(engine: Engine, container: ContainerInfo, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
+  async #exec(engine: EngineApi, container: ContainerInfo, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {
     const { step, dag } = ctx;
     const cmd = argvOf(ctx.command);
     if (!cmd) throw new SkiffError('config', `step "${step.name}" has no command to run in container "${config.containerName}"`);
@@ -158,7 +158,7 @@ export function argvOf(command: Command | undefined): string[] | undefined {
  * resolves ID prefixes, so a short hex-looking name could otherwise match another container
  * (engine-api.md §1.3).
  */
-async function findByName(engine: Engine, name: string, signal: AbortSignal): Promise<ContainerInfo | undefined> {
+async function findByName(engine: EngineApi, name: string, signal: AbortSignal): Promise<ContainerInfo | undefined> {
   const info = await engine.containers.find(name, { signal });
   if (!info) return undefined;
   return info.Name === `/${name}` || info.Id === name ? info : undefined;

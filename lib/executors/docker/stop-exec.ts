@@ -2,9 +2,9 @@
 // exec inspect gives the process's host PID, which a local engine lets us signal directly.
 // Over TCP the PID is on another machine, so the process is left to finish and we say so.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine } from '../../engine/index.js';
-import { SkiffError } from '../../engine/errors.js';
-import { forceSignalOf } from '../stop.js';
+import type { EngineApi, ExecApi } from '../../engine/facets.js';
+import { SkiffError } from '../../common/errors.js';
+import { forceSignalOf } from '../contract.js';
 
 export interface StopExecOptions {
   stopSignal?: string;
@@ -17,7 +17,13 @@ const CLEANUP_MS = 10_000;
 const POLL_MS = 50;
 const PID_WAIT_MS = 5_000;
 
-export async function stopExecProcess(engine: Engine, execId: string, options: StopExecOptions): Promise<void> {
+/** What stopping an exec'd process asks of the engine. */
+export interface ExecInspector {
+  readonly local: EngineApi['local'];
+  readonly exec: Pick<ExecApi, 'inspect'>;
+}
+
+export async function stopExecProcess(engine: ExecInspector, execId: string, options: StopExecOptions): Promise<void> {
   if (!engine.local) {
     throw new SkiffError('engine', 'cannot stop a process exec\'d through a remote engine; it keeps running in the container');
   }
@@ -41,7 +47,7 @@ export async function stopExecProcess(engine: Engine, execId: string, options: S
  * when runc's exec returns, and the process may have printed (and a Ctrl-C arrived) before that:
  * a running exec with no PID yet is asked again until it has one.
  */
-async function hostPid(engine: Engine, execId: string): Promise<number | undefined> {
+async function hostPid(engine: ExecInspector, execId: string): Promise<number | undefined> {
   const deadline = Date.now() + PID_WAIT_MS;
   for (;;) {
     const info = await engine.exec.inspect(execId, { signal: AbortSignal.timeout(CLEANUP_MS) });

@@ -9,13 +9,15 @@ import { isIPv4 } from 'node:net';
 import Type, { type TSchema } from 'typebox';
 // Interpreted, as validate.ts does: checked once per run, where compiling would cost more.
 import { Check, Errors } from 'typebox/value';
-import { isSkiffError } from '../engine/errors.js';
-import { expand, type Lookup } from './expand.js';
-import type { DagContainer } from './model.js';
-import type { Locate, Problem } from './problem.js';
-import { goTypeName, normalizePlatform, parsePullPolicy, platformError } from './docker-config.js';
-import { caseInsensitiveObject, childPath, isPlainMap, matchKeys, type KeyPath } from './keys.js';
-import { compileLogPattern } from '../executors/docker/readiness.js';
+import { isSkiffError } from '../../common/errors.js';
+import { expand, type Lookup } from '../../common/expand.js';
+import { goTypeName, isPlainMap } from '../../common/go-values.js';
+import { compileLogPattern } from '../../common/log-pattern.js';
+import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
+import type { DagContainer } from '../../dag/model.js';
+import { normalizePlatform, parsePullPolicy, platformError } from './config.js';
+import { caseInsensitiveObject } from './key-schemas.js';
+import { matchKeys } from './keys.js';
 
 const EnvValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
 
@@ -358,9 +360,3 @@ export function parsePort(specIn: string): ParsedPort {
   if (hostPort === '') return { port };
   return { port, binding: { hostIp: hostIp || '0.0.0.0', hostPort: String(Number(hostPort)) } };
 }
-
-// ---------------------------------------------------------------------------------------------
-// logPattern (§4.4)
-
-// compileLogPattern lives with the code that reads the log (one regex dialect for load and run).
-export { compileLogPattern };

@@ -4,11 +4,12 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import { parse } from 'yaml';
 import { Compile } from 'typebox/compile';
-import type { Place } from '../../lib/engine/errors.js';
-import { formatPath, type Locate, type Problem } from '../../lib/dag/problem.js';
-import type { Lookup } from '../../lib/dag/expand.js';
+import type { Place } from '../../lib/common/errors.js';
+import { formatPath, type Locate, type Problem } from '../../lib/common/problem.js';
+import type { Lookup } from '../../lib/common/expand.js';
 import type { DagContainer } from '../../lib/dag/model.js';
-import { DagContainerSchema, buildDagContainer, compileLogPattern } from '../../lib/dag/container-block.js';
+import { DagContainerSchema, buildDagContainer } from '../../lib/executors/docker/container-config.js';
+import { compileLogPattern } from '../../lib/common/log-pattern.js';
 
 // A place that encodes the relative path it was asked for, so tests can check where problems point.
 const placeOf = (path: ReadonlyArray<string | number>): Place => ({ file: `dag.yaml#${JSON.stringify(path)}`, line: 1, col: 1 });

@@ -3,7 +3,7 @@
 // defined nowhere is left as written so a container's own shell can still expand it, and `\$`
 // is a literal `$` (the behaviour Dagu adopted later).
 import { execFileSync } from 'node:child_process';
-import { SkiffError } from '../engine/errors.js';
+import { SkiffError } from './errors.js';
 
 export type Lookup = (name: string) => string | undefined;
 

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { parse } from 'yaml';
 import { Compile } from 'typebox/compile';
-import type { Place } from '../../lib/engine/errors.js';
-import { isSkiffError } from '../../lib/engine/errors.js';
-import { formatPath, type Locate } from '../../lib/dag/problem.js';
-import { CONTAINER_CONFIG, HOST_CONFIG, camelSpelling, caseInsensitivePattern, fieldName } from '../../lib/dag/keys.js';
+import type { Place } from '../../lib/common/errors.js';
+import { isSkiffError } from '../../lib/common/errors.js';
+import { formatPath, type Locate } from '../../lib/common/problem.js';
+import { CONTAINER_CONFIG, HOST_CONFIG, fieldName } from '../../lib/executors/docker/keys.js';
+import { camelSpelling, caseInsensitivePattern } from '../../lib/executors/docker/key-schemas.js';
 import {
   DockerStepConfigSchema,
   checkDockerStepConfig,
@@ -15,7 +16,7 @@ import {
   normalizePlatform,
   unknownDockerConfigKeys,
   type NormalizedDockerConfig,
-} from '../../lib/dag/docker-config.js';
+} from '../../lib/executors/docker/config.js';
 
 // A place that encodes the relative path it was asked for, so tests can check where problems point.
 const placeOf = (path: ReadonlyArray<string | number>): Place => ({ file: `dag.yaml#${JSON.stringify(path)}`, line: 1, col: 1 });

@@ -3,33 +3,21 @@
 //
 // Top-level keys match case-insensitively; unknown ones are ignored as in Dagu, but listed by
 // `unknownDockerConfigKeys` so the runner can warn. The four pass-through blocks are decoded by
-// keys.ts into Engine API JSON. Seed promises kept where Dagu breaks them (§10): resource limits
-// directly under `host`, relative `host.binds` sources resolved against the DAG's directory, the
-// config checked at load time (not when the step runs), and `exec` beside `image` without
-// `containerName` only warned about (seed 001's reference block has exactly that shape).
+// decode.ts, with the struct tables of keys.ts, into Engine API JSON. Seed promises kept where
+// Dagu breaks them (§10): resource limits directly under `host`, relative `host.binds` sources
+// resolved against the DAG's directory, the config checked at load time (not when the step
+// runs), and `exec` beside `image` without `containerName` only warned about (seed 001's
+// reference block has exactly that shape).
 import os from 'node:os';
 import nodePath from 'node:path';
 import Type, { type TSchema } from 'typebox';
-import { SkiffError } from '../engine/errors.js';
-import type { PullPolicy } from './model.js';
-import type { Locate, Problem } from './problem.js';
-import {
-  CONTAINER_CONFIG,
-  EXEC_OPTIONS,
-  HOST_CONFIG,
-  NETWORKING_CONFIG,
-  caseInsensitiveObject,
-  childPath,
-  decodeBlock,
-  goKind,
-  isDynamic,
-  isPlainMap,
-  matchKeys,
-  parseGoBool,
-  schemaOfTable,
-  type DecodeIssue,
-  type KeyPath,
-} from './keys.js';
+import { SkiffError } from '../../common/errors.js';
+import { goKind, goTypeName, isPlainMap, parseGoBool } from '../../common/go-values.js';
+import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
+import type { PullPolicy } from '../../dag/model.js';
+import { decodeBlock, isDynamic, type DecodeIssue } from './decode.js';
+import { caseInsensitiveObject, schemaOfTable } from './key-schemas.js';
+import { CONTAINER_CONFIG, EXEC_OPTIONS, HOST_CONFIG, NETWORKING_CONFIG, matchKeys } from './keys.js';
 
 export interface NormalizedDockerConfig {
   image?: string;
@@ -277,15 +265,8 @@ export function resolveHostPath(source: string, dir: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Values shared with the DAG-level container block
+// Values shared with the DAG-level container block (container-config.ts)
 
-/** Go's `%T` of a decoded YAML value. */
-export function goTypeName(value: unknown): string {
-  if (value === null || value === undefined) return '<nil>';
-  if (Array.isArray(value)) return '[]interface {}';
-  if (typeof value === 'object') return 'map[string]interface {}';
-  return goKind(value);
-}
 
 /** Go's `%q` for a plain string (close enough: JSON escaping). */
 function quote(s: string): string {

@@ -1,0 +1,173 @@
+// The variables a step sees, and what is evaluated with them before it runs: the step's scope
+// (dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
+// and its command (§2.2).
+import { SkiffError } from '../common/errors.js';
+import { chainLookups, expand, type Lookup } from '../common/expand.js';
+import type { ExecutorSet } from '../executors/contract.js';
+import type { Command, Dag, Precondition, Step } from './model.js';
+import { matchesPattern } from './status.js';
+
+export interface Scope {
+  lookup: Lookup;
+  env: Record<string, string>;
+}
+
+/** The run-wide variables, fixed when the run starts. */
+export interface RunScope {
+  /** DAG_NAME, DAG_RUN_ID, DAG_RUN_LOG_FILE. */
+  runVars: Record<string, string>;
+  /** Params by name and by position (`1`, `2`…). */
+  params: Record<string, string>;
+  namedParams: Record<string, string>;
+  dagEnv: Record<string, string>;
+  processEnv: Record<string, string>;
+}
+
+/** What a finished step leaves for the steps after it: its output and, by id, its logs and exit code. */
+export interface Produced {
+  step: Step;
+  output?: string;
+  stdoutFile: string | null;
+  stderrFile: string | null;
+  exitCode: number | null;
+}
+
+export function runScope(dag: Dag, runVars: Record<string, string>, env: NodeJS.ProcessEnv): RunScope {
+  const namedParams = Object.fromEntries(dag.params.named);
+  return {
+    runVars,
+    params: { ...Object.fromEntries(dag.params.positional.map((v, i) => [String(i + 1), v])), ...namedParams },
+    namedParams,
+    dagEnv: Object.fromEntries(dag.env),
+    processEnv: definedOnly(env),
+  };
+}
+
+/** What the DAG's own preconditions see: no step variables, no outputs. */
+export function dagScope(run: RunScope): Scope {
+  return {
+    lookup: chainLookups(run.runVars, run.params, run.dagEnv, run.processEnv),
+    env: { ...run.processEnv, ...run.dagEnv, ...run.namedParams, ...run.runVars },
+  };
+}
+
+/**
+ * The variables of one step (§2.1), highest first: built-ins > step env > outputs > params >
+ * DAG env > process env. Step env entries are evaluated in order (backticks included), each
+ * seeing the ones before it.
+ */
+export function stepScope(run: RunScope, step: Step, producers: readonly Produced[], logs: { stdout: string; stderr: string }): Scope {
+  const outputs: Record<string, string> = {};
+  const refs: Record<string, string> = {};
+  for (const p of producers) {
+    if (p.step.output !== undefined && p.output !== undefined) outputs[p.step.output] = p.output;
+    if (p.step.id !== undefined && p.stdoutFile !== null) {
+      refs[`${p.step.id}.stdout`] = p.stdoutFile;
+      refs[`${p.step.id}.stderr`] = p.stderrFile ?? '';
+      if (p.exitCode !== null) refs[`${p.step.id}.exitCode`] = String(p.exitCode);
+    }
+  }
+  const builtins = {
+    ...run.runVars,
+    DAG_RUN_STEP_NAME: step.name,
+    DAG_RUN_STEP_STDOUT_FILE: logs.stdout,
+    DAG_RUN_STEP_STDERR_FILE: logs.stderr,
+    PWD: step.dir,
+  };
+  const stepEnv: Record<string, string> = {};
+  // chainLookups reads the records when called, so entries added below are seen by later ones.
+  const lookup = chainLookups(builtins, stepEnv, outputs, refs, run.params, run.dagEnv, run.processEnv);
+  const envNow = (): Record<string, string> => ({
+    ...run.processEnv,
+    ...run.dagEnv,
+    ...run.namedParams,
+    ...outputs,
+    ...stepEnv,
+    ...builtins,
+  });
+  for (const [name, value] of step.env) {
+    stepEnv[name] = expand(value, lookup, { backticks: true, cwd: step.dir, env: envNow() });
+  }
+  return { lookup, env: envNow() };
+}
+
+/** The first precondition that does not hold, or undefined (§1.8); evaluated on the host. */
+export async function firstUnmet(
+  conditions: readonly Precondition[],
+  cwd: string,
+  scope: Scope,
+  signal: AbortSignal,
+  host: { executors: Pick<ExecutorSet, 'runOnHost'>; graceMs: number },
+): Promise<Precondition | undefined> {
+  for (const cond of conditions) {
+    let met: boolean;
+    try {
+      if (cond.expected !== undefined) {
+        const value = expand(cond.condition, scope.lookup, { backticks: true, cwd, env: scope.env });
+        met = matchesPattern(value, expand(cond.expected, scope.lookup), 'equal');
+      } else {
+        const script = expand(cond.condition, scope.lookup);
+        const result = await host.executors.runOnHost(['/bin/sh', '-c', script], {
+          cwd,
+          env: scope.env,
+          signal,
+          graceMs: host.graceMs,
+        });
+        met = result.exitCode === 0;
+      }
+    } catch {
+      met = false;
+    }
+    if (cond.negate) met = !met;
+    if (signal.aborted || !met) return cond;
+  }
+  return undefined;
+}
+
+export interface RetryPlan {
+  limit: number;
+  intervalSec: number;
+  backoff: number;
+  maxIntervalSec?: number;
+  exitCodes: number[];
+}
+
+/** retryPolicy with its run-time strings expanded and parsed (§1.7). */
+export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
+  const policy = step.retryPolicy;
+  if (!policy) return undefined;
+  const evaluate = (value: number | string, key: string): number => {
+    if (typeof value === 'number') return value;
+    const text = expand(value, scope.lookup, { backticks: true, cwd: step.dir, env: scope.env }).trim();
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || n < 0) {
+      throw new SkiffError('config', `step "${step.name}": retryPolicy.${key} must be a non-negative number, got "${text}" (from "${value}")`, {
+        place: step.place,
+      });
+    }
+    return n;
+  };
+  return {
+    limit: Math.floor(evaluate(policy.limit, 'limit')),
+    intervalSec: evaluate(policy.intervalSec, 'intervalSec'),
+    backoff: policy.backoff,
+    ...(policy.maxIntervalSec !== undefined ? { maxIntervalSec: policy.maxIntervalSec } : {}),
+    exitCodes: policy.exitCodes,
+  };
+}
+
+/**
+ * §2.2: shell-form scripts get `${VAR}` expansion only (the shell runs their backticks);
+ * exec-form arguments reach no shell, so their backticks are run here.
+ */
+export function expandCommand(command: Command | undefined, scope: Scope, cwd: string): Command | undefined {
+  if (!command) return undefined;
+  if (command.form === 'shell') return { form: 'shell', script: expand(command.script, scope.lookup) };
+  return { form: 'exec', argv: command.argv.map((arg) => expand(arg, scope.lookup, { backticks: true, cwd, env: scope.env })) };
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
