@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import type { Dag } from '../../lib/dag/model.js';
 import type { RunReport } from '../../lib/dag/report.js';
 import type { ExecutorSet } from '../../lib/executors/contract.js';
+import { splitParams } from '../../lib/dag/params-text.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
@@ -41,8 +42,9 @@ export class RunCommand extends Command {
       printed with \`--follow\`.
 
       Parameters override the DAG's \`params\`: a plain value replaces the positional parameter at the
-      same position, \`NAME=value\` the named one. They come from \`--params\` (space-separated, quote a
-      value that has spaces) and from the arguments after \`--\`.
+      same position, \`NAME=value\` the named one. They come from \`--params\` (split as \`params:\` in
+      a DAG file is: by spaces; double-quote a value that has spaces) and from the arguments after
+      \`--\` (one parameter each).
 
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
@@ -113,41 +115,14 @@ export class RunCommand extends Command {
     if (this.quiet && this.follow) throw new UsageError('--quiet and --follow cannot be used together');
     if (this.record !== undefined && this.replay !== undefined) throw new UsageError('--record and --replay cannot be used together');
     const params: string[] = [];
-    for (const text of this.params) params.push(...splitParams(text));
+    for (const text of this.params) {
+      const split = splitParams(text);
+      if ('error' in split) throw new UsageError(`--params: ${split.error}`);
+      params.push(...split.tokens);
+    }
     params.push(...this.extraParams);
     return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay };
   }
-}
-
-/**
- * `a "b c" K='x y' E=` → `a`, `b c`, `K=x y`, `E=`: words separated by whitespace, quotes group
- * (and are removed), a backslash escapes the next character outside single quotes.
- */
-export function splitParams(text: string): string[] {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < text.length) word += text[++i]!;
-      else word += ch;
-    } else if (/\s/.test(ch)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      word ??= '';
-    } else if (ch === '\\' && i + 1 < text.length) {
-      word = (word ?? '') + text[++i]!;
-    } else {
-      word = (word ?? '') + ch;
-    }
-  }
-  if (quote) throw new UsageError(`--params has an unterminated ${quote === '"' ? 'double' : 'single'} quote: ${text}`);
-  if (word !== undefined) words.push(word);
-  return words;
 }
 
 /**

@@ -3,21 +3,30 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { UsageError } from 'clipanion';
-import { splitParams } from '../../cli/commands/run.js';
+import { splitParams } from '../../lib/dag/params-text.js';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, exitCodeForError } from '../../cli/exit-codes.js';
 import { debugEnabled, describeError, displayPath } from '../../cli/render/errors.js';
 import { createSignalHub, exitCodeForSignal, trapInterrupts } from '../../cli/signals.js';
 import { DagLoadError } from '../../lib/common/problem.js';
 import { SkiffError } from '../../lib/common/errors.js';
 
-describe('splitParams', () => {
-  it('splits on whitespace, groups quotes, keeps NAME=value', () => {
-    assert.deepEqual(splitParams('a b k=v'), ['a', 'b', 'k=v']);
-    assert.deepEqual(splitParams('  one\t"two words"  K="x y" E= \'it\'\'s\' '), ['one', 'two words', 'K=x y', 'E=', 'its']);
-    assert.deepEqual(splitParams('a\\ b "q\\"uote"'), ['a b', 'q"uote']);
-    assert.deepEqual(splitParams('""'), ['']);
-    assert.deepEqual(splitParams(''), []);
-    assert.throws(() => splitParams('a "b'), UsageError);
+describe('splitParams (Dagu\'s rule, for params: and --params alike)', () => {
+  it('splits on whitespace, unquotes double quotes, keeps NAME=value and backticks', () => {
+    const tokens = (text: string): string[] => {
+      const split = splitParams(text);
+      assert.ok('tokens' in split, text);
+      return split.tokens;
+    };
+    assert.deepEqual(tokens('a b k=v'), ['a', 'b', 'k=v']);
+    assert.deepEqual(tokens('  one\t"two words"  K="x y" E= '), ['one', 'two words', 'K=x y', 'E=']);
+    assert.deepEqual(tokens('"q\\"uote" T=`date +%s` `echo a b`'), ['q"uote', 'T=`date +%s`', '`echo a b`']);
+    // Single quotes and backslashes are ordinary characters; a quote starts a new parameter.
+    assert.deepEqual(tokens("'it s' a\\ b"), ["'it", "s'", 'a\\', 'b']);
+    assert.deepEqual(tokens('a"b c"'), ['a', 'b c']);
+    assert.deepEqual(tokens('""'), ['']);
+    assert.deepEqual(tokens(''), []);
+    assert.deepEqual(splitParams('a "b'), { error: 'unterminated double quote in "a \\"b"' });
+    assert.ok('error' in splitParams('x `date'));
   });
 });
 

@@ -442,7 +442,7 @@ describe('steps: names, commands, executors, references', () => {
   });
 
   it('reports an unterminated quote in params', () => {
-    assert.deepEqual(problems('params: \'a "b c\'\nsteps: [echo]\n'), ['1:9: params has an unterminated quote']);
+    assert.deepEqual(problems('params: \'a "b c\'\nsteps: [echo]\n'), ['1:9: params: unterminated double quote in "a \\"b c"']);
   });
 
   it('reports a bad dotenv line at its place in the dotenv file', () => {
