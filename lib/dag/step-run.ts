@@ -43,10 +43,13 @@ type Attempt =
 
 export async function runStep(host: StepHost, step: Step, signal: AbortSignal, handler: boolean, producers: readonly Produced[]): Promise<Outcome> {
   const logs = host.allocateLogs(step.name);
+  // Backticks run while the run goes on (other steps' output, the live view, Ctrl-C), and stop with the step.
+  const commands = { executors: host.executors, graceMs: host.dag.maxCleanUpTimeSec * 1000, signal };
   let scope: Scope;
   try {
-    scope = stepScope(host.scope, step, producers, logs);
+    scope = await stepScope(host.scope, step, producers, logs, commands);
   } catch (err) {
+    if (signal.aborted) return notStarted();
     return failure(1, messageOf(err));
   }
 
@@ -61,10 +64,11 @@ export async function runStep(host: StepHost, step: Step, signal: AbortSignal, h
   let retry: RetryPlan | undefined;
   let executor: Executor;
   try {
-    command = expandCommand(step.command, scope, step.dir);
-    retry = retryPlanFor(step, scope);
+    command = await expandCommand(step.command, scope, step.dir, commands);
+    retry = await retryPlanFor(step, scope, commands);
     executor = host.executors.executorFor(step);
   } catch (err) {
+    if (signal.aborted) return notStarted();
     return failure(1, executorErrorText(err));
   }
 

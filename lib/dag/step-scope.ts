@@ -1,8 +1,9 @@
 // The variables a step sees, and what is evaluated with them before it runs: the step's scope
 // (dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
 // and its command (§2.2).
+import { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
-import { chainLookups, expand, type Lookup } from '../common/expand.js';
+import { chainLookups, expand, expandAsync, substitutionFailed, type CommandRunner, type Lookup } from '../common/expand.js';
 import type { ExecutorSet } from '../executors/contract.js';
 import type { Command, Dag, Precondition, Step } from './model.js';
 import { matchesPattern } from './status.js';
@@ -21,6 +22,66 @@ export interface RunScope {
   namedParams: Record<string, string>;
   dagEnv: Record<string, string>;
   processEnv: Record<string, string>;
+}
+
+/** Where backticks run during a run: on this host, through the executor set, stopped with `signal`. */
+export interface CommandHost {
+  executors: Pick<ExecutorSet, 'runOnHost'>;
+  graceMs: number;
+  signal: AbortSignal;
+}
+
+// As long as a backtick was given before it ran asynchronously; the step's own timeout does not
+// cover what is evaluated before the step starts.
+const SUBSTITUTION_TIMEOUT_MS = 60_000;
+const SUBSTITUTION_MAX_BYTES = 1024 * 1024;
+
+/** Runs a backtick's command with `/bin/sh -c` in `cwd` and resolves to its stdout. */
+export function hostCommands(host: CommandHost, cwd: string, env: Record<string, string>): CommandRunner {
+  return async (command) => {
+    const stdout = new Collect(SUBSTITUTION_MAX_BYTES);
+    const stderr = new Collect(4096);
+    const timeout = AbortSignal.timeout(SUBSTITUTION_TIMEOUT_MS);
+    const result = await host.executors.runOnHost(['/bin/sh', '-c', command], {
+      cwd,
+      env,
+      signal: AbortSignal.any([host.signal, timeout]),
+      graceMs: host.graceMs,
+      stdout,
+      stderr,
+    });
+    if (host.signal.aborted) throw host.signal.reason instanceof SkiffError ? host.signal.reason : new SkiffError('aborted', 'cancelled');
+    if (timeout.aborted) throw substitutionFailed(command, `no result after ${SUBSTITUTION_TIMEOUT_MS / 1000}s`);
+    if (result.exitCode !== 0) throw substitutionFailed(command, stderr.text().trim() || result.error);
+    if (stdout.overflowed) throw substitutionFailed(command, `it printed more than ${SUBSTITUTION_MAX_BYTES} bytes`);
+    return stdout.text();
+  };
+}
+
+/** Keeps up to `limit` bytes of what is written (a backtick's value is a value, not a log). */
+class Collect extends Writable {
+  readonly #limit: number;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  overflowed = false;
+
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    const room = this.#limit - this.#size;
+    if (chunk.length > room) this.overflowed = true;
+    const kept = Buffer.from(chunk.subarray(0, Math.max(0, room)));
+    this.#chunks.push(kept);
+    this.#size += kept.length;
+    cb();
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
 }
 
 /** What a finished step leaves for the steps after it: its output and, by id, its logs and exit code. */
@@ -56,7 +117,13 @@ export function dagScope(run: RunScope): Scope {
  * DAG env > process env. Step env entries are evaluated in order (backticks included), each
  * seeing the ones before it.
  */
-export function stepScope(run: RunScope, step: Step, producers: readonly Produced[], logs: { stdout: string; stderr: string }): Scope {
+export async function stepScope(
+  run: RunScope,
+  step: Step,
+  producers: readonly Produced[],
+  logs: { stdout: string; stderr: string },
+  host: CommandHost,
+): Promise<Scope> {
   const outputs: Record<string, string> = {};
   const refs: Record<string, string> = {};
   for (const p of producers) {
@@ -86,7 +153,7 @@ export function stepScope(run: RunScope, step: Step, producers: readonly Produce
     ...builtins,
   });
   for (const [name, value] of step.env) {
-    stepEnv[name] = expand(value, lookup, { backticks: true, cwd: step.dir, env: envNow() });
+    stepEnv[name] = await expandAsync(value, lookup, hostCommands(host, step.dir, envNow()));
   }
   return { lookup, env: envNow() };
 }
@@ -97,13 +164,13 @@ export async function firstUnmet(
   cwd: string,
   scope: Scope,
   signal: AbortSignal,
-  host: { executors: Pick<ExecutorSet, 'runOnHost'>; graceMs: number },
+  host: Omit<CommandHost, 'signal'>,
 ): Promise<Precondition | undefined> {
   for (const cond of conditions) {
     let met: boolean;
     try {
       if (cond.expected !== undefined) {
-        const value = expand(cond.condition, scope.lookup, { backticks: true, cwd, env: scope.env });
+        const value = await expandAsync(cond.condition, scope.lookup, hostCommands({ ...host, signal }, cwd, scope.env));
         met = matchesPattern(value, expand(cond.expected, scope.lookup), 'equal');
       } else {
         const script = expand(cond.condition, scope.lookup);
@@ -133,12 +200,12 @@ export interface RetryPlan {
 }
 
 /** retryPolicy with its run-time strings expanded and parsed (§1.7). */
-export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
+export async function retryPlanFor(step: Step, scope: Scope, host: CommandHost): Promise<RetryPlan | undefined> {
   const policy = step.retryPolicy;
   if (!policy) return undefined;
-  const evaluate = (value: number | string, key: string): number => {
+  const evaluate = async (value: number | string, key: string): Promise<number> => {
     if (typeof value === 'number') return value;
-    const text = expand(value, scope.lookup, { backticks: true, cwd: step.dir, env: scope.env }).trim();
+    const text = (await expandAsync(value, scope.lookup, hostCommands(host, step.dir, scope.env))).trim();
     const n = Number(text);
     if (text === '' || !Number.isFinite(n) || n < 0) {
       throw new SkiffError('config', `step "${step.name}": retryPolicy.${key} must be a non-negative number, got "${text}" (from "${value}")`, {
@@ -148,8 +215,8 @@ export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
     return n;
   };
   return {
-    limit: Math.floor(evaluate(policy.limit, 'limit')),
-    intervalSec: evaluate(policy.intervalSec, 'intervalSec'),
+    limit: Math.floor(await evaluate(policy.limit, 'limit')),
+    intervalSec: await evaluate(policy.intervalSec, 'intervalSec'),
     backoff: policy.backoff,
     ...(policy.maxIntervalSec !== undefined ? { maxIntervalSec: policy.maxIntervalSec } : {}),
     exitCodes: policy.exitCodes,
@@ -160,10 +227,12 @@ export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
  * §2.2: shell-form scripts get `${VAR}` expansion only (the shell runs their backticks);
  * exec-form arguments reach no shell, so their backticks are run here.
  */
-export function expandCommand(command: Command | undefined, scope: Scope, cwd: string): Command | undefined {
+export async function expandCommand(command: Command | undefined, scope: Scope, cwd: string, host: CommandHost): Promise<Command | undefined> {
   if (!command) return undefined;
   if (command.form === 'shell') return { form: 'shell', script: expand(command.script, scope.lookup) };
-  return { form: 'exec', argv: command.argv.map((arg) => expand(arg, scope.lookup, { backticks: true, cwd, env: scope.env })) };
+  const argv: string[] = [];
+  for (const arg of command.argv) argv.push(await expandAsync(arg, scope.lookup, hostCommands(host, cwd, scope.env)));
+  return { form: 'exec', argv };
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
