@@ -254,6 +254,7 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
     const set = createExecutors(dag, {
       env: io.env,
       reap: false,
+      checkEngine: false,
       dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
       onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
     });
@@ -265,7 +266,7 @@ async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise
   if (opts.replayDir !== undefined) {
     const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
     const replay = ReplayDispatcher.fromDir(opts.replayDir);
-    const set = createExecutors(dag, { env: io.env, reap: false, dispatcher: () => replay });
+    const set = createExecutors(dag, { env: io.env, reap: false, checkEngine: false, dispatcher: () => replay });
     return { ...set, close: async () => {
       await set.close();
       const unused = replay.unused();

@@ -31,7 +31,7 @@ function runColour(status: RunStatus): 'green' | 'red' | 'yellow' {
  * error when no step line says it already (a start-up failure, a failed handler, a timeout, an
  * unmet precondition). A user's cancel is no error: it says nothing more.
  */
-export function errorLines(report: RunReport, cancelled: boolean): string[] {
+export function errorLines(report: RunReport, cancelled: boolean, startupHint?: string): string[] {
   const lines: string[] = [];
   const said = new Set<string>();
   for (const step of report.steps) {
@@ -46,6 +46,7 @@ export function errorLines(report: RunReport, cancelled: boolean): string[] {
   if (report.error !== null && !said.has(report.error) && !(cancelled && report.error === 'cancelled')) {
     const where = report.phase === 'startup' ? 'could not start' : statusWords(report.status);
     lines.push(`run ${where}: ${report.error}`);
+    if (report.phase === 'startup' && startupHint !== undefined) lines.push(`  hint: ${startupHint}`);
   }
   return lines;
 }

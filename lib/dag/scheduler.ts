@@ -20,6 +20,7 @@
 //   report.error when nothing else did). No handler runs after a failed set-up.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
+import { SkiffError } from '../common/errors.js';
 import { StopRequest, type ExecutorEvent, type ExecutorSet } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
 import type { Dag, Handlers, Step } from './model.js';
@@ -210,7 +211,8 @@ class DagRun {
         this.emit({ type: 'startup-end' });
       } catch (err) {
         const error = messageOf(err);
-        this.emit({ type: 'startup-end', error });
+        const hint = err instanceof SkiffError ? err.hint : undefined;
+        this.emit({ type: 'startup-end', error, ...(hint !== undefined ? { hint } : {}) });
         const report = failedBeforeSteps('startup', error, names);
         return this.#stop ? { ...report, status: 'aborted' } : report;
       }

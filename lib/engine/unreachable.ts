@@ -3,12 +3,20 @@
 import { SkiffError } from './errors.js';
 import type { EngineTarget } from './host.js';
 
-const START_HINT = 'start it with `sudo bash scripts/engine-up` (skiff\'s set-up) or `sudo systemctl start docker`';
+/**
+ * What to do about an engine that is not there: a local socket is this host's daemon to start; a
+ * TCP address is some other host's, where only the address and that daemon can be checked.
+ */
+function startHint(target: EngineTarget): string {
+  if (target.kind === 'unix') return 'start the Docker daemon on this host (`sudo systemctl start docker`), or set DOCKER_HOST to the engine to use';
+  return `check that DOCKER_HOST (${target.url}) is the right address and that the daemon on that host is running and listening there`;
+}
 
 export function unreachableError(target: EngineTarget, err: unknown): SkiffError | undefined {
   const code = errorCode(err);
   if (code === undefined) return undefined;
   const where = target.url;
+  const START_HINT = startHint(target);
   const make = (message: string, hint?: string) => new SkiffError('engine-unreachable', message, { cause: err, hint });
   switch (code) {
     case 'ENOENT':

@@ -26,6 +26,12 @@ export interface CreateExecutorsOptions {
    * what it finds depends on this host's processes at that moment, so it cannot be replayed.
    */
   reap?: boolean;
+  /**
+   * Ask the engine for its version once at set-up, before any step, when a step needs it (default
+   * true): an engine that is not there fails the run's start, once, instead of every docker step
+   * on its own. Off for recorded and replayed runs, whose exchanges must be the steps' own.
+   */
+  checkEngine?: boolean;
 }
 
 export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
@@ -51,20 +57,26 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   const docker = new DockerStepExecutor(runtime);
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const reapAtStart = (options.reap ?? true) && (shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker'));
+  const needsEngine = shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker');
+  const reapAtStart = (options.reap ?? true) && needsEngine;
+  const checkEngine = (options.checkEngine ?? true) && needsEngine;
   let reaping: Promise<void> | undefined;
+  const setup: ExecutorSet['setup'] = async (ctx) => {
+    // The version is needed anyway (a pull's platform); asked first, it tells whether the engine is there.
+    if (checkEngine) await runtime.platform(ctx.signal);
+    // Leftovers of runs that died are removed alongside this run's start, not before it.
+    if (reapAtStart) reaping = reap(open(), ctx.emit);
+    if (!shared) return;
+    try {
+      await shared.setup(ctx);
+    } catch (err) {
+      await shared.discard();
+      throw err;
+    }
+  };
   return {
-    async setup(ctx) {
-      // Leftovers of runs that died are removed alongside this run's start, not before it.
-      if (reapAtStart) reaping = reap(open(), ctx.emit);
-      if (!shared) return;
-      try {
-        await shared.setup(ctx);
-      } catch (err) {
-        await shared.discard();
-        throw err;
-      }
-    },
+    // A DAG of local steps has nothing to set up (and no set-up row to show).
+    ...(needsEngine ? { setup } : {}),
     // With a DAG-level container every step runs in it, docker steps included: their own config
     // is ignored, as seed 001 says (dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
