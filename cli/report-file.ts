@@ -75,6 +75,6 @@ export function reportOptionOf(argv: readonly string[]): string | undefined {
 /** The report of a run refused for its command line: phase `load`, nothing ran. Never throws. */
 export async function writeUsageReport(file: string, message: string): Promise<void> {
   // clipanion's messages go on with the usage lines; the report keeps what went wrong.
-  const report: RunReport = { status: 'failed', phase: 'load', error: `usage: ${message.split('\n')[0]!.trim()}`, steps: [] };
+  const report: RunReport = { status: 'failed', phase: 'load', error: `usage: ${message.split('\n')[0]!.trim()}`, steps: [], handlers: [] };
   await writeReportFile(file, report).catch(() => undefined);
 }

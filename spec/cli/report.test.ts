@@ -36,7 +36,7 @@ describe('the run report', () => {
     const reportFile = box.path('bogus.json');
     const res = await runCli(['run', '--bogus', `--report=${reportFile}`, fixture('ok.yaml')], box.env);
     assert.equal(res.code, 2);
-    assert.deepEqual(readJson<RunReport>(reportFile), { status: 'failed', phase: 'load', error: 'usage: Unsupported option name ("--bogus").', steps: [] });
+    assert.deepEqual(readJson<RunReport>(reportFile), { status: 'failed', phase: 'load', error: 'usage: Unsupported option name ("--bogus").', steps: [], handlers: [] });
   });
 
   it('a usage error found by `run` itself writes the report too', T, async () => {
@@ -46,5 +46,45 @@ describe('the run report', () => {
     const report = readJson<RunReport>(reportFile);
     assert.equal(report.phase, 'load');
     assert.equal(report.error, 'usage: --quiet and --follow cannot be used together');
+  });
+
+  it('report.error names the step that made the run fail (not one continueOn let pass); handlers that ran are listed, a failing onFailure shown', T, async () => {
+    const file = box.path('handlers.yaml');
+    writeFileSync(
+      file,
+      [
+        'type: graph',
+        'handlerOn:',
+        '  failure:',
+        '    command: echo "notify failed" >&2; exit 5',
+        '  exit:',
+        '    command: echo bye',
+        'steps:',
+        '  - name: flaky',
+        '    command: exit 3',
+        '    continueOn:',
+        '      failure: true',
+        '  - name: compile',
+        '    command: |',
+        '      echo "error: foo.c:12: undefined reference" >&2',
+        '      exit 2',
+        '    depends: [flaky]',
+        '',
+      ].join('\n'),
+    );
+    const reportFile = box.path('handlers.json');
+    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    assert.equal(res.code, 1);
+    const report = readJson<RunReport>(reportFile);
+    assert.equal(report.error, 'step "compile": exit status 2\nrecent stderr (tail):\nerror: foo.c:12: undefined reference');
+    assert.deepEqual(
+      report.handlers.map((h) => [h.name, h.on, h.status, h.exitCode, h.error]),
+      [
+        ['onFailure', 'failure', 'failed', 5, 'exit status 5\nrecent stderr (tail):\nnotify failed'],
+        ['onExit', 'exit', 'succeeded', 0, null],
+      ],
+    );
+    assert.ok(report.handlers.every((h) => h.stdoutFile !== null && h.stderrFile !== null));
+    assert.match(res.stderr, /^handler onFailure failed: exit status 5\nrecent stderr \(tail\):\nnotify failed\n {2}full output: \S+onFailure\.stderr\.log/m);
   });
 });

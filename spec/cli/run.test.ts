@@ -69,7 +69,7 @@ describe('skiff run', () => {
     const report = readJson<RunReport>(reportFile);
     assert.equal(report.status, 'failed');
     assert.equal(report.phase, 'step');
-    assert.equal(report.error, 'exit status 3\nrecent stderr (tail):\nabout to fail');
+    assert.equal(report.error, 'step "broken": exit status 3\nrecent stderr (tail):\nabout to fail');
     assert.deepEqual(
       report.steps.map((s) => [s.name, s.status, s.exitCode]),
       [
@@ -119,7 +119,7 @@ describe('skiff run', () => {
     assert.equal(res.code, 2, res.stderr);
     assert.equal(res.stderr, 'no-such-dag.yaml:1:1: cannot read DAG file: no such file\n');
     const report = readJson<RunReport>(reportFile);
-    assert.deepEqual(report, { status: 'failed', phase: 'load', error: 'no-such-dag.yaml:1:1: cannot read DAG file: no such file', steps: [] });
+    assert.deepEqual(report, { status: 'failed', phase: 'load', error: 'no-such-dag.yaml:1:1: cannot read DAG file: no such file', steps: [], handlers: [] });
   });
 
   it('finishes the run when its output pipe is closed (skiff run … | head)', T, async () => {

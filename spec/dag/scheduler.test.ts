@@ -207,7 +207,7 @@ describe('scheduler: failures and continueOn', () => {
     }
     assert.equal(r.report.status, 'failed');
     assert.equal(r.report.phase, 'step');
-    assert.equal(r.report.error, 'exit status 3\nrecent stderr (tail):\nboom');
+    assert.equal(r.report.error, 'step "a": exit status 3\nrecent stderr (tail):\nboom');
     assert.equal(exitCodeFor(r.report, false), 1);
     assert.equal(readFileSync(r.byName('a').stderrFile!, 'utf8'), 'boom\n');
   });
@@ -218,7 +218,7 @@ describe('scheduler: failures and continueOn', () => {
     assert.equal(r.byName('a').error, 'exit status 1');
     assert.equal(r.report.status, 'partially_succeeded');
     assert.equal(r.report.phase, 'step');
-    assert.equal(r.report.error, 'exit status 1');
+    assert.equal(r.report.error, 'step "a": exit status 1');
     assert.equal(exitCodeFor(r.report, false), 1);
   });
 
@@ -718,6 +718,7 @@ describe('scheduler: preconditions, handlers and set-up', () => {
       phase: 'startup',
       error: 'failed to start container: boom',
       steps: ['a', 'b'].map((name) => ({ name, status: 'not_started', exitCode: null, error: null, stdoutFile: null, stderrFile: null, outputs: {} })),
+      handlers: [],
     });
     assert.equal(existsSync(marker), false);
     assert.equal(r.closed, 1);
