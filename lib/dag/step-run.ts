@@ -167,6 +167,15 @@ async function runAttempt(
   }
   const elapsedMs = performance.now() - started;
   await Promise.all([endOutput(stdout), endOutput(stderr)]);
+  const cut = stdout.cut();
+  if (cut !== undefined) {
+    // The value goes on, cut: the user is told where, and where the whole of it is.
+    host.emitExecutor({
+      type: 'warning',
+      step: step.name,
+      message: `output ${step.output} cut at ${cut.keptBytes} bytes (maxOutputSize) of the ${cut.writtenBytes} the step printed, and marked "[OUTPUT TRUNCATED]"; the whole output is in ${stdoutLog.path}`,
+    });
+  }
   const captured = stdout.captured();
   const withCapture = captured === undefined ? {} : { captured };
 

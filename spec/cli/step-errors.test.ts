@@ -50,4 +50,33 @@ describe('failed local steps', () => {
     assert.equal(res.code, 1);
     assert.equal(readJson<RunReport>(reportFile).steps[0]!.error, 'exit status 4');
   });
+
+  it('an output over maxOutputSize is cut with a warning saying where; a variable too big for exec is a step error naming it and its size', T, async () => {
+    const file = box.path('big.yaml');
+    writeFileSync(
+      file,
+      [
+        'steps:',
+        '  - name: make',
+        "    command: head -c 2000000 /dev/zero | tr '\\0' x",
+        '    output: RESULT',
+        '  - name: use',
+        '    command: echo "${#RESULT}"',
+        '    depends: [make]',
+        '',
+      ].join('\n'),
+    );
+    const reportFile = box.path('big.json');
+    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    assert.equal(res.code, 1);
+    const report = readJson<RunReport>(reportFile);
+    const make = report.steps[0]!;
+    assert.equal(make.status, 'succeeded');
+    assert.ok(res.stdout.includes(`warning: step make: output RESULT cut at 1048576 bytes (maxOutputSize) of the 2000000 the step printed, and marked "[OUTPUT TRUNCATED]"; the whole output is in ${make.stdoutFile}`), res.stdout);
+    assert.equal(make.outputs.RESULT!.length, 1048576 + '\n[OUTPUT TRUNCATED]'.length);
+    const use = report.steps[1]!;
+    assert.equal(use.status, 'failed');
+    assert.match(use.error!, /^cannot start the step: environment variable RESULT is 1048603 bytes, more than the 131072 the OS takes for one variable or argument; pass a value that large through a file/);
+    assert.doesNotMatch(res.stderr, /internal error|E2BIG/);
+  });
 });
