@@ -131,7 +131,7 @@ export class RunCommand extends Command {
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, describeError, messageOf }, { SkiffError }, { reportFileProblem, writeReportFile }] = await Promise.all([
+  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, warningLines, describeError, messageOf }, { SkiffError }, { reportFileProblem, writeReportFile }] = await Promise.all([
     import('../../lib/dag/index.js'),
     import('../../lib/dag/report.js'),
     import('../render/errors.js'),
@@ -169,6 +169,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
     throw err;
   }
+  io.stderr.write(warningLines(dag.warnings).map((l) => `${l}\n`).join(''));
   const stepNames = dag.steps.map((s) => s.name);
 
   const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts, exitCodeForSignal }] = await Promise.all([

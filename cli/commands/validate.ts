@@ -24,11 +24,12 @@ export class ValidateCommand extends Command {
 
   async execute(): Promise<number> {
     try {
-      const [{ problemLines }, { loadDag, DagLoadError }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
+      const [{ problemLines, warningLines }, { loadDag, DagLoadError }] = await Promise.all([import('../render/errors.js'), import('../../lib/dag/index.js')]);
       let code = EXIT_OK;
       for (const file of this.files) {
         try {
           const dag = loadDag(file, { env: this.context.env });
+          this.context.stderr.write(warningLines(dag.warnings).map((l) => `${l}\n`).join(''));
           const n = dag.steps.length;
           this.context.stdout.write(`${file}: ok (${n} step${n === 1 ? '' : 's'})\n`);
         } catch (err) {

@@ -21,7 +21,7 @@ export function loadDag(file: string, opts: LoadOptions = {}): Dag {
   const { dag, problems } = buildDag(validated, source, opts);
   const all = [...validated.problems, ...problems];
   if (all.length > 0) throw new DagLoadError(sortByPlace(all, source.file));
-  return dag;
+  return { ...dag, warnings: sortByPlace(validated.warnings, source.file) };
 }
 
 /** File order: the DAG file's problems first (then e.g. a dotenv file's), by line and column. */

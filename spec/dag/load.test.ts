@@ -123,7 +123,7 @@ describe('keys', () => {
             continue_on: failed
             args: [all]
       `),
-      ['4:5: step "build" has invalid key: continue_on', '5:5: step "build" has invalid key: args'],
+      ['4:5: step "build" has invalid key: continue_on; did you mean continueOn?', '5:5: step "build" has invalid key: args'],
     );
   });
 
@@ -139,9 +139,9 @@ describe('keys', () => {
             command: echo ok
       `),
       [
-        '1:1: DAG has invalid key: nmae',
+        '1:1: DAG has invalid key: nmae; did you mean name?',
         '4:45: steps[0] retryPolicy has invalid key: tries',
-        '6:3: handlerOn has invalid key: sucess',
+        '6:3: handlerOn has invalid key: sucess; did you mean success?',
       ],
     );
   });
@@ -168,21 +168,24 @@ describe('keys', () => {
               Type: docker
               config: {image: alpine}
       `),
-      ['5:7: step "a" executor has invalid key: Type', '5:7: steps[0].executor is missing required key: type'],
+      ['5:7: step "a" executor has invalid key: Type; did you mean type?', '5:7: steps[0].executor is missing required key: type'],
     );
   });
 
-  it('ignores unknown keys of the continueOn map, matched exactly (§1.6)', () => {
+  it('refuses unknown keys of the continueOn map, matched exactly (Dagu ignores them: a typo then aborts the run downstream)', () => {
+    assert.deepEqual(
+      problems('steps:\n  - name: a\n    command: exit 3\n    continueOn:\n      Failure: true\n      exitCode: [3]\n      failed: true\n'),
+      ['5:7: step "a" continueOn has invalid key: Failure; did you mean failure?', '7:7: step "a" continueOn has invalid key: failed; did you mean failure?'],
+    );
     const dag = load(`
       steps:
         - name: a
           command: exit 3
           continueOn:
-            Failure: true
+            failure: true
             exitCode: [3]
-            whatever: 1
     `);
-    assert.deepEqual(dag.steps[0]!.continueOn, { failure: false, skipped: false, exitCodes: [3], output: [], markSuccess: false });
+    assert.deepEqual(dag.steps[0]!.continueOn, { failure: true, skipped: false, exitCodes: [3], output: [], markSuccess: false });
   });
 
   it('accepts and ignores the scheduling, history and mail keys', () => {

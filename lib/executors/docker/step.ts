@@ -6,7 +6,7 @@ import type { ContainerInfo } from '../../engine/containers.js';
 import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { Command, Step } from '../../dag/model.js';
 import { expandLeaves } from '../../common/expand.js';
-import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
+import { normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
 import type { Executor, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import { runContainer } from './run.js';
@@ -42,7 +42,6 @@ export class DockerStepExecutor implements Executor {
     const { step } = ctx;
     if (step.executor.type !== 'docker') throw new SkiffError('config', `step "${step.name}" is not a docker step`);
     const raw = step.executor.config ?? {};
-    for (const message of dockerConfigWarnings(raw)) ctx.emit({ type: 'warning', step: step.name, message });
     const config = normalizeDockerStepConfig(expandLeaves(raw, ctx.lookup), { dir: ctx.dag.dir });
     const engine = this.#docker.engine();
 
