@@ -43,7 +43,8 @@ export class PlainRenderer implements RunRenderer {
     const view = this.#state.apply(ev);
     switch (ev.type) {
       case 'run-start':
-        this.#line(`run ${ev.runId} of ${ev.dag} started; logs in ${ev.logDir}`);
+        // The log folder is said once, under the summary (`logs: …`), not here as well.
+        this.#line(`run ${ev.runId} of ${ev.dag} started`);
         break;
       case 'startup-end': {
         // Every run has a set-up (at least a look for leftovers of dead runs); it is worth a

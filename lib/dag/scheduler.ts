@@ -29,7 +29,7 @@ import { failedBeforeSteps, type HandlerReport, type RunReport, type StepReport,
 import { stepLogPaths } from './run-dir.js';
 import { phaseFor, readinessFor, runStatusFor, type FinishedStep, type Readiness } from './status.js';
 import { dagScope, firstUnmet, runScope, type RunScope } from './step-scope.js';
-import { failure, messageOf, runStep, sleep, type Outcome, type StepHost } from './step-run.js';
+import { failure, messageOf, runStep, sleep, unmetText, type Outcome, type StepHost } from './step-run.js';
 
 export { exitCodeFor } from './status.js';
 
@@ -196,7 +196,7 @@ class DagRun {
         graceMs: this.#dag.maxCleanUpTimeSec * 1000,
       });
       if (unmet && !this.#stop) {
-        return { ...failedBeforeSteps('startup', '', names), status: 'aborted', phase: null, error: `precondition not met: ${unmet.condition}` };
+        return { ...failedBeforeSteps('startup', '', names), status: 'aborted', phase: null, error: unmetText(unmet) };
       }
     }
 

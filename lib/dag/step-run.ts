@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { SkiffError } from '../common/errors.js';
 import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
-import type { Command, Dag, Step } from './model.js';
+import type { Command, Dag, Precondition, Step } from './model.js';
 import { LogFile, StepOutput, logContainsPattern } from './outputs.js';
 import type { StepStatus } from './report.js';
 import { continueAllowedWithoutOutput, retryDelayMs, settleFailure, shouldRetry } from './status.js';
@@ -56,7 +56,8 @@ export async function runStep(host: StepHost, step: Step, signal: AbortSignal, h
   if (step.preconditions.length > 0) {
     const unmet = await firstUnmet(step.preconditions, step.dir, scope, signal, { executors: host.executors, graceMs: host.dag.maxCleanUpTimeSec * 1000 });
     if (signal.aborted) return notStarted();
-    if (unmet) return { status: 'skipped', exitCode: null, error: null, allowed: false };
+    // The reason goes with the status, so a skipped step never leaves the user guessing why.
+    if (unmet) return { status: 'skipped', exitCode: null, error: unmetText(unmet), allowed: false };
   }
   if (signal.aborted) return notStarted();
 
@@ -191,6 +192,12 @@ async function runAttempt(
   if (reason !== undefined) return { kind: 'stopped', exitCode: result?.exitCode ?? null, ...withCapture };
   if (thrown !== undefined || !result) return { kind: 'failed', exitCode: 1, error: executorErrorText(thrown), retryable: true, ...withCapture };
   return { kind: 'failed', exitCode: result.exitCode, error: result.error ?? `exit status ${result.exitCode}`, retryable: true, ...withCapture };
+}
+
+/** `precondition not met: test -f ready (expected "yes")`. */
+export function unmetText(cond: Precondition): string {
+  const expected = cond.expected !== undefined ? ` (expected ${JSON.stringify(cond.expected)})` : '';
+  return `precondition not met: ${cond.negate ? 'not ' : ''}${cond.condition}${expected}`;
 }
 
 /** A step stopped before its process started (during preconditions): like any step not started. */

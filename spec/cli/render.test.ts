@@ -59,7 +59,7 @@ describe('plain renderer', () => {
     assert.equal(
       out.text,
       [
-        '2026-11-23T09:00:00.000Z run r1 of d started; logs in /logs/r1',
+        '2026-11-23T09:00:00.000Z run r1 of d started',
         '2026-11-23T09:00:00.000Z step build started',
         '2026-11-23T09:00:00.000Z pulled alpine',
         '2026-11-23T09:00:00.000Z busybox is up to date',

@@ -270,7 +270,7 @@ describe('scheduler: failures and continueOn', () => {
     const never: Precondition[] = [{ condition: 'false', negate: false }];
     const r = await run(chain([step('a', 'true', { preconditions: never }), step('b', 'true')]));
     assert.deepEqual(statuses(r.report), { a: 'skipped', b: 'skipped' });
-    assert.equal(r.byName('a').error, null);
+    assert.equal(r.byName('a').error, 'precondition not met: false');
     assert.equal(r.byName('b').error, 'upstream skipped');
     assert.equal(r.report.status, 'succeeded');
 
@@ -618,7 +618,10 @@ describe('scheduler: preconditions, handlers and set-up', () => {
       regex: 'succeeded',
       negated: 'skipped',
     });
-    assert.equal(r.byName('cmd-fails').error, null);
+    assert.deepEqual(
+      ['cmd-fails', 'expected-bad', 'negated'].map((n) => r.byName(n).error),
+      ['precondition not met: test "$MODE" = prod', 'precondition not met: ${MODE} (expected "prod")', 'precondition not met: not true'],
+    );
     assert.equal(r.byName('cmd-fails').stdoutFile, null);
     assert.equal(r.report.status, 'succeeded');
   });
