@@ -2,8 +2,10 @@
 // case-insensitively, §1.1), reject unknown keys, then check types against the typebox schema
 // and turn each error into a Problem placed on the value as written. Values that fail are
 // removed, so the builder can go on and report the file's other problems in the same run.
-// Interpreted, not compiled: a DAG is checked once per process, and compiling the schema to a
-// function costs several times what one interpreted check does (~50 ms vs ~10 ms at start-up).
+// Interpreted, not compiled, for the usual file: a DAG is checked once per process, and compiling
+// the schema to a function costs several times what one interpreted check does (~50 ms vs ~10 ms
+// at start-up); a file of more than COMPILE_ABOVE_STEPS steps is checked compiled (checkDag).
+import { Compile, type Validator } from 'typebox/compile';
 import { Check, Errors } from 'typebox/value';
 import { Settings } from 'typebox/system';
 import type { TSchema } from 'typebox';
@@ -147,12 +149,25 @@ export function validateDag(source: DagSource): Validated {
   root = fold(DagFileSchema, value, [], [], 'DAG');
   result.data = root as DagFile;
 
-  if (!Check(DagFileSchema, root)) {
+  if (!checkDag(root)) {
     const { described, failing } = describeErrors(allErrors(DagFileSchema, root), root, problem, original);
     problems.push(...described);
     for (const path of failing) prune(root as Json, path, prunedPaths);
   }
   return result;
+}
+
+// Interpreted for the usual file; compiled once (~50 ms) for a large one, where it checks about
+// ten times faster (a 20 000-step file: ~70 ms against ~850 ms).
+const COMPILE_ABOVE_STEPS = 1000;
+let compiled: Validator<{}, typeof DagFileSchema> | undefined;
+
+function checkDag(root: unknown): boolean {
+  const steps = isObject(root) ? root.steps : undefined;
+  const size = Array.isArray(steps) ? steps.length : isObject(steps) ? Object.keys(steps).length : 0;
+  if (size <= COMPILE_ABOVE_STEPS) return Check(DagFileSchema, root);
+  compiled ??= Compile(DagFileSchema);
+  return compiled.Check(root);
 }
 
 /** Who owns a key, for messages: `DAG`, `step "build"`, `step "build" retryPolicy`, `handlerOn`. */
