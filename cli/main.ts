@@ -74,8 +74,8 @@ function withNewline(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
-// After the command returns, a handle someone forgot to close (a socket, a timer) must not keep
-// `skiff` from exiting: the exit code is known, so leave a bounded moment for output to drain.
+// After the command returns, output that cannot drain (a reader that stopped reading) must not
+// keep `skiff` from exiting: the exit code is known, so leave it a bounded moment.
 const EXIT_GRACE_MS = 3000;
 
 /**
@@ -107,7 +107,15 @@ export async function runExit(argv: string[]): Promise<void> {
   process.exitCode = leaked ? EXIT_INTERNAL : unclaimed !== undefined ? exitCodeForSignal(unclaimed) : code;
   signals.claimed = true;
   signals.listener = undefined;
+  // Exit here, once stdout and stderr are written out, rather than when the event loop runs dry:
+  // on that way out Node closes its signal handles, which gives SIGINT back its default action,
+  // and a Ctrl-C landing then killed skiff after its report (`signal SIGINT` instead of 130).
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => {
+    if (stream.destroyed || stream.writableEnded) resolve();
+    else stream.write('', () => resolve());
+  })));
+  process.exit();
 }
 
 function dropOutput(): void {}

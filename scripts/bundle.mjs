@@ -6,13 +6,28 @@
 // (bin/load-bundle.js): Node 20 has no code cache for ES modules, and parsing 1.3 MB of
 // JavaScript is most of what a cold `skiff run` costs before its first engine request.
 import { build } from 'esbuild';
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outfile = join(root, 'dist', 'skiff.cjs');
+
+// tsc writes outputs but never removes them: a module whose source was moved or deleted would
+// stay in dist/, importable and packed by `npm pack`. Remove what no source stands behind.
+for (const dir of ['lib', 'cli', 'spec']) {
+  let names = [];
+  try {
+    names = readdirSync(join(root, 'dist', dir), { recursive: true });
+  } catch {
+    continue;
+  }
+  for (const name of names) {
+    const m = /^(.*)\.(js|js\.map|d\.ts)$/.exec(name);
+    if (m && !existsSync(join(root, dir, `${m[1]}.ts`))) rmSync(join(root, 'dist', dir, name), { force: true });
+  }
+}
 
 await build({
   stdin: {

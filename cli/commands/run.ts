@@ -2,9 +2,7 @@
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
-import type { Dag } from '../../lib/dag/model.js';
-import type { RunReport } from '../../lib/dag/report.js';
-import type { ExecutorSet } from '../../lib/executors/contract.js';
+import type { Dag, RunReport } from '../../lib/run.js';
 import { splitParams } from '../../lib/dag/params-text.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 
@@ -126,16 +124,14 @@ export class RunCommand extends Command {
 }
 
 /**
- * load → run id and directory → executors → runDag (rendered live) → report → exit code.
+ * load → the library's runDagFile (rendered live) → report → exit code.
  * The report file, when asked for, is written on every path: load errors, a run that could not
  * start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDag, DagLoadError }, { failedBeforeSteps }, { problemLines, warningLines, describeError, messageOf }, { SkiffError }, { reportFileProblem, writeReportFile }] = await Promise.all([
-    import('../../lib/dag/index.js'),
-    import('../../lib/dag/report.js'),
+  const [{ loadDagFile, runDagFile, failedBeforeSteps, DagLoadError }, { problemLines, warningLines, describeError, messageOf }, { reportFileProblem, writeReportFile }] = await Promise.all([
+    import('../../lib/run.js'),
     import('../render/errors.js'),
-    import('../../lib/common/errors.js'),
     import('../report-file.js'),
   ]);
   if (opts.reportFile !== undefined) {
@@ -158,7 +154,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
 
   let dag: Dag;
   try {
-    dag = loadDag(opts.file, { params: opts.params, env: io.env });
+    dag = await loadDagFile(opts.file, { params: opts.params, env: io.env });
   } catch (err) {
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
@@ -172,107 +168,48 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
   io.stderr.write(warningLines(dag.warnings).map((l) => `${l}\n`).join(''));
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ runDag, exitCodeFor }, { newRunId, runDirFor }, { createRunRenderer }, { trapInterrupts, exitCodeForSignal }] = await Promise.all([
-    import('../../lib/dag/scheduler.js'),
-    import('../../lib/dag/run-dir.js'),
-    import('../render/renderer.js'),
-    import('../signals.js'),
-  ]);
-  const runId = newRunId();
-  const logDir = runDirFor(dag.name, runId, io.env);
+  const [{ createRunRenderer }, { trapInterrupts, exitCodeForSignal }] = await Promise.all([import('../render/renderer.js'), import('../signals.js')]);
   const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
   const interrupts = trapInterrupts({
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
 
-  let report: RunReport;
-  let startedMs = Date.now();
+  const startedMs = Date.now();
+  let result: Awaited<ReturnType<typeof runDagFile>>;
   try {
-    let executors: ExecutorSet;
-    try {
-      executors = await createExecutorSet(dag, opts, io);
-    } catch (err) {
-      if (!(err instanceof SkiffError)) {
-        // Our bug (exit 70, reported by the caller); the report is still written.
-        await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
-        throw err;
-      }
-      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
-      io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
-      const failed = failedBeforeSteps('startup', err.message, stepNames);
-      await writeReport(failed);
-      interrupts.dispose();
-      return interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : exitCodeFor(failed, false);
-    }
-    startedMs = Date.now();
-    try {
-      report = await runDag({
-        dag,
-        executors,
-        runId,
-        logDir,
-        signal: interrupts.signal,
-        forceSignal: interrupts.forceSignal,
-        onEvent: (ev) => renderer.onEvent(ev),
-        follow: opts.follow,
-        env: io.env,
-      });
-    } catch (err) {
-      // runDag reports failures as results; reaching here is a bug, but the report still gets written.
-      await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
-      throw err;
-    }
+    result = await runDagFile(dag, {
+      signal: interrupts.signal,
+      forceSignal: interrupts.forceSignal,
+      onEvent: (ev) => renderer.onEvent(ev),
+      follow: opts.follow,
+      env: io.env,
+      recordDir: opts.recordDir,
+      replayDir: opts.replayDir,
+    });
   } catch (err) {
+    // runDagFile reports failures as results; reaching here is a bug (exit 70, reported by the
+    // caller), but the report still gets written.
+    await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
     interrupts.dispose();
     throw err;
   }
 
+  // 128 + the signal that cancelled the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
+  const exitCode = interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : result.exitCode;
   try {
-    const cancelled = interrupts.cancelled;
-    renderer.finish(report, { elapsedMs: Date.now() - startedMs, cancelled });
-    const written = await writeReport(report);
-    const code = interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : exitCodeFor(report, false);
-    return written || code !== 0 ? code : EXIT_FAILED;
+    if (result.startupError) {
+      // No engine, bad credentials store…: the run never started; a failed run, not bad input.
+      io.stderr.write(describeError(result.startupError, opts.debug).map((l) => `${l}\n`).join(''));
+      await writeReport(result.report);
+      return exitCode;
+    }
+    const unused = result.unusedRecorded;
+    if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
+    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: interrupts.cancelled });
+    const written = await writeReport(result.report);
+    return written || exitCode !== 0 ? exitCode : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
-}
-
-/**
- * The executors for this run; `--record` and `--replay` choose the engine connection here. The
- * recorder or replay is owned by the returned set and closed (or checked) with it.
- */
-async function createExecutorSet(dag: Dag, opts: RunOptions, io: RunIO): Promise<ExecutorSet> {
-  const { createExecutors } = await import('../../lib/executors/index.js');
-  if (opts.recordDir !== undefined) {
-    const [{ RecordingDispatcher, secretsOfAuthConfig }, { createDispatcher }] = await Promise.all([
-      import('../../lib/engine/record.js'),
-      import('../../lib/engine/dispatcher.js'),
-    ]);
-    let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
-    const dir = opts.recordDir;
-    const set = createExecutors(dag, {
-      env: io.env,
-      reap: false,
-      checkEngine: false,
-      dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
-      onCredentials: (credentials) => recorder?.addSecrets(...secretsOfAuthConfig(credentials)),
-    });
-    return { ...set, close: async () => {
-      await set.close();
-      await recorder?.close();
-    } };
-  }
-  if (opts.replayDir !== undefined) {
-    const { ReplayDispatcher } = await import('../../lib/engine/replay.js');
-    const replay = ReplayDispatcher.fromDir(opts.replayDir);
-    const set = createExecutors(dag, { env: io.env, reap: false, checkEngine: false, dispatcher: () => replay });
-    return { ...set, close: async () => {
-      await set.close();
-      const unused = replay.unused();
-      if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
-    } };
-  }
-  return createExecutors(dag, { env: io.env });
 }

@@ -1,6 +1,6 @@
 // Errors are values with a stable kind: callers branch on `kind`, users read `message`.
 // The message says what happened, where, and what to do; Docker's own text is kept verbatim
-// where it is the clearest thing to show (engine-api.md §3.1).
+// where it is the clearest thing to show (docs/engine-api.md §3.1).
 
 export type ErrorKind =
   | 'usage' // bad command line

@@ -1,5 +1,5 @@
 // `${NAME}` / `$NAME` expansion and backtick substitution, done on the host before anything
-// reaches a shell or a container (dagu-behavior.md §2.2). Unlike seed-era Dagu, a name that is
+// reaches a shell or a container (docs/dagu-behavior.md §2.2). Unlike 1.2x-era Dagu, a name that is
 // defined nowhere is left as written so a container's own shell can still expand it, and `\$`
 // is a literal `$` (the behaviour Dagu adopted later).
 //
@@ -110,7 +110,7 @@ export function chainLookups(...scopes: Array<Lookup | Record<string, string | u
   };
 }
 
-/** Expands every string leaf of a config value; map keys are left alone (dagu-behavior.md §2.2). */
+/** Expands every string leaf of a config value; map keys are left alone (docs/dagu-behavior.md §2.2). */
 export function expandLeaves(value: unknown, lookup: Lookup, options: ExpandOptions = {}): unknown {
   if (typeof value === 'string') return expand(value, lookup, options);
   if (Array.isArray(value)) return value.map((v) => expandLeaves(v, lookup, options));

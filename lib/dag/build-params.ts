@@ -1,5 +1,5 @@
 // Where a DAG's own variables come from at load time: params (the file's defaults overridden by
-// the CLI's, evaluated in order) and the first dotenv file found (dagu-behavior.md §2.1).
+// the CLI's, evaluated in order) and the first dotenv file found (docs/dagu-behavior.md §2.1).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { chainLookups, expand } from '../common/expand.js';

@@ -1,7 +1,7 @@
 // Validated file → immutable Dag. Like Dagu's builder (anchors.md §2) this is a table of
 // (field, build function) run in order, every entry runs and every problem is collected, each
 // placed on the value it is about. Variables are evaluated here as Dagu does at load time:
-// params, then env, then dotenv (dagu-behavior.md §2.1); step env stays unevaluated.
+// params, then env, then dotenv (docs/dagu-behavior.md §2.1); step env stays unevaluated.
 // Params and dotenv: build-params.ts; steps and handlers: build-steps.ts; the builders' shared
 // state and pieces: build-context.ts.
 import { basename, dirname, extname } from 'node:path';
@@ -140,7 +140,7 @@ function buildContainer(b: Build): void {
 
 function buildRegistryAuthsField(b: Build): void {
   if (b.data.registryAuths === undefined) return;
-  // Seed-era Dagu expands these with its process environment, which already holds the DAG env.
+  // 1.2x-era Dagu expands these with its process environment, which already holds the DAG env.
   const lookup = chainLookups(Object.fromEntries(b.dag.env), b.processEnv);
   const { value, problems } = buildRegistryAuths(b.data.registryAuths, relativeLocate(b, ['registryAuths']), {
     lookup,

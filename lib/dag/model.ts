@@ -76,7 +76,7 @@ export interface Step {
 
 export type PullPolicy = 'always' | 'missing' | 'never';
 
-/** DAG-level `container:` (dagu-behavior.md §4), parsed and checked at load time. */
+/** DAG-level `container:` (docs/dagu-behavior.md §4), parsed and checked at load time. */
 export interface DagContainer {
   image: string;
   name?: string;

@@ -1,5 +1,5 @@
 // A step's output streams: its log files (appended, never held in memory), the bounded capture
-// of stdout for `output:` (dagu-behavior.md §1.9), and the line scan continueOn.output needs.
+// of stdout for `output:` (docs/dagu-behavior.md §1.9), and the line scan continueOn.output needs.
 import { close as fsClose, createReadStream, open as fsOpen, write as fsWrite } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';

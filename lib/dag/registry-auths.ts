@@ -1,4 +1,4 @@
-// `registryAuths` (dagu-behavior.md §5.1): expanded when the DAG loads, in one of three forms —
+// `registryAuths` (docs/dagu-behavior.md §5.1): expanded when the DAG loads, in one of three forms —
 // a whole config.json document (`${DOCKER_AUTH_CONFIG}`), host → {username, password, …}, or
 // host → string (pre-encoded `auth`, or a JSON AuthConfig when it starts with `{`).
 // No problem message ever holds a credential: they name keys and types only.

@@ -1,5 +1,5 @@
 // The run report (`skiff run --report FILE`): the shape CI and the conformance suite read.
-// Its shape is fixed by issue 4 and documented in the README; change neither without the other.
+// Its shape is a contract with users, documented in the README; change neither without the other.
 
 export type RunStatus = 'succeeded' | 'partially_succeeded' | 'failed' | 'aborted';
 export type StepStatus = 'succeeded' | 'failed' | 'aborted' | 'skipped' | 'not_started' | 'cancelled';

@@ -13,6 +13,9 @@ export function newRunId(now: Date = new Date()): string {
   return `${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
+/** What newRunId makes, anywhere in a text (a replay learns run ids by it). */
+export const RUN_ID_PATTERN = /\b\d{8}T\d{6}Z-[0-9a-f]{8}\b/;
+
 /** `$SKIFF_STATE_DIR`, else `$XDG_STATE_HOME/skiff`, else `~/.local/state/skiff`. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SKIFF_STATE_DIR) return env.SKIFF_STATE_DIR;

@@ -1,5 +1,5 @@
 // Runs a built DAG: starts steps whose dependencies are satisfied, under maxActiveSteps, with
-// preconditions, retries, timeouts, continueOn, outputs and handlers (dagu-behavior.md §1.4–§1.10,
+// preconditions, retries, timeouts, continueOn, outputs and handlers (docs/dagu-behavior.md §1.4–§1.10,
 // §2.1). One AbortSignal cancels, a second one forces; typed events go to the caller, nothing is
 // printed. The decisions themselves are pure functions in status.ts; one step's run (attempts,
 // retries, logs) is step-run.ts, the variables it sees step-scope.ts.

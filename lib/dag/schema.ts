@@ -2,7 +2,7 @@
 // loader validates the file (after its keys were folded to these camelCase names) against the
 // "check" variant, and `dagJsonSchema()` publishes the same objects for editors, with the
 // registryAuths schema and the docker executor's own config schemas (from the contract) embedded.
-// Field rules: dagu-behavior.md §1 and §2; skiff's deliberate differences are noted inline.
+// Field rules: docs/dagu-behavior.md §1 and §2; skiff's deliberate differences are noted inline.
 import Type, { type TSchema } from 'typebox';
 import { configChecksFor } from '../executors/contract.js';
 import { RegistryAuthsSchema } from './registry-auths.js';

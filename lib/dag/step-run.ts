@@ -1,6 +1,6 @@
 // One step, start to end: its scope and preconditions, its command and retry plan, each attempt
 // under its own timeout with its output going to the step's logs, the retries, and the outcome
-// continueOn makes of the last attempt (dagu-behavior.md §1.6–§1.8).
+// continueOn makes of the last attempt (docs/dagu-behavior.md §1.6–§1.8).
 import { finished } from 'node:stream/promises';
 import { SkiffError } from '../common/errors.js';
 import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/contract.js';

@@ -1,5 +1,5 @@
 // The variables a step sees, and what is evaluated with them before it runs: the step's scope
-// (dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
+// (docs/dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
 // and its command (§2.2).
 import { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';

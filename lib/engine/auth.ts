@@ -1,4 +1,4 @@
-// The X-Registry-Auth header (engine-api.md §5.1): padded base64url of a JSON object. The daemon
+// The X-Registry-Auth header (docs/engine-api.md §5.1): padded base64url of a JSON object. The daemon
 // ignores `auth`, so a pre-encoded `user:password` is decoded here and sent as username/password.
 import { SkiffError } from './errors.js';
 

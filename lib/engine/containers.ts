@@ -1,5 +1,5 @@
 // Container endpoints as typed calls, no policy: the executor decides order and ownership
-// (engine-api.md §6). Wire types keep Docker's PascalCase.
+// (docs/engine-api.md §6). Wire types keep Docker's PascalCase.
 import type { Readable } from 'node:stream';
 import type { Hijacked } from './hijack.js';
 import type { BorrowedStream } from './borrowed.js';
@@ -88,7 +88,7 @@ export class Containers implements ContainersApi {
 
   /**
    * Registers a wait and resolves once the daemon has sent the response headers, i.e. once the
-   * waiter exists; only then is it safe to start (engine-api.md rule 2). `result` settles when the
+   * waiter exists; only then is it safe to start (docs/engine-api.md rule 2). `result` settles when the
    * condition is met.
    */
   async registerWait(id: string, condition: 'next-exit' | 'removed' | 'not-running', options: Signalled = {}): Promise<{ result: Promise<WaitResult> }> {
@@ -168,7 +168,7 @@ export class Containers implements ContainersApi {
     }
   }
 
-  /** For cleanup, gone and "removal already in progress" both mean done (engine-api.md §6.7). */
+  /** For cleanup, gone and "removal already in progress" both mean done (docs/engine-api.md §6.7). */
   async remove(id: string, options: Signalled & { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     try {
       await this.#t.empty({

@@ -1,4 +1,4 @@
-// Which credentials go with an image (dagu-behavior.md §5, engine-api.md §5.2–5.3): the DAG's
+// Which credentials go with an image (docs/dagu-behavior.md §5, docs/engine-api.md §5.2–5.3): the DAG's
 // registryAuths, then DOCKER_AUTH_CONFIG, then the user's docker config (credHelpers, credsStore,
 // auths), then none. Chosen by the image's registry host, so one registry's password is never
 // sent to another. Docker Hub's aliases all name one registry.

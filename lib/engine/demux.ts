@@ -1,4 +1,4 @@
-// Docker's multiplexed (non-TTY) stream framing, engine-api.md §8.1: an 8-byte header
+// Docker's multiplexed (non-TTY) stream framing, docs/engine-api.md §8.1: an 8-byte header
 // (type, three zero bytes, big-endian uint32 length) before each payload.
 //
 // Error convention: `Demuxer.write()` and `Demuxer.end()` throw a SkiffError synchronously

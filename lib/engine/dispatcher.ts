@@ -1,5 +1,5 @@
 // The one connection pool to the engine. A Pool, never a single Client: a blocking wait or a
-// followed log holds its connection for minutes and must not stall create/start (engine-api.md
+// followed log holds its connection for minutes and must not stall create/start (docs/engine-api.md
 // §1.1). Engine code receives a Dispatcher; only this file builds the live one.
 import type { Dispatcher } from 'undici';
 import { Pool } from './undici.js';

@@ -1,4 +1,4 @@
-// Exec endpoints (engine-api.md §7): create, start hijacked, inspect for the exit code.
+// Exec endpoints (docs/engine-api.md §7): create, start hijacked, inspect for the exit code.
 import type { Hijacked } from './hijack.js';
 import type { BorrowedStream } from './borrowed.js';
 import type { Transport } from './request.js';
@@ -43,7 +43,7 @@ export class Execs implements ExecApi {
     return res.Id;
   }
 
-  /** The framing follows the start body's Tty, so it must repeat the create's (engine-api.md §7.2). */
+  /** The framing follows the start body's Tty, so it must repeat the create's (docs/engine-api.md §7.2). */
   start(id: string, tty: boolean, options: Signalled = {}): Promise<Hijacked> {
     return this.#t.hijack({ method: 'POST', ...startCall(id, tty), signal: options.signal });
   }

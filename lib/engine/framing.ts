@@ -1,5 +1,5 @@
 // Framing is decided by the container's or exec's Tty flag, never by Content-Type (1.41 labels
-// framed streams as raw; engine-api.md rule 4).
+// framed streams as raw; docs/engine-api.md rule 4).
 import { Writable } from 'node:stream';
 import type { BorrowedStream } from './borrowed.js';
 import { DemuxStream, Demuxer } from './demux.js';
@@ -8,7 +8,7 @@ import { SkiffError } from './errors.js';
 /** The Writable to pipe an attach/exec stream into; it never ends `stdout` or `stderr`. */
 export function outputSink(tty: boolean, stdout: Writable, stderr: Writable): Writable {
   if (!tty) return new DemuxStream(stdout, stderr);
-  // A TTY stream is raw bytes with stderr merged in (engine-api.md §8.2).
+  // A TTY stream is raw bytes with stderr merged in (docs/engine-api.md §8.2).
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (stdout.write(chunk)) cb();

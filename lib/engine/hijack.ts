@@ -1,5 +1,5 @@
 // Attach and exec start take over the connection (`Upgrade: tcp`, 101). undici's own upgrade()
-// turns any other status into a bare "bad upgrade" and loses the daemon's text (engine-api.md
+// turns any other status into a bare "bad upgrade" and loses the daemon's text (docs/engine-api.md
 // §14), so this is a handler of our own: 101 hands the socket to the caller, anything else is
 // read to the end and becomes an error with the daemon's status and message.
 import type { Duplex, Readable } from 'node:stream';

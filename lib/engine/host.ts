@@ -1,5 +1,5 @@
 // Where the engine is: DOCKER_HOST and the TLS variables read the way the docker CLI reads them
-// (engine-api.md §12.1–12.2), so a user's existing setup works unchanged.
+// (docs/engine-api.md §12.1–12.2), so a user's existing setup works unchanged.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Image endpoints (engine-api.md §4): inspect, pull as a stream of progress events, import.
+// Image endpoints (docs/engine-api.md §4): inspect, pull as a stream of progress events, import.
 import type { Readable } from 'node:stream';
 import { isSkiffError } from './errors.js';
 import { readJsonLines, type ProgressEvent } from './json-lines.js';
@@ -34,7 +34,7 @@ export class Images implements ImagesApi {
 
   /**
    * Pulls and yields progress as it arrives. The pull is done only when the iteration ends; an
-   * `errorDetail` line inside the 200 throws (engine-api.md rule 6). Breaking out of the loop or
+   * `errorDetail` line inside the 200 throws (docs/engine-api.md rule 6). Breaking out of the loop or
    * aborting `signal` closes the connection, which cancels the pull on the daemon.
    */
   async *pull(image: string, options: Signalled & { platform?: string; registryAuth?: string } = {}): AsyncGenerator<ProgressEvent> {

@@ -1,4 +1,4 @@
-// The public surface of the engine client: `openEngine()` gives an Engine with one facet per
+// The public surface of the engine client (`skiff/engine`): `openEngine()` gives an Engine with one facet per
 // kind of object. The caller owns it and closes it; the dispatcher is injectable so a recording
 // or a replay can stand in for the daemon.
 import type { Dispatcher } from 'undici';
@@ -33,6 +33,13 @@ export interface OpenEngineOptions {
   env?: NodeJS.ProcessEnv;
   /** A ready dispatcher (replay, recording, tests); otherwise a Pool on DOCKER_HOST. */
   dispatcher?: Dispatcher;
+  /**
+   * The dispatcher passed in reaches the real daemon at DOCKER_HOST (a RecordingDispatcher around
+   * a live pool does; a replay or a test fake does not). With a Unix socket, that makes the host
+   * PIDs the daemon reports processes of this machine (`Engine.local`). Default: true for the
+   * pool openEngine builds itself, false for a dispatcher passed in.
+   */
+  reachesDaemon?: boolean;
   apiVersion?: string;
 }
 
@@ -45,18 +52,19 @@ export class Engine implements EngineApi {
   readonly networks: Networks;
   readonly volumes: Volumes;
   /**
-   * True when this is a live engine on a local socket: host PIDs it reports (exec inspect) are
-   * processes on this machine. False over TCP and for an injected dispatcher (replay, tests).
+   * The daemon runs on this host: host PIDs it reports (exec inspect) are processes on this
+   * machine. True for a real daemon on a Unix socket, recorded or not; false over TCP and for a
+   * replay or a fake, whose PIDs are nobody's here.
    */
   readonly local: boolean;
-  /** The dispatcher is the live pool this engine built (not one passed in): it closes it. */
-  readonly #ownsDispatcher: boolean;
+  /** The dispatcher is the pool this engine built (not one passed in): close() closes it. */
+  readonly ownsDispatcher: boolean;
 
-  constructor(transport: Transport) {
+  constructor(transport: Transport, options: { reachesDaemon?: boolean } = {}) {
     this.target = transport.target;
-    this.local = transport.live && transport.target.kind === 'unix';
+    this.ownsDispatcher = transport.ownsPool;
+    this.local = (options.reachesDaemon ?? transport.ownsPool) && transport.target.kind === 'unix';
     this.transport = transport;
-    this.#ownsDispatcher = transport.live;
     this.containers = new Containers(transport);
     this.exec = new Execs(transport);
     this.images = new Images(transport);
@@ -80,22 +88,49 @@ export class Engine implements EngineApi {
 
   /** Lets running requests finish, then closes the connections (a dispatcher passed in stays open). */
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.transport.dispatcher.close();
+    if (this.ownsDispatcher) await this.transport.dispatcher.close();
   }
 
   /** Aborts whatever is still running; for the last stage of Ctrl-C. */
   async destroy(): Promise<void> {
-    if (this.#ownsDispatcher) await this.transport.dispatcher.destroy();
+    if (this.ownsDispatcher) await this.transport.dispatcher.destroy();
   }
+}
+
+/**
+ * The connection pool openEngine would build for DOCKER_HOST, for a caller that wraps it (a
+ * RecordingDispatcher) before passing it to openEngine. The caller closes it.
+ */
+export function openDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
+  return createDispatcher(resolveEngineTarget(env));
 }
 
 export function openEngine(options: OpenEngineOptions = {}): Engine {
   const env = options.env ?? process.env;
   const target = resolveEngineTarget(env);
   const dispatcher = options.dispatcher ?? createDispatcher(target);
-  const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), live: options.dispatcher === undefined });
-  return new Engine(transport);
+  const ownsPool = options.dispatcher === undefined;
+  const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), ownsPool });
+  return new Engine(transport, { reachesDaemon: options.reachesDaemon ?? ownsPool });
 }
 
-export { SkiffError, isSkiffError } from './errors.js';
-export type { EngineTarget } from './host.js';
+export { SkiffError, isSkiffError, type ErrorKind, type Place } from './errors.js';
+export type { EngineTarget, TlsFiles } from './host.js';
+// Facets, for a type that names one (a test fake, a helper taking `engine.containers`).
+export type { Containers, Execs, Images, Networks, Volumes };
+export type { ContainersApi, EngineApi, ExecApi, ImagesApi, NetworksApi, VolumesApi } from './facets.js';
+// The wire types: Docker's own field names, as the Engine API sends and takes them.
+export type { AttachStreams, ContainerInfo, ContainerState, ContainerSummary, CreateBody, Signalled, WaitResult } from './containers.js';
+export type { ExecBody, ExecInfo } from './exec.js';
+export type { ImageInfo } from './images.js';
+export type { NetworkInfo } from './networks.js';
+export type { VolumeInfo } from './volumes.js';
+export type { ProgressEvent } from './json-lines.js';
+export type { Hijacked } from './hijack.js';
+export type { AuthConfig } from './auth.js';
+// Reading what the engine sends: framed output, stdin, pull progress, registry auth.
+export { DemuxStream, Demuxer, type DemuxSink } from './demux.js';
+export { outputSink } from './framing.js';
+export { closeStdin, feedStdin } from './hijack.js';
+export { PullProgress, type LayerProgress, type PullSnapshot } from './pull-progress.js';
+export { encodeRegistryAuth } from './auth.js';

@@ -1,4 +1,4 @@
-// JSON-lines progress streams (pull, import, push), engine-api.md §3.3 and §4.3. A failure after
+// JSON-lines progress streams (pull, import, push), docs/engine-api.md §3.3 and §4.3. A failure after
 // the first line cannot change the HTTP status any more, so the daemon reports it in-band as
 // an `errorDetail`/`error` line; this parser turns that line into a thrown SkiffError.
 

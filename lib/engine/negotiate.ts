@@ -1,8 +1,8 @@
-// API version negotiation (engine-api.md §2.3): ping once, use min(ours, daemon's) compared
+// API version negotiation (docs/engine-api.md §2.3): ping once, use min(ours, daemon's) compared
 // numerically, or DOCKER_API_VERSION as given. Never an unversioned path.
 import { SkiffError } from './errors.js';
 
-/** The newest API whose behaviour this client knows (engine-api.md §2.5). */
+/** The newest API whose behaviour this client knows (docs/engine-api.md §2.5). */
 export const CLIENT_MAX_API = '1.47';
 /** wait?condition= appeared in 1.30; older daemons cannot run a step safely. */
 export const CLIENT_MIN_API = '1.30';

@@ -1,4 +1,4 @@
-// Network endpoints (engine-api.md §10). Inspect by exact name: the list filter matches substrings.
+// Network endpoints (docs/engine-api.md §10). Inspect by exact name: the list filter matches substrings.
 import { isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';

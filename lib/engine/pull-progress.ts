@@ -1,4 +1,4 @@
-// Overall progress of a pull, from its JSON progress lines (engine-api.md §4.3). The daemon
+// Overall progress of a pull, from its JSON progress lines (docs/engine-api.md §4.3). The daemon
 // coalesces messages, so any status may be skipped: each status implies the earlier ones, and
 // nothing here waits for a particular message to appear.
 

@@ -1,4 +1,4 @@
-// Image references the way distribution/reference reads them (engine-api.md §4.1): which
+// Image references the way distribution/reference reads them (docs/engine-api.md §4.1): which
 // registry an image comes from decides which credentials may be sent to it.
 import { SkiffError } from './errors.js';
 
@@ -51,7 +51,7 @@ export function parseReference(image: string): ImageReference {
   return { domain, path, tag, digest };
 }
 
-/** `fromImage` and `tag` for a pull: always a tag or a digest, never "every tag" (engine-api.md §4.3). */
+/** `fromImage` and `tag` for a pull: always a tag or a digest, never "every tag" (docs/engine-api.md §4.3). */
 export function pullQuery(ref: ImageReference): { fromImage: string; tag: string } {
   const repo = `${ref.domain}/${ref.path}`;
   return ref.digest ? { fromImage: `${repo}@${ref.digest}`, tag: '' } : { fromImage: repo, tag: ref.tag ?? 'latest' };

@@ -1,5 +1,5 @@
 // One request to the engine: versioned path, JSON or stream body, finite timeouts for short
-// calls and none for long ones (engine-api.md rule 8), and every failure turned into a SkiffError
+// calls and none for long ones (docs/engine-api.md rule 8), and every failure turned into a SkiffError
 // that keeps the daemon's text.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -60,15 +60,18 @@ export function encodeQuery(query: Query | undefined): string {
 export class Transport {
   readonly dispatcher: Dispatcher;
   readonly target: EngineTarget;
-  /** The dispatcher is our own pool on `target`: a connection we open reaches the same daemon. */
-  readonly live: boolean;
+  /**
+   * The dispatcher is our own pool on `target`, so a connection opened beside it (borrowed.ts)
+   * reaches the same daemon and misses nothing a wrapper (a recording) would have seen.
+   */
+  readonly ownsPool: boolean;
   #pinned: string | undefined;
   #version: Promise<string> | undefined;
 
-  constructor(dispatcher: Dispatcher, target: EngineTarget, options: { apiVersion?: string; live?: boolean } = {}) {
+  constructor(dispatcher: Dispatcher, target: EngineTarget, options: { apiVersion?: string; ownsPool?: boolean } = {}) {
     this.dispatcher = dispatcher;
     this.target = target;
-    this.live = options.live ?? false;
+    this.ownsPool = options.ownsPool ?? false;
     this.#pinned = options.apiVersion;
   }
 
@@ -131,7 +134,7 @@ export class Transport {
    * daemon did not answer 101: then hijack() asks, and reports the daemon's error.
    */
   async borrow(options: Pick<CallOptions, 'path' | 'query' | 'json' | 'signal' | 'what'>): Promise<BorrowedStream | undefined> {
-    if (!this.live || !canBorrow(this.target)) return undefined;
+    if (!this.ownsPool || !canBorrow(this.target)) return undefined;
     const version = await this.version(options.signal);
     return openBorrowed(this.target, { path: this.#versioned(version, options), json: options.json, signal: options.signal, what: options.what });
   }
@@ -189,7 +192,7 @@ export class Transport {
   }
 }
 
-/** Docker's error bodies are JSON `{"message"}` or plain text (engine-api.md §3.1). */
+/** Docker's error bodies are JSON `{"message"}` or plain text (docs/engine-api.md §3.1). */
 export function messageOf(text: string, contentType: string | string[] | undefined): string {
   const type = Array.isArray(contentType) ? contentType[0] : contentType;
   if (type?.includes('json') || text.startsWith('{')) {

@@ -1,4 +1,4 @@
-// Volume endpoints (engine-api.md §10): creating an existing name returns it unchanged.
+// Volume endpoints (docs/engine-api.md §10): creating an existing name returns it unchanged.
 import { isSkiffError } from './errors.js';
 import type { Transport } from './request.js';
 import type { Signalled } from './containers.js';

@@ -19,6 +19,12 @@ export interface CreateExecutorsOptions {
    * around it, or a replay. Called once, when a step first needs the engine; its owner closes it.
    */
   dispatcher?(target: EngineTarget): Dispatcher;
+  /**
+   * That dispatcher reaches the real daemon at DOCKER_HOST (a recording of the live pool does, a
+   * replay does not): a local daemon's PIDs are then this host's, so a cancelled exec's process
+   * is stopped as it is in a live run.
+   */
+  reachesDaemon?: boolean;
   /** Told of every set of registry credentials a pull is about to use (so a recorder can redact them). */
   onCredentials?(credentials: AuthConfig): void;
   /**
@@ -35,12 +41,12 @@ export interface CreateExecutorsOptions {
 }
 
 export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
-  // The DAG's env may point at another engine (seed 000: `env: DOCKER_HOST: tcp://…`).
+  // The DAG's env may point at another engine (examples/seed-000: `env: DOCKER_HOST: tcp://…`).
   const env = { ...options.env, ...Object.fromEntries(dag.env) };
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
-  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)) }));
+  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)), reachesDaemon: options.reachesDaemon }));
   const runtime: DockerRuntime = {
     engine: open,
     platform: (signal) =>
@@ -78,7 +84,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // A DAG of local steps has nothing to set up (and no set-up row to show).
     ...(needsEngine ? { setup } : {}),
     // With a DAG-level container every step runs in it, docker steps included: their own config
-    // is ignored, as seed 001 says (dagu-behavior.md §4.8).
+    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8).
     executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
     runOnHost: runProcess,
     async close() {
@@ -104,7 +110,7 @@ async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promi
   }
 }
 
-/** The seed's priority: DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
+/** The documented priority (docs/dagu-behavior.md §5): DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
 function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
   const sources: CredentialSource[] = [];
   if (auths?.form === 'json') sources.push(fromConfigDocument(auths.document, 'registryAuths'));

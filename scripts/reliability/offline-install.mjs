@@ -6,15 +6,18 @@
 //     pass with SKIFF_TEST_BIN pointing at it in place of bin/skiff.js;
 //  2. `npm pack` (runtime deps are bundleDependencies) installs into an empty project with
 //     `npm install --offline --cache <empty dir>`, and the installed `skiff` answers --version and runs a DAG;
+//     as a library, an ES module importing `skiff` runs a container and a TypeScript file using
+//     the same imports type-checks against the installed types (library-install.mjs);
 //  3. figures: bundle and tarball size, `--version` cold start (median of --n, default 20) for the
 //     bundle, bin/skiff.js and the installed bin, against `node -e 0`.
 //   node scripts/reliability/offline-install.mjs [--n 20] [--skip-examples 1] [--skip-cli-tests 1]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from './fuzz-lib.mjs';
-import { median, openEngine, readReport, root, sandbox, summary } from './common.mjs';
+import { engineEnv, median, openEngine, readReport, root, sandbox, summary } from './common.mjs';
+import { checkLibrary, installOffline, pack } from './library-install.mjs';
 
 const args = parseArgs(process.argv.slice(2), { n: 20, skipExamples: '', skipCliTests: '' });
 const problems = [];
@@ -94,21 +97,16 @@ try {
   }
 
   // 2. npm pack → offline install into an empty project
-  const packDir = join(work, 'pack');
-  execFileSync('mkdir', ['-p', packDir]);
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: root, encoding: 'utf8', env: npmEnv, stdio: ['ignore', 'pipe', 'ignore'] }));
-  const tgz = join(packDir, packed[0].filename);
+  const { tgz, packed } = pack(root, join(work, 'pack'));
   fields.tarballKiB = Math.round(statSync(tgz).size / 1024);
-  fields.tarballFiles = packed[0].entryCount;
-  const bundled = packed[0].bundled ?? [];
+  fields.tarballFiles = packed.entryCount;
+  const bundled = packed.bundled ?? [];
   if (!['clipanion', 'tar-stream', 'typebox', 'undici', 'yaml'].every((d) => bundled.includes(d))) problems.push(`tarball bundles ${bundled.join(',') || 'nothing'}`);
   const proj = join(work, 'project');
-  execFileSync('mkdir', ['-p', proj]);
-  writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'airgapped', version: '1.0.0', private: true }));
-  const cache = mkdtempSync(join(tmpdir(), 'skiff-empty-cache-'));
-  const inst = run('npm', ['install', '--offline', '--cache', cache, '--no-audit', '--no-fund', tgz], { cwd: proj, env: { ...npmEnv, npm_config_registry: 'http://127.0.0.1:9/' } });
-  rmSync(cache, { recursive: true, force: true });
-  if (inst.status !== 0) problems.push(`npm install --offline failed: ${inst.stderr.slice(-800)}`);
+  const installProblem = installOffline(tgz, proj);
+  if (installProblem) problems.push(installProblem);
+  // 2b. …and as a library: an ES module runs a container, a TypeScript file type-checks.
+  problems.push(...checkLibrary({ dir: proj, image: engineEnv.SKIFF_TEST_IMAGE, tscBin: join(root, 'node_modules', 'typescript', 'bin', 'tsc'), typesRoot: join(root, 'node_modules', '@types'), fields }));
   const npx = run('npx', ['--no-install', 'skiff', '--version'], { cwd: proj, env: { ...npmEnv, npm_config_offline: 'true' } });
   fields.npxVersion = npx.stdout.trim() || `exit ${npx.status}`;
   if (npx.status !== 0) problems.push(`npx skiff --version: ${npx.stderr}`);

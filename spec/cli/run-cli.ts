@@ -1,6 +1,6 @@
 // Spawns the real `skiff` executable (bin/skiff.js) from the repository root, the way users and
 // CI do, with its own state directory and NO_COLOR, and collects what it printed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { SKIFF_BIN, cliEnv, startSkiff, type RunningCli } from '../support/cli-process.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 /** dist/spec/cli/run-cli.js → the repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-// SKIFF_TEST_BIN: the same tests against another build, e.g. the lone bundle (offline-install check).
-export const BIN = process.env.SKIFF_TEST_BIN ?? join(ROOT, 'bin', 'skiff.js');
+export const BIN = SKIFF_BIN;
 
 export function fixture(name: string): string {
   return join('fixtures', 'dags', 'cli', name);
@@ -32,9 +31,7 @@ export interface Sandbox {
 /** A temporary directory holding the state directory and whatever a test writes (reports, pids). */
 export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_STATE_DIR: join(dir, 'state'), NO_COLOR: '1', ...extraEnv };
-  delete env.SKIFF_DEBUG;
-  delete env.FORCE_COLOR;
+  const env = cliEnv({ SKIFF_STATE_DIR: join(dir, 'state'), ...extraEnv });
   return {
     dir,
     env,
@@ -43,64 +40,11 @@ export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
   };
 }
 
-export interface RunningCli {
-  child: ChildProcess;
-  /** Resolves once stdout+stderr together contain `text`; rejects if the process ends first. */
-  waitFor(text: string | RegExp): Promise<void>;
-  done: Promise<CliResult>;
-}
+export type { RunningCli };
 
 /** `nodeArgs` go to node before the executable (`--import` a test hook). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): RunningCli {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters = new Set<() => void>();
-  const check = (): void => {
-    for (const w of [...waiters]) w();
-  };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    check();
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    check();
-  });
-  const done = new Promise<CliResult>((resolveDone, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      check();
-      resolveDone({ code, signal, stdout, stderr });
-    });
-  });
-  let ended = false;
-  void done.then(
-    () => {
-      ended = true;
-      check();
-    },
-    () => {
-      ended = true;
-      check();
-    },
-  );
-  const waitFor = (text: string | RegExp): Promise<void> =>
-    new Promise((resolveWait, reject) => {
-      const test = (): void => {
-        const all = stdout + stderr;
-        if (typeof text === 'string' ? all.includes(text) : text.test(all)) {
-          waiters.delete(test);
-          resolveWait();
-        } else if (ended) {
-          waiters.delete(test);
-          reject(new Error(`skiff ended before printing ${String(text)}:\n${stdout}\n${stderr}`));
-        }
-      };
-      waiters.add(test);
-      test();
-    });
-  return { child, waitFor, done };
+  return startSkiff(args, { env, cwd: ROOT, nodeArgs });
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {

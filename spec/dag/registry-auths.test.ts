@@ -37,7 +37,7 @@ function schemaValidator(): ReturnType<typeof Compile> {
   return compiled;
 }
 
-/** The `registryAuths` values of seed 001, in order. */
+/** The `registryAuths` values of examples/seed-001, in order. */
 const SEEDS = parse(`
 structured:
   docker.io:
@@ -68,7 +68,7 @@ multi-registry:
     auth: \${GCR_AUTH}
 `) as Record<string, unknown>;
 
-describe('seed 001 registryAuths', () => {
+describe('examples/seed-001 registryAuths', () => {
   for (const [name, raw] of Object.entries(SEEDS)) {
     test(`${name}: loads without problems and fits the schema`, () => {
       assert.deepEqual(build(raw).problems, []);

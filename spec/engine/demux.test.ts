@@ -64,7 +64,7 @@ const sequence = Buffer.concat([
 const expectedStdout = Buffer.concat([Buffer.from('out\n'), binary, Buffer.from('typed\n')]);
 const expectedStderr = Buffer.from('err\nmore err');
 
-test('observed bytes from engine-api.md §8.1 demux to out/err', () => {
+test('observed bytes from docs/engine-api.md §8.1 demux to out/err', () => {
   const input = Buffer.from('0100000000000004' + '6f75740a' + '0200000000000004' + '6572720a', 'hex');
   const got = collect([input]);
   assert.equal(got.stdout.toString(), 'out\n');

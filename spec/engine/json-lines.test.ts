@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readJsonLines, type ProgressEvent } from '../../lib/engine/json-lines.js';
 import { isSkiffError } from '../../lib/engine/errors.js';
 
-// The fresh pull observed in engine-api.md §4.3 (the elided `progress` of Extracting filled in).
+// The fresh pull observed in docs/engine-api.md §4.3 (the elided `progress` of Extracting filled in).
 const pullLines = [
   '{"status":"Pulling from probe","id":"1"}',
   '{"status":"Pulling fs layer","progressDetail":{},"id":"7d86170d2cda"}',

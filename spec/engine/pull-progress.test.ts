@@ -6,7 +6,7 @@ import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 const LAYER = '7d86170d2cda';
 const SIZE = 9068101;
 
-// The fresh pull observed in engine-api.md §4.3.
+// The fresh pull observed in docs/engine-api.md §4.3.
 const freshPull: ProgressEvent[] = [
   { status: 'Pulling from probe', id: '1' },
   { status: 'Pulling fs layer', progressDetail: {}, id: LAYER },

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { isSkiffError, type SkiffError } from '../../lib/engine/errors.js';
-import { ReplayDispatcher, type ReplayOptions } from '../../lib/engine/replay.js';
+import { ReplayDispatcher, type ReplayOptions } from '../../lib/engine/replay/index.js';
+import { skiffMatchRules } from '../../lib/replay-rules.js';
 import { encodeData, decodeData, parseRecording, type RecordedEvent, type Recording } from '../../lib/engine/recording-format.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 import { Collect, repoRoot } from '../support/live.js';
@@ -21,7 +22,7 @@ const LABELS = { 'dev.skiff.owner': 'skiff', 'dev.skiff.run': 'test-replay-error
 function tampered(tamper: (events: RecordedEvent[]) => RecordedEvent[], options?: ReplayOptions): { replay: ReplayDispatcher; engine: Engine } {
   const original = parseRecording(readFileSync(FILE, 'utf8'), FILE);
   const recording: Recording = { ...original, events: tamper(structuredClone(original.events)), source: 'tampered run-echo-1.41.jsonl' };
-  const replay = new ReplayDispatcher(recording, options);
+  const replay = new ReplayDispatcher(recording, { match: skiffMatchRules, ...options });
   return { replay, engine: openEngine({ dispatcher: replay, env: { DOCKER_HOST: 'unix:///nonexistent' } }) };
 }
 

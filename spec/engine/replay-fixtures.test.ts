@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { isSkiffError } from '../../lib/engine/errors.js';
 import type { ProgressEvent } from '../../lib/engine/json-lines.js';
-import { ReplayDispatcher } from '../../lib/engine/replay.js';
+import { ReplayDispatcher } from '../../lib/engine/replay/index.js';
+import { skiffMatchRules } from '../../lib/replay-rules.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { Collect, repoRoot } from '../support/live.js';
@@ -16,7 +17,7 @@ import { Collect, repoRoot } from '../support/live.js';
 const fixture = (name: string) => join(repoRoot, 'fixtures', 'engine', name);
 
 function replayOf(name: string): { replay: ReplayDispatcher; engine: Engine } {
-  const replay = ReplayDispatcher.fromFile(fixture(name));
+  const replay = ReplayDispatcher.fromFile(fixture(name), { match: skiffMatchRules });
   return { replay, engine: openEngine({ dispatcher: replay, env: { DOCKER_HOST: 'unix:///nonexistent' } }) };
 }
 

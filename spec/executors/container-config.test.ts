@@ -56,7 +56,7 @@ const DEFAULTS = {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Every DAG-level `container:` block of seed 001. */
+/** Every DAG-level `container:` block of examples/seed-001. */
 const SEEDS = parse(`
 all-steps:
   image: python:3.11
@@ -100,7 +100,7 @@ platform:
     - "5432:5432"
 `) as Record<string, Record<string, unknown>>;
 
-describe('seed 001 container blocks', () => {
+describe('examples/seed-001 container blocks', () => {
   test('there are six', () => {
     assert.equal(Object.keys(SEEDS).length, 6);
   });

@@ -50,7 +50,7 @@ function schemaValidator(): ReturnType<typeof Compile> {
 // ---------------------------------------------------------------------------------------------
 // Every step config of the seeds
 
-/** seed 000, each `executor.config` under its step name. */
+/** examples/seed-000, each `executor.config` under its step name. */
 const SEED_000 = parse(`
 hello: {image: alpine, autoRemove: true}
 exec-in-existing:
@@ -228,7 +228,7 @@ efficient-build:
       - .:/app
 `) as Record<string, Record<string, unknown>>;
 
-/** seed 001, its step-level configs. */
+/** examples/seed-001, its step-level configs. */
 const SEED_001 = parse(`
 hello: {image: alpine, autoRemove: true}
 reference:
@@ -271,7 +271,7 @@ function expandLeaves(value: unknown): unknown {
 describe('seed step configs', () => {
   const all = [...Object.entries(SEED_000).map(([n, c]) => [`000 ${n}`, c] as const), ...Object.entries(SEED_001).map(([n, c]) => [`001 ${n}`, c] as const)];
 
-  test('there are 31 configs in seed 000 and 5 in seed 001', () => {
+  test('there are 31 configs in examples/seed-000 and 5 in examples/seed-001', () => {
     assert.equal(Object.keys(SEED_000).length, 31);
     assert.equal(Object.keys(SEED_001).length, 5);
   });

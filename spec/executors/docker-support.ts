@@ -3,7 +3,7 @@
 // report and the step logs, and reap whatever the runs created, by the run ids found under that
 // state directory. Not a test file itself.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { cliEnv, startSkiff } from '../support/cli-process.js';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -99,25 +99,10 @@ export class Skiff {
   }
 
   cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, SKIFF_STATE_DIR: this.stateDir, NO_COLOR: '1', ...options.env })) {
-      if (v !== undefined) env[k] = v;
-    }
-    delete env.FORCE_COLOR;
-    return new Promise((resolve, reject) => {
-      build ??= snapshotOfBuild();
-      const child = spawn(process.execPath, [join(build, 'bin', 'skiff.js'), ...args], { cwd: options.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-        const signal = options.onStdout?.(chunk, stdout);
-        if (signal) child.kill(signal);
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    const env = cliEnv({ SKIFF_STATE_DIR: this.stateDir, ...options.env });
+    build ??= snapshotOfBuild();
+    const running = startSkiff(args, { env, cwd: options.cwd ?? repoRoot, bin: join(build, 'bin', 'skiff.js'), ...(options.onStdout ? { onStdout: options.onStdout } : {}) });
+    return running.done.then(({ code, signal, stdout, stderr }) => ({ code, signal, stdout, stderr }));
   }
 
   /** `skiff run --report R FILE`; the report must exist whatever the outcome. */

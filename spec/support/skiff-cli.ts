@@ -3,7 +3,8 @@
 // Also: a lock shared by the test files that pull the private registry's image, and helpers to
 // watch a run from the engine's side while it goes on.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { SKIFF_BIN, cliEnv, startSkiff } from './cli-process.js';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,8 +16,7 @@ import type { RunReport } from '../../lib/dag/report.js';
 import { repoRoot } from './live.js';
 import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from './replay-check.js';
 
-// SKIFF_TEST_BIN: the same tests against another build, e.g. the lone bundle (offline-install check).
-export const SKIFF_BIN = process.env.SKIFF_TEST_BIN ?? join(repoRoot, 'bin', 'skiff.js');
+export { SKIFF_BIN };
 
 export interface CliResult {
   code: number | null;
@@ -67,32 +67,12 @@ export async function removeTempDirs(): Promise<void> {
 export async function skiff(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const stateDir = options.stateDir ?? (await tempDir('state'));
   const reportFile = join(stateDir, 'report.json');
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.includes(k)) env[k] = v;
-  env.SKIFF_STATE_DIR = stateDir;
-  env.NO_COLOR = '1';
-  env.DOCKER_CONFIG = join(stateDir, 'empty-docker-config');
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
+  const env = cliEnv({ SKIFF_STATE_DIR: stateDir, DOCKER_CONFIG: join(stateDir, 'empty-docker-config'), ...options.env }, SCRUBBED);
   const argv = args[0] === 'run' ? ['run', '--report', reportFile, ...args.slice(1)] : args;
-  const child = spawn(process.execPath, [SKIFF_BIN, ...argv], { env, cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   const timeoutMs = options.timeoutMs ?? 90_000;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, timeoutMs);
-  options.started?.(child);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolve(c));
-  }).finally(() => clearTimeout(timer));
+  const running = startSkiff(argv, { env, cwd: options.cwd ?? repoRoot, timeoutMs });
+  options.started?.(running.child);
+  const { code, stdout, stderr, timedOut } = await running.done;
   if (timedOut) throw new Error(`skiff ${argv.join(' ')} did not finish within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   let reportText = '';
   let report: RunReport | undefined;

@@ -1,4 +1,4 @@
-// A Docker step's `executor.config` (dagu-behavior.md §3.2): checked when the DAG loads, then
+// A Docker step's `executor.config` (docs/dagu-behavior.md §3.2): checked when the DAG loads, then
 // normalised when the step starts, after its string leaves were `${}`-expanded.
 //
 // Top-level keys match case-insensitively; unknown ones are load errors with what was probably
@@ -239,7 +239,7 @@ function pickExec(exec: Record<string, unknown>): NonNullable<NormalizedDockerCo
 }
 
 /**
- * Seed 000 promises `./app:/app` "Relative path" binds; Docker rejects them (§9), so sources
+ * examples/seed-000 promises `./app:/app` "Relative path" binds; Docker rejects them (§9), so sources
  * starting with `.` or `~` are made absolute here (`..` is the real parent, unlike Dagu's
  * DAG-level quirk). Bind mounts in `Mounts` get the same treatment.
  */

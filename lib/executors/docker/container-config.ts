@@ -1,4 +1,4 @@
-// The DAG-level `container:` block (dagu-behavior.md §4.1, 4.5–4.7, 4.9). Keys match
+// The DAG-level `container:` block (docs/dagu-behavior.md §4.1, 4.5–4.7, 4.9). Keys match
 // case-insensitively, types are strict, unknown keys are errors, as in Dagu. Unlike Dagu, which
 // checks volumes, ports, restart policy, platform, startup, waitFor and logPattern only when the
 // run starts (§10), skiff checks everything here, at load time, with Dagu's wording.

@@ -1,7 +1,7 @@
-// The DAG-level container (dagu-behavior.md §4): created and made ready before the first step,
+// The DAG-level container (docs/dagu-behavior.md §4): created and made ready before the first step,
 // every container step exec'd into it, stopped and removed after the handlers. Owned here on every
 // path: a failed readiness check, a failed step, a timeout or Ctrl-C never leave it behind (Dagu
-// does). `keepContainer` keeps it running (the seed's promise; Dagu stops it), and a later run of
+// does). `keepContainer` keeps it running (the docs' promise, docs/dagu-behavior.md §10; Dagu stops it), and a later run of
 // the same DAG with the same `name` reuses it.
 import type { EngineApi } from '../../engine/facets.js';
 import type { CreateBody } from '../../engine/containers.js';

@@ -1,6 +1,6 @@
 // Weakly typed decoding of a Docker step's pass-through blocks (`container`, `host`, `network`,
 // `exec`) with the struct tables of keys.ts: mapstructure's WeaklyTypedInput, as Dagu configures
-// it for these blocks (dagu-behavior.md §3.2, Appendix A), emitting Engine API JSON.
+// it for these blocks (docs/dagu-behavior.md §3.2, Appendix A), emitting Engine API JSON.
 import { goKind, isPlainMap, parseGoBool } from '../../common/go-values.js';
 import { formatPath, type KeyPath } from '../../common/problem.js';
 import { fieldName, suggest, type FieldType, type StructTable } from './keys.js';

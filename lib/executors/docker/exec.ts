@@ -1,4 +1,4 @@
-// One process exec'd into a running container (engine-api.md §7): create, start hijacked,
+// One process exec'd into a running container (docs/engine-api.md §7): create, start hijacked,
 // read the stream to its end, then inspect once for the exit code. The container belongs to
 // someone else (the user, or the DAG-level container's owner); only the exec'd process is ours.
 import { pipeline } from 'node:stream/promises';
@@ -32,7 +32,7 @@ export interface ExecResult {
 const INSPECT_POLL_MS = 50;
 const INSPECT_POLL_LIMIT = 40;
 const INSPECT_TIMEOUT_MS = 10_000;
-// The daemon closes an exec stream up to ~2 s after the process exits (engine-api.md §7.2).
+// The daemon closes an exec stream up to ~2 s after the process exits (docs/engine-api.md §7.2).
 const STREAM_DRAIN_MS = 3_000;
 
 export async function execIn(engine: EngineApi, containerId: string, options: ExecOptions): Promise<ExecResult> {
@@ -64,7 +64,7 @@ export async function execIn(engine: EngineApi, containerId: string, options: Ex
 }
 
 // The daemon records the exit code before it closes the stream on current engines; older ones
-// (and a stream cut short by the container dying) need a brief poll (engine-api.md §7.3).
+// (and a stream cut short by the container dying) need a brief poll (docs/engine-api.md §7.3).
 async function exitCodeOf(engine: EngineApi, execId: string, signal?: AbortSignal): Promise<number> {
   for (let i = 0; ; i++) {
     const info = await engine.exec.inspect(execId, { signal });

@@ -40,7 +40,7 @@ export function caseInsensitiveObject(
 
 const SPELLING_EXCEPTIONS: Record<string, string> = { IPv4Address: 'ipv4Address', IPv6Address: 'ipv6Address', IPv6Gateway: 'ipv6Gateway' };
 
-/** The lower-camel spelling the seeds use for a JSON name: `CpuShares` → `cpuShares`, `IPAMConfig` → `ipamConfig`. */
+/** The lower-camel spelling Dagu's docs use for a JSON name: `CpuShares` → `cpuShares`, `IPAMConfig` → `ipamConfig`. */
 export function camelSpelling(name: string): string {
   const exception = SPELLING_EXCEPTIONS[name];
   if (exception) return exception;

@@ -1,13 +1,13 @@
 // Case-insensitive key normalisation for the pass-through blocks of a Docker step's config
-// (`container`, `host`, `network`, `exec`). Seed-era Dagu decodes them into Docker's Go structs
-// by Go field name, ignoring case, with weak typing (dagu-behavior.md §3.2, Appendix A). Every Go
+// (`container`, `host`, `network`, `exec`). 1.2x-era Dagu decodes them into Docker's Go structs
+// by Go field name, ignoring case, with weak typing (docs/dagu-behavior.md §3.2, Appendix A). Every Go
 // field name differs from its Engine API JSON name only by case (`CPUShares`/`CpuShares`,
 // `DNS`/`Dns`, `HostIP`/`HostIp`), so one table per struct, keyed by the JSON name and matched
 // case-insensitively, accepts both spellings and emits the wire name.
 //
 // Unlike Dagu, a key that matches no field is reported (the Engine API drops typos silently),
 // and resource limits written directly under `host` are kept: the Engine API's HostConfig is flat
-// (dagu-behavior.md §10, seed 000 "Resource Limits").
+// (docs/dagu-behavior.md §10, examples/seed-000 "Resource Limits").
 //
 // The tables and key matching are here; decoding a block with them is decode.ts, their JSON
 // Schema key-schemas.ts.

@@ -1,4 +1,4 @@
-// The pull decision and the pull itself (dagu-behavior.md §3.7): `missing` means no local image
+// The pull decision and the pull itself (docs/dagu-behavior.md §3.7): `missing` means no local image
 // for the wanted platform; progress is aggregated and handed to the caller as events, never printed.
 import type { ImagesApi } from '../../engine/facets.js';
 import type { ImageInfo } from '../../engine/images.js';

@@ -1,4 +1,4 @@
-// Is the DAG-level container ready (dagu-behavior.md §4.4)? `waitFor` running or healthy, then
+// Is the DAG-level container ready (docs/dagu-behavior.md §4.4)? `waitFor` running or healthy, then
 // an optional log pattern, all under one budget. Errors state the last thing observed, in
 // Dagu's wording, so a user sees why it never became ready.
 import { setTimeout as sleep } from 'node:timers/promises';

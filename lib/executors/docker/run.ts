@@ -1,4 +1,4 @@
-// One container from create to exit, owned here on every path (engine-api.md §6.8): attach and
+// One container from create to exit, owned here on every path (docs/engine-api.md §6.8): attach and
 // the wait are registered before start, so no output and no exit code can be lost; on abort the
 // container is signalled, given a grace period, killed, and removed if it is ours to remove.
 import { pipeline } from 'node:stream/promises';

@@ -1,4 +1,4 @@
-// The step-level Docker executor (dagu-behavior.md §3, with the seeds' promises kept, §10):
+// The step-level Docker executor (docs/dagu-behavior.md §3, with the docs' promises kept, §10):
 // decides between a new container and an exec into an existing one, then hands over to
 // run.ts or exec.ts. A container skiff did not create is never stopped or removed.
 import type { EngineApi } from '../../engine/facets.js';
@@ -50,7 +50,7 @@ export class DockerStepExecutor implements Executor {
       if (existing?.State.Running) return this.#exec(engine, existing, config, ctx);
       if (!config.image) throw new SkiffError('config', `container "${config.containerName}" is not running`);
       if (existing) {
-        // The seed's promise: a stopped container of that name is recreated from the image.
+        // The docs' promise: a stopped container of that name is recreated from the image.
         if (!isSkiffOwned(existing.Config.Labels)) {
           ctx.emit({ type: 'warning', step: step.name, message: `removing stopped container "${config.containerName}" (${existing.State.Status}) to recreate it from ${config.image}` });
         }
@@ -98,7 +98,7 @@ export class DockerStepExecutor implements Executor {
         stopSignal: step.signalOnStop,
         graceSec: dag.maxCleanUpTimeSec,
         // Docker's create warnings (a limit the kernel cannot enforce, a deprecated option) are
-        // the user's to see, as Dagu logs them (dagu-behavior.md §3.5).
+        // the user's to see, as Dagu logs them (docs/dagu-behavior.md §3.5).
         onCreated: (_id, warnings) => {
           for (const message of warnings) ctx.emit({ type: 'warning', step: step.name, message });
         },
@@ -155,7 +155,7 @@ export function argvOf(command: Command | undefined): string[] | undefined {
 /**
  * Inspect by name, but only accept the container whose name is exactly that: the daemon also
  * resolves ID prefixes, so a short hex-looking name could otherwise match another container
- * (engine-api.md §1.3).
+ * (docs/engine-api.md §1.3).
  */
 async function findByName(engine: EngineApi, name: string, signal: AbortSignal): Promise<ContainerInfo | undefined> {
   const info = await engine.containers.find(name, { signal });

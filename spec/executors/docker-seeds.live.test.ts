@@ -1,11 +1,11 @@
 // Every step-level Docker example of the seed documents (examples/seed-000, examples/seed-001),
 // run through `skiff run --report` against the real engine, checked against what the seed says
-// it does (issue 5). Each example runs from a fresh copy of its directory, so relative binds
+// it does. Each example runs from a fresh copy of its directory, so relative binds
 // (`./data`, `./backups`, `.`) write into scratch space, never into the repository. Whatever an
 // example needs (a running container, a network) is made here with the engine client, labelled,
 // and removed afterwards; so is whatever the runs leave (named containers, built images).
 //
-// Every example also runs from its recording (issue 7): the live run is made with `--record`, then
+// Every example also runs from its recording: the live run is made with `--record`, then
 // the same DAG runs again with `--replay` and DOCKER_HOST pointing nowhere, and its report (apart
 // from the log paths), step logs and exit code must be the live run's (Skiff.recordAndReplay).
 // The examples' own assertions are made on the live run: what the replay cannot reproduce is
@@ -97,16 +97,16 @@ async function leftByRun(r: RunResult): Promise<string[]> {
 // Independent examples (their own names, networks and directories): several run at once.
 describe('the seed examples', { concurrency: 4 }, () => {
   // ---------------------------------------------------------------------------------------------
-  // Seed 000
+  // examples/seed-000
 
-  test('seed 000 "Execute in a New Container": echo "hello" prints hello; the container is removed', async () => {
+  test('examples/seed-000 "Execute in a New Container": echo "hello" prints hello; the container is removed', async () => {
     const r = await runExample('seed-000', 'execute-in-a-new-container');
     assertSucceeded(r);
     assert.equal(r.step('hello').out, 'hello\n');
     assert.deepEqual(await leftByRun(r), []);
   });
 
-  test('seed 000 "Execute in an Existing Container": execs into my-running-container in /app as root, leaves it running', async () => {
+  test('examples/seed-000 "Execute in an Existing Container": execs into my-running-container in /app as root, leaves it running', async () => {
     const id = await runningContainer('my-running-container', { WorkingDir: '/app' });
     try {
       const r = await runExample('seed-000', 'execute-in-an-existing-container');
@@ -120,7 +120,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Pull Policies": always pulls from the registry, missing uses the local image, never runs the local-only image', async () => {
+  test('examples/seed-000 "Pull Policies": always pulls from the registry, missing uses the local image, never runs the local-only image', async () => {
     // Other test files pull and remove this image too; the shared lock keeps us out of each
     // other's way, and the image is left as engine-up leaves it: not on the engine.
     const pulled = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
@@ -143,13 +143,13 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.equal(r.step('never-pull').out, 'local image, never pulled\n');
   });
 
-  test('seed 000 "Platform Selection": uname -m on linux/amd64 prints x86_64', async () => {
+  test('examples/seed-000 "Platform Selection": uname -m on linux/amd64 prints x86_64', async () => {
     const r = await runExample('seed-000', 'platform-selection');
     assertSucceeded(r);
     assert.equal(r.step('specific-platform').out, 'x86_64\n');
   });
 
-  test('seed 000 "Environment Variables": the container sees APP_ENV=production, API_KEY=production (from the DAG env), DEBUG=true', async () => {
+  test('examples/seed-000 "Environment Variables": the container sees APP_ENV=production, API_KEY=production (from the DAG env), DEBUG=true', async () => {
     const r = await runExample('seed-000', 'environment-variables');
     assertSucceeded(r);
     const lines = r.step('with-env').out.split('\n');
@@ -157,7 +157,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.ok(!lines.some((l) => l.startsWith('HOST_ENV=')), 'the DAG env itself does not reach the container');
   });
 
-  test('seed 000 "Volume Mounts": reads the ro input, writes the rw output, runs the script from the relative ./app bind', async () => {
+  test('examples/seed-000 "Volume Mounts": reads the ro input, writes the rw output, runs the script from the relative ./app bind', async () => {
     for (const dir of ['/host/data', '/host/output']) {
       if (!existsSync(dir)) hostDirs.push(dir);
     }
@@ -173,13 +173,13 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.equal(readFileSync('/host/output/result.txt', 'utf8'), 'processed 2 file(s) from /container/data\n');
   });
 
-  test('seed 000 "Working Directory": runs in /usr/src/app, where ./src is bound', async () => {
+  test('examples/seed-000 "Working Directory": runs in /usr/src/app, where ./src is bound', async () => {
     const r = await runExample('seed-000', 'working-directory');
     assertSucceeded(r);
     assert.equal(r.step('working-dir').out, '/usr/src/app\npackage.json\n');
   });
 
-  test('seed 000 "Container Naming": the container is named my-nginx-server and kept (exited) after the run', async () => {
+  test('examples/seed-000 "Container Naming": the container is named my-nginx-server and kept (exited) after the run', async () => {
     await removeByName('my-nginx-server');
     try {
       const r = await runExample('seed-000', 'container-naming');
@@ -194,7 +194,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Network Configuration": ping -c 3 my-service resolves the alias on my-network', async () => {
+  test('examples/seed-000 "Network Configuration": ping -c 3 my-service resolves the alias on my-network', async () => {
     await engine.networks.remove('my-network');
     await engine.networks.create('my-network', { labels: Labels });
     try {
@@ -208,7 +208,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Host Network Mode": the container shares the host network (its name and docker0)', async () => {
+  test('examples/seed-000 "Host Network Mode": the container shares the host network (its name and docker0)', async () => {
     const r = await runExample('seed-000', 'host-network-mode');
     assertSucceeded(r);
     const out = r.step('host-network').out;
@@ -216,7 +216,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.match(out, /: docker0: /);
   });
 
-  test('seed 000 "Resource Limits": memory and cpuShares written under host reach the container cgroup', async () => {
+  test('examples/seed-000 "Resource Limits": memory and cpuShares written under host reach the container cgroup', async () => {
     const r = await runExample('seed-000', 'resource-limits');
     assertSucceeded(r);
     const out = r.step('resource-limits').out;
@@ -225,19 +225,19 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.match(out, /^(cpu shares: 512|cpu weight: 20)$/m);
   });
 
-  test('seed 000 "Security Options": the container starts with capAdd, capDrop, privileged: false and readonlyRootfs; id prints root', async () => {
+  test('examples/seed-000 "Security Options": the container starts with capAdd, capDrop, privileged: false and readonlyRootfs; id prints root', async () => {
     const r = await runExample('seed-000', 'security-options');
     assertSucceeded(r);
     assert.equal(r.step('security-options').out, 'uid=0(root) gid=0(root) groups=0(root)\n');
   });
 
-  test('seed 000 "User Configuration": user "1000:1000" makes id print uid=1000 gid=1000', async () => {
+  test('examples/seed-000 "User Configuration": user "1000:1000" makes id print uid=1000 gid=1000', async () => {
     const r = await runExample('seed-000', 'user-configuration');
     assertSucceeded(r);
     assert.match(r.step('run-as-user').out, /^uid=1000 gid=1000\b/);
   });
 
-  test('seed 000 "Basic Exec": ./maintenance.sh runs in my-app as appuser in /app/data with TASK=cleanup', async () => {
+  test('examples/seed-000 "Basic Exec": ./maintenance.sh runs in my-app as appuser in /app/data with TASK=cleanup', async () => {
     const id = await runningContainer('my-app');
     try {
       await asRoot(
@@ -260,7 +260,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Dynamic Container Selection": ${CONTAINER_NAME} selects production-app, ps runs in it', async () => {
+  test('examples/seed-000 "Dynamic Container Selection": ${CONTAINER_NAME} selects production-app, ps runs in it', async () => {
     const id = await runningContainer('production-app');
     try {
       const r = await runExample('seed-000', 'dynamic-container-selection');
@@ -273,7 +273,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Data Processing Pipeline": extract, transform and load run in order over ./data and db-network', async () => {
+  test('examples/seed-000 "Data Processing Pipeline": extract, transform and load run in order over ./data and db-network', async () => {
     await removeByName('db');
     await engine.networks.remove('db-network');
     await engine.networks.create('db-network', { labels: Labels });
@@ -293,7 +293,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Multi-Stage Build Process": multi-line scripts run as shell scripts, then docker build through the socket', async () => {
+  test('examples/seed-000 "Multi-Stage Build Process": multi-line scripts run as shell scripts, then docker build through the socket', async () => {
     images.add('myapp:latest');
     const r = await runExample('seed-000', 'multi-stage-build-process');
     assertSucceeded(r);
@@ -305,7 +305,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.ok(await engine.images.find('myapp:latest'), 'docker build made myapp:latest');
   });
 
-  test('seed 000 "Database Operations": the multi-line backup script writes backup-DATE.sql and the gzip glob compresses it', async () => {
+  test('examples/seed-000 "Database Operations": the multi-line backup script writes backup-DATE.sql and the gzip glob compresses it', async () => {
     const r = await runExample('seed-000', 'database-operations', { DB_PASSWORD: 'not-a-secret' });
     assertSucceeded(r);
     const files = readdirSync(join(r.dir, 'backups')).filter((f) => f.startsWith('backup-'));
@@ -315,7 +315,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.equal(dump, '-- mysqldump -h db.example.com -u root --all-databases --single-transaction\n');
   });
 
-  test('seed 000 "Using Host Docker Socket": docker ps through the mounted socket lists running containers', async () => {
+  test('examples/seed-000 "Using Host Docker Socket": docker ps through the mounted socket lists running containers', async () => {
     // A container known to be running on this engine must show up. (The step's own container
     // may not: the daemon can answer the list before it has recorded that container as running.)
     const marker = `skiff-seeds-${process.pid}-dind-marker`;
@@ -331,26 +331,26 @@ describe('the seed examples', { concurrency: 4 }, () => {
     }
   });
 
-  test('seed 000 "Using TCP Socket": DOCKER_HOST in the DAG env selects the engine (tcp://127.0.0.1:2375)', async () => {
+  test('examples/seed-000 "Using TCP Socket": DOCKER_HOST in the DAG env selects the engine (tcp://127.0.0.1:2375)', async () => {
     // The process's own DOCKER_HOST points nowhere: only the DAG's can make this run.
     const r = await skiff.recordAndReplay(join(copyOf('seed-000'), 'using-tcp-socket.yaml'), { env: { DOCKER_HOST: 'unix:///nonexistent/skiff-docker.sock' } });
     assertSucceeded(r);
     assert.equal(r.step('remote-docker').out, 'Using remote Docker\n');
   });
 
-  test('seed 000 "Container Exit Codes": exit 42 fails the step with exit code 42, allowed by continueOn', async () => {
+  test('examples/seed-000 "Container Exit Codes": exit 42 fails the step with exit code 42, allowed by continueOn', async () => {
     const r = await runExample('seed-000', 'container-exit-codes');
     const step = r.step('handle-exit-codes');
     assert.equal(step.status, 'failed', explain(r));
     assert.equal(step.exitCode, 42);
     assert.match(step.error ?? '', /^exit status 42/);
-    // A one-step DAG whose only step failed ends failed (dagu-behavior.md §1.10); exit 1.
+    // A one-step DAG whose only step failed ends failed (docs/dagu-behavior.md §1.10); exit 1.
     assert.equal(r.report.status, 'failed');
     assert.equal(r.code, 1);
     assert.deepEqual(await leftByRun(r), []);
   });
 
-  test('seed 000 "Cleanup on Failure": process_data.sh is not found (exit 127), temp-processor is removed anyway', async () => {
+  test('examples/seed-000 "Cleanup on Failure": process_data.sh is not found (exit 127), temp-processor is removed anyway', async () => {
     await removeByName('temp-processor');
     const r = await runExample('seed-000', 'cleanup-on-failure');
     const step = r.step('with-cleanup');
@@ -362,14 +362,14 @@ describe('the seed examples', { concurrency: 4 }, () => {
     assert.equal(await engine.containers.find('temp-processor'), undefined, 'the container is gone');
   });
 
-  test('seed 000 "Image Caching": pull: missing runs the cached image without pulling', async () => {
+  test('examples/seed-000 "Image Caching": pull: missing runs the cached image without pulling', async () => {
     const r = await runExample('seed-000', 'image-caching');
     assertSucceeded(r);
     assert.equal(r.step('use-cache').out, 'ran from the cached image\n');
     assert.doesNotMatch(r.stdout, /pulled|up to date/);
   });
 
-  test('seed 000 "Layer Caching for Builds": the multi-line docker build script builds my-app:latest from /app', async () => {
+  test('examples/seed-000 "Layer Caching for Builds": the multi-line docker build script builds my-app:latest from /app', async () => {
     images.add('my-app:latest');
     const r = await runExample('seed-000', 'layer-caching-for-builds');
     assertSucceeded(r);
@@ -378,16 +378,16 @@ describe('the seed examples', { concurrency: 4 }, () => {
   });
 
   // ---------------------------------------------------------------------------------------------
-  // Seed 001 (step level; the DAG-level container and registryAuths examples are tested elsewhere)
+  // examples/seed-001 (step level; the DAG-level container and registryAuths examples are tested elsewhere)
 
-  test('seed 001 "Step-Level Container Configuration": prints hello from container', async () => {
+  test('examples/seed-001 "Step-Level Container Configuration": prints hello from container', async () => {
     const r = await runExample('seed-001', 'step-level-container-configuration');
     assertSucceeded(r);
     assert.equal(r.step('hello').out, 'hello from container\n');
     assert.deepEqual(await leftByRun(r), []);
   });
 
-  test('seed 001 "Configuration Reference (step-level)", with its containerName: the unnamed, command-less step runs the image default in a container of that name, removed after', async () => {
+  test('examples/seed-001 "Configuration Reference (step-level)", with its containerName: the unnamed, command-less step runs the image default in a container of that name, removed after', async () => {
     const r = await runExample('seed-001', 'configuration-reference-step-level');
     assertSucceeded(r);
     assert.deepEqual(

@@ -1,4 +1,4 @@
-// Registry credentials (dagu-behavior.md §5, engine-api.md §5, seed 001 "Registry
+// Registry credentials (docs/dagu-behavior.md §5, docs/engine-api.md §5, examples/seed-001 "Registry
 // Authentication"), live against the loopback registry with htpasswd: every way of giving
 // credentials pulls the private image, wrong or missing credentials fail clearly, and no form of
 // the secret ever shows in the output, the report or the run's files.

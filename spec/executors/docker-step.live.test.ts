@@ -1,5 +1,5 @@
-// The step-level Docker executor on the real engine, through `skiff run --report` (issue 5): the
-// mode decision of dagu-behavior.md §3.3 with skiff's promises, pull policies, platform, binds,
+// The step-level Docker executor on the real engine, through `skiff run --report`: the
+// mode decision of docs/dagu-behavior.md §3.3 with skiff's promises, pull policies, platform, binds,
 // networks, host/none network modes, capabilities, read-only root fs, user, env expansion,
 // resource limits, autoRemove, exec options, step timeouts, an image without /bin/sh, load-time
 // config errors, and DOCKER_HOST taken from the DAG's env. Every container, network and image

@@ -1,4 +1,4 @@
-// The engine client against the real engine (issue 3): run, exit codes, streams, stdin, exec,
+// The engine client against the real engine: run, exit codes, streams, stdin, exec,
 // TTY, pulls with and without credentials, and an unreachable daemon.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -16,8 +16,9 @@ import { isSkiffError } from '../../lib/engine/errors.js';
 import { createDispatcher } from '../../lib/engine/dispatcher.js';
 import { resolveEngineTarget } from '../../lib/engine/host.js';
 import { encodeRegistryAuth } from '../../lib/engine/auth.js';
-import { RECORDING_FILE, RecordingDispatcher } from '../../lib/engine/record.js';
-import { ReplayDispatcher } from '../../lib/engine/replay.js';
+import { RECORDING_FILE, RecordingDispatcher } from '../../lib/engine/record/index.js';
+import { ReplayDispatcher } from '../../lib/engine/replay/index.js';
+import { skiffMatchRules } from '../../lib/replay-rules.js';
 import { REDACTED, decodeData, parseRecording, type Data } from '../../lib/engine/recording-format.js';
 import type { ProgressEvent } from '../../lib/engine/json-lines.js';
 import { runContainer } from '../../lib/executors/docker/run.js';
@@ -92,7 +93,7 @@ async function recordAndReplay<T>(name: string, scenario: (engine: Engine, ctx: 
   }
   const liveMs = ms(t0);
 
-  const replay = ReplayDispatcher.fromDir(dir);
+  const replay = ReplayDispatcher.fromDir(dir, { match: skiffMatchRules });
   const t1 = process.hrtime.bigint();
   let replayed: T;
   try {
@@ -357,7 +358,7 @@ test('image import: the streamed tar is recorded chunk by chunk and compared byt
     assert.equal(replay.misses.length, 0);
 
     // Another tar on replay: the same request line, but the body differs, and that is an error.
-    const other = ReplayDispatcher.fromFile(file);
+    const other = ReplayDispatcher.fromFile(file, { match: skiffMatchRules });
     const e = openEngine({ dispatcher: other, env: { DOCKER_HOST: 'unix:///nonexistent' } });
     await assert.rejects(e.images.import(small('B'), { repo, tag: 'latest' }), (err: unknown) => {
       assert.ok(isSkiffError(err, 'replay'), String(err));

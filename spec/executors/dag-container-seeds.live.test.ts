@@ -1,4 +1,4 @@
-// Seed 001's DAG-level `container:` and `registryAuths` examples (examples/seed-001/), each run
+// examples/seed-001's DAG-level `container:` and `registryAuths` examples (examples/seed-001/), each run
 // with the real `skiff` executable against the real engine, asserting what the seed says about it.
 // Each run is recorded (`--record`) and then replayed with no daemon (`--replay`, DOCKER_HOST
 // pointing nowhere): the replay's report (apart from log paths), step logs and exit code must be
@@ -95,7 +95,7 @@ function onPort5432<T>(body: () => Promise<T>): Promise<T> {
   return turn;
 }
 
-describe('seed 001: the DAG-level container field', { concurrency: 3 }, () => {
+describe('examples/seed-001: the DAG-level container field', { concurrency: 3 }, () => {
   test('"All steps run in this container": one container, ./data relative to the DAG, env PYTHONPATH, steps exec\'d', async () => {
     const since = nowSeconds();
     const result = await run('container-field.yaml');
@@ -192,7 +192,7 @@ describe('seed 001: the DAG-level container field', { concurrency: 3 }, () => {
   });
 });
 
-describe('seed 001: registry authentication', () => {
+describe('examples/seed-001: registry authentication', () => {
   // Each case removes the private image locally first, so the run has to pull it, with credentials.
   async function pulled(example: string, env: Record<string, string>, images: string[] = [PRIVATE_IMAGE]): Promise<CliResult> {
     return withImageLock(REGISTRY_IMAGE_LOCK, async () => {

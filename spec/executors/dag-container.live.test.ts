@@ -1,4 +1,4 @@
-// The DAG-level container (dagu-behavior.md §4, README "The DAG-level container and
+// The DAG-level container (docs/dagu-behavior.md §4, README "The DAG-level container and
 // keepContainer"), live: each DAG is run by the real `skiff` executable against the real engine.
 // Startup modes, readiness, volumes, ports, networks, keepContainer, what steps inherit,
 // concurrent execs, restartPolicy, and that no failure path leaves a container behind; then the

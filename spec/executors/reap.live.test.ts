@@ -1,4 +1,4 @@
-// Start-up reaping (issue 9, item 7): what a skiff run left behind when its process died is found
+// Start-up reaping: what a skiff run left behind when its process died is found
 // by label and removed by the next run or `skiff cleanup`; what skiff did not create, and what a
 // user asked to keep, is never touched.
 import { after, before, test } from 'node:test';
