@@ -5,18 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RunReport } from '../../lib/dag/report.js';
+import { isAlive } from '../support/processes.js';
 import { readJson, sandbox, startCli, type Sandbox } from './run-cli.js';
 
 const T = { timeout: 120_000 };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('backticks during a run', () => {
   let box: Sandbox;
