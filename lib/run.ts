@@ -7,6 +7,8 @@ import type { RunEvent } from './dag/events.js';
 import type { RunReport } from './dag/report.js';
 import { SkiffError } from './common/errors.js';
 import type { ExecutorSet } from './executors/contract.js';
+import type { EngineSelection } from './engine/context.js';
+import type { KeptStep } from './dag/kept-steps.js';
 
 export type { Dag } from './dag/model.js';
 export type { RunEvent } from './dag/events.js';
@@ -18,6 +20,8 @@ export interface LoadDagFileOptions {
   params?: string[];
   /** The environment the file's `${VAR}`s and steps see (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** The file's text, read already (a retry loads its run's stored copy, not the file on disk). */
+  text?: string;
 }
 
 export interface RunDagOptions extends LoadDagFileOptions {
@@ -37,6 +41,13 @@ export interface RunDagOptions extends LoadDagFileOptions {
   recordDir?: string;
   /** Serve the engine from this directory's recording instead of a daemon. */
   replayDir?: string;
+  /**
+   * The engine, as the docker CLI's `-H` (`host`) or `--context` (`context`): over DOCKER_HOST,
+   * DOCKER_CONTEXT and the current docker context, which are used otherwise.
+   */
+  engine?: EngineSelection;
+  /** A retry: steps whose result an earlier attempt of the run keeps; they do not run again. */
+  kept?: ReadonlyMap<string, KeptStep>;
 }
 
 export interface DagRunResult {
@@ -54,7 +65,7 @@ export interface DagRunResult {
 /** Reads, validates and builds a DAG file; throws one DagLoadError listing every problem with its place. */
 export async function loadDagFile(file: string, options: LoadDagFileOptions = {}): Promise<Dag> {
   const { loadDag } = await import('./dag/index.js');
-  return loadDag(file, { params: options.params ?? [], env: options.env ?? process.env });
+  return loadDag(file, { params: options.params ?? [], env: options.env ?? process.env, ...(options.text !== undefined ? { text: options.text } : {}) });
 }
 
 /**
@@ -80,7 +91,7 @@ export async function runDagFile(dagOrFile: Dag | string, options: RunDagOptions
     const report = failedBeforeSteps('startup', err.message, dag.steps.map((s) => s.name));
     return { report, runId, logDir, exitCode: exitCodeFor(report, cancelled()), startupError: err, unusedRecorded };
   }
-  const report = await runDag({ dag, executors, runId, logDir, signal, forceSignal: options.forceSignal, onEvent: options.onEvent, follow: options.follow, env });
+  const report = await runDag({ dag, executors, runId, logDir, signal, forceSignal: options.forceSignal, onEvent: options.onEvent, follow: options.follow, env, ...(options.kept ? { kept: options.kept } : {}) });
   return { report, runId, logDir, exitCode: exitCodeFor(report, cancelled()), unusedRecorded };
 }
 
@@ -96,6 +107,7 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
     let recorder: InstanceType<typeof RecordingDispatcher> | undefined;
     const set = createExecutors(dag, {
       env,
+      engine: options.engine,
       reap: false,
       checkEngine: false,
       // The recorder talks to the real daemon: its PIDs are this host's (a cancelled exec is stopped).
@@ -117,5 +129,5 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
       unused.push(...replay.unused());
     } };
   }
-  return createExecutors(dag, { env });
+  return createExecutors(dag, { env, engine: options.engine });
 }

@@ -3,6 +3,7 @@
 // anything skiff did not create, nor what a user asked to keep.
 import { Command, Option } from 'clipanion';
 import { EXIT_OK } from '../exit-codes.js';
+import { contextOption, engineSelection, hostOption } from './engine-options.js';
 
 export class CleanupCommand extends Command {
   static override paths = [['cleanup']];
@@ -13,8 +14,16 @@ export class CleanupCommand extends Command {
       Every run also does this when it starts. Containers kept on purpose (\`keepContainer\`, a step
       container without \`autoRemove\`) and anything skiff did not create are never touched.
     `,
-    examples: [['Remove leftovers of crashed runs', '$0 cleanup']],
+    examples: [
+      ['Remove leftovers of crashed runs', '$0 cleanup'],
+      ['The same on a remote engine', '$0 cleanup -H ssh://user@build-host'],
+    ],
   });
+
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
 
   debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
 
@@ -25,7 +34,7 @@ export class CleanupCommand extends Command {
     const interrupts = trapInterrupts();
     let engine;
     try {
-      engine = openEngine({ env: this.context.env });
+      engine = openEngine({ env: this.context.env, ...engineSelection(this) });
       const reaped = await reapOrphans(engine, { signal: AbortSignal.any([AbortSignal.timeout(60_000), interrupts.signal]) });
       for (const c of reaped.containers) this.context.stdout.write(`removed container ${c.name} (run ${c.run})\n`);
       for (const n of reaped.networks) this.context.stdout.write(`removed network ${n.name} (run ${n.run})\n`);
@@ -34,7 +43,11 @@ export class CleanupCommand extends Command {
     } catch (err) {
       if (interrupts.cancelledBy) return exitCodeForSignal(interrupts.cancelledBy);
       const { debugEnabled, reportFailure } = await import('../render/errors.js');
-      return reportFailure(err, { stderr: this.context.stderr, debug: debugEnabled(this.debug, this.context.env) });
+      return reportFailure(err, {
+        stderr: this.context.stderr,
+        debug: debugEnabled(this.debug, this.context.env),
+        formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
+      });
     } finally {
       interrupts.dispose();
       await engine?.close();

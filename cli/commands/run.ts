@@ -2,9 +2,15 @@
 // The command only gathers options; the flow below calls the library and the renderers.
 import { Command, Option, UsageError } from 'clipanion';
 import type { Writable } from 'node:stream';
-import type { Dag, RunReport } from '../../lib/run.js';
+import type { AttemptRecorder } from '../../lib/dag/history/recorder.js';
+import type { StepRecord } from '../../lib/dag/history/record.js';
+import type { Dag, RunEvent, RunReport } from '../../lib/run.js';
+import type { EngineSelection } from '../../lib/engine/context.js';
 import { splitParams } from '../../lib/dag/params-text.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
+import { SkiffError } from '../../lib/common/errors.js';
+import { VerbCommand } from './verb.js';
+import { contextOption, engineSelection, hostOption } from './engine-options.js';
 
 /** Everything `skiff run` was asked to do. New options (--record, --replay…) add fields here. */
 export interface RunOptions {
@@ -19,6 +25,8 @@ export interface RunOptions {
   recordDir: string | undefined;
   /** `--replay DIR`: serve the engine from DIR's recording; no daemon needed. */
   replayDir: string | undefined;
+  /** `-H` / `-c`: the engine, over DOCKER_HOST and the docker context. */
+  engine?: EngineSelection;
 }
 
 export interface RunIO {
@@ -27,7 +35,7 @@ export interface RunIO {
   env: Record<string, string | undefined>;
 }
 
-export class RunCommand extends Command {
+export class RunCommand extends VerbCommand {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
@@ -44,6 +52,11 @@ export class RunCommand extends Command {
       a DAG file is: by spaces; double-quote a value that has spaces) and from the arguments after
       \`--\` (one parameter each).
 
+      Docker steps run on the engine the docker CLI would use: \`-H\` or \`--context\`, else
+      DOCKER_HOST, else DOCKER_CONTEXT, else the current docker context, else the local socket.
+      \`ssh://[user@]host\` runs \`docker system dial-stdio\` there through the system ssh
+      (SKIFF_SSH_OPTS adds options to its command line, e.g. \`-F ci/ssh_config\`).
+
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
       SIGTERM and SIGHUP (the terminal closed) do the same and exit 143 and 129.
@@ -58,6 +71,8 @@ export class RunCommand extends Command {
       ['Same, with the parameters after --', '$0 run deploy.yaml -- staging TAG=1.4.2'],
       ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
       ['Record the engine traffic of a run, then replay it without Docker', '$0 run --record rec/ build.yaml && $0 run --replay rec/ build.yaml'],
+      ['Run the Docker steps on a remote engine over ssh', '$0 run -H ssh://user@build-host build.yaml'],
+      ['Run against a docker context', '$0 run --context colima build.yaml'],
     ],
   });
 
@@ -81,32 +96,26 @@ export class RunCommand extends Command {
     description: 'Run against a recording made with --record instead of a Docker engine',
   });
 
-  debug = Option.Boolean('--debug', false, { description: 'Show the cause chain and stack of an error' });
+  engineHost = hostOption();
+
+  // Not `context`: clipanion's Command has its own.
+  dockerContext = contextOption();
 
   file = Option.String({ name: 'FILE' });
 
   extraParams = Option.Rest({ name: 'params' });
 
-  async execute(): Promise<number> {
+  async run(): Promise<number> {
+    const { debugEnabled } = await import('../render/errors.js');
+    let opts: RunOptions;
     try {
-      const { debugEnabled } = await import('../render/errors.js');
-      return await executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
+      opts = this.runOptions(debugEnabled(this.debug, this.context.env));
     } catch (err) {
-      const [{ debugEnabled, reportFailure }, { colourEnabled }, { writeUsageReport }] = await Promise.all([
-        import('../render/errors.js'),
-        import('../render/format.js'),
-        import('../report-file.js'),
-      ]);
       // A bad command line (exit 2) still leaves the report CI waits for.
-      if (this.report !== undefined && err instanceof UsageError) await writeUsageReport(this.report, err.message);
-      const colored = colourEnabled(this.context.stderr, this.context.env);
-      return reportFailure(err, {
-        stderr: this.context.stderr,
-        debug: debugEnabled(this.debug, this.context.env),
-        // MiniCli's type leaves `colored` out; the Cli behind it takes it.
-        formatUsageError: (e) => `${this.cli.error(e, { command: this, colored } as { command: Command }).trimEnd()}\n`,
-      });
+      if (this.report !== undefined && err instanceof UsageError) await (await import('../report-file.js')).writeUsageReport(this.report, err.message);
+      throw err;
     }
+    return executeRun(opts, this.context);
   }
 
   runOptions(debug: boolean): RunOptions {
@@ -119,42 +128,38 @@ export class RunCommand extends Command {
       params.push(...split.tokens);
     }
     params.push(...this.extraParams);
-    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay };
+    const engine = engineSelection(this);
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine };
   }
 }
 
 /**
- * load → the library's runDagFile (rendered live) → report → exit code.
- * The report file, when asked for, is written on every path: load errors, a run that could not
- * start, a cancel, and our own bugs.
+ * load → a new run in the history → the library's runDagFile (rendered live) → report → exit
+ * code. The report file, when asked for, is written on every path: load errors, a run that could
+ * not start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDagFile, runDagFile, failedBeforeSteps, DagLoadError }, { problemLines, warningLines, describeError, messageOf }, { reportFileProblem, writeReportFile }] = await Promise.all([
+  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines, warningLines }, { readFile }, { newRunId }, { reportFileProblem }] = await Promise.all([
     import('../../lib/run.js'),
     import('../render/errors.js'),
+    import('node:fs/promises'),
+    import('../../lib/dag/run-dir.js'),
     import('../report-file.js'),
   ]);
   if (opts.reportFile !== undefined) {
+    // A folder or a place that takes no files would lose the report at the end of a long run.
     const problem = await reportFileProblem(opts.reportFile);
     if (problem !== undefined) {
       io.stderr.write(`skiff: ${problem}\n`);
       return EXIT_USAGE;
     }
   }
-  const writeReport = async (report: RunReport): Promise<boolean> => {
-    if (opts.reportFile === undefined) return true;
-    try {
-      await writeReportFile(opts.reportFile, report);
-      return true;
-    } catch (err) {
-      io.stderr.write(`skiff: cannot write the report ${opts.reportFile}: ${messageOf(err)}\n`);
-      return false;
-    }
-  };
-
+  const writeReport = reportWriter(opts.reportFile, io);
+  // Read once: the text that is loaded is the text the run's history keeps (retry runs it again).
+  const text = await readFile(opts.file, 'utf8').catch(() => undefined);
   let dag: Dag;
   try {
-    dag = await loadDagFile(opts.file, { params: opts.params, env: io.env });
+    dag = await loadDagFile(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
   } catch (err) {
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
@@ -166,34 +171,108 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     throw err;
   }
   io.stderr.write(warningLines(dag.warnings).map((l) => `${l}\n`).join(''));
+  return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '' }, opts, io);
+}
+
+/** One attempt of a run: a first start (`run`, `restart`) or a `retry` of an earlier run. */
+export interface AttemptPlan {
+  dag: Dag;
+  runId: string;
+  trigger: 'start' | 'retry' | 'restart';
+  params: string[];
+  /** The DAG file's text, kept as the run's definition; a retry has it already. */
+  text?: string;
+  /** A retry: the steps kept from the earlier attempt, with their records. */
+  kept?: ReadonlyMap<string, StepRecord>;
+}
+
+/**
+ * Opens the attempt in the run's history, runs it (rendered live, stoppable by Ctrl-C or
+ * `skiff stop`), records every event, writes the report and returns the exit code.
+ */
+export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO): Promise<number> {
+  const [{ runDagFile, failedBeforeSteps }, { describeError, messageOf }, { AttemptRecorder }, { keptSteps }, cancel, { createRunRenderer }, { trapInterrupts }] = await Promise.all([
+    import('../../lib/run.js'),
+    import('../render/errors.js'),
+    import('../../lib/dag/history/recorder.js'),
+    import('../../lib/dag/history/retry-plan.js'),
+    import('../../lib/dag/history/cancel.js'),
+    import('../render/renderer.js'),
+    import('../signals.js'),
+  ]);
+  const { exitCodeForSignal } = await import('../signals.js');
+  const { dag, runId } = plan;
+  const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
 
-  const [{ createRunRenderer }, { trapInterrupts, exitCodeForSignal }] = await Promise.all([import('../render/renderer.js'), import('../signals.js')]);
+  // Before the pid file exists: from then on a `skiff stop` may signal this process.
+  trapStopSignal(cancel.STOP_SIGNAL);
+  let recorder: AttemptRecorder;
+  try {
+    recorder = await AttemptRecorder.open({
+      dag,
+      runId,
+      trigger: plan.trigger,
+      params: plan.params,
+      env: io.env,
+      ...(plan.text !== undefined ? { text: plan.text } : {}),
+      ...(plan.kept ? { kept: plan.kept } : {}),
+    });
+  } catch (err) {
+    const error = `cannot record the run in ${io.env.SKIFF_STATE_DIR ?? 'the state directory'}: ${messageOf(err)}`;
+    io.stderr.write(`skiff: ${error}\n`);
+    await writeReport(failedBeforeSteps('startup', error, stepNames));
+    return EXIT_FAILED;
+  }
   const renderer = createRunRenderer({ stdout: io.stdout, stderr: io.stderr, env: io.env, stepNames, quiet: opts.quiet, follow: opts.follow });
   const interrupts = trapInterrupts({
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
+  const stop = watchStopRequests(cancel, recorder.dir, () => {
+    if (interrupts.cancelled) return false;
+    renderer.notice('stop requested (skiff stop): cancelling…');
+    return true;
+  });
+  const cancelled = (): boolean => interrupts.cancelled || stop.signal.aborted;
+  const finishRecord = async (): Promise<void> => {
+    stop.dispose();
+    await recorder.close();
+    if (recorder.error) io.stderr.write(`skiff: warning: cannot write the run's history in ${recorder.dir}: ${recorder.error.message}\n`);
+  };
 
   const startedMs = Date.now();
   let result: Awaited<ReturnType<typeof runDagFile>>;
   try {
     result = await runDagFile(dag, {
-      signal: interrupts.signal,
+      runId,
+      logDir: recorder.dir,
+      signal: AbortSignal.any([interrupts.signal, stop.signal]),
       forceSignal: interrupts.forceSignal,
-      onEvent: (ev) => renderer.onEvent(ev),
+      onEvent: (ev: RunEvent) => {
+        recorder.onEvent(ev);
+        renderer.onEvent(ev);
+      },
       follow: opts.follow,
       env: io.env,
       recordDir: opts.recordDir,
       replayDir: opts.replayDir,
+      engine: opts.engine,
+      ...(plan.kept ? { kept: keptSteps(plan.kept, dag.steps) } : {}),
     });
   } catch (err) {
     // runDagFile reports failures as results; reaching here is a bug (exit 70, reported by the
     // caller), but the report still gets written.
-    await writeReport(failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames));
+    const failed = failedBeforeSteps('startup', `internal error: ${messageOf(err)}`, stepNames);
+    recorder.onEvent({ type: 'run-end', report: failed });
+    await finishRecord();
+    await writeReport(failed);
     interrupts.dispose();
     throw err;
   }
+  // A run that could not start emitted no run-end: its record ends here.
+  if (result.startupError) recorder.onEvent({ type: 'run-end', report: result.report });
+  await finishRecord();
 
   // 128 + the signal that cancelled the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
   const exitCode = interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : result.exitCode;
@@ -206,10 +285,65 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     }
     const unused = result.unusedRecorded;
     if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
-    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: interrupts.cancelled });
+    renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: cancelled() });
     const written = await writeReport(result.report);
     return written || exitCode !== 0 ? exitCode : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
+}
+
+let stopSignalHandler: (() => void) | undefined;
+let stopSignalTrapped = false;
+
+/**
+ * One listener for the process's life: a stop signal that lands after the run ended (the stopper
+ * read the record just before it became final) must not kill the process (its default action).
+ */
+function trapStopSignal(signal: NodeJS.Signals): void {
+  if (stopSignalTrapped) return;
+  stopSignalTrapped = true;
+  process.on(signal, () => stopSignalHandler?.());
+}
+
+/**
+ * `skiff stop` from another terminal: the cancel flag in the attempt's directory (watched), and
+ * its wake-up signal for where the watch is slow (polled). The flag says what is wanted, so a
+ * stray signal alone cancels nothing. `accept` is asked once; false ignores the request (a Ctrl-C
+ * came first).
+ */
+function watchStopRequests(
+  cancel: typeof import('../../lib/dag/history/cancel.js'),
+  attemptDir: string,
+  accept: () => boolean,
+): { signal: AbortSignal; dispose(): void } {
+  const ctrl = new AbortController();
+  const onRequest = (): void => {
+    if (!ctrl.signal.aborted && accept()) ctrl.abort(new SkiffError('aborted', 'stopped by skiff stop'));
+  };
+  stopSignalHandler = () => {
+    if (cancel.cancelRequested(attemptDir)) onRequest();
+  };
+  const unwatch = cancel.watchCancelFlag(attemptDir, onRequest);
+  return {
+    signal: ctrl.signal,
+    dispose() {
+      unwatch();
+      stopSignalHandler = undefined;
+    },
+  };
+}
+
+/** `--report FILE`: written atomically; a failure to write is said, and returned as false. */
+function reportWriter(reportFile: string | undefined, io: RunIO): (report: RunReport) => Promise<boolean> {
+  return async (report) => {
+    if (reportFile === undefined) return true;
+    try {
+      await (await import('../report-file.js')).writeReportFile(reportFile, report);
+      return true;
+    } catch (err) {
+      io.stderr.write(`skiff: cannot write the report ${reportFile}: ${err instanceof Error ? err.message : String(err)}\n`);
+      return false;
+    }
+  };
 }

@@ -171,6 +171,7 @@ export class LiveRenderer implements RunRenderer {
     else if (view.retryAtMs !== undefined) extra = `retry in ${formatDuration(view.retryAtMs - this.#now())}: ${view.error ?? ''}`;
     else if (view.state === 'running' && view.attempt > 1) extra = `attempt ${view.attempt}`;
     else if (view.error !== null && view.state !== 'cancelled') extra = view.error;
+    if (view.kept) extra = 'kept from an earlier attempt';
     if (view.handler) extra = extra === '' ? '(handler)' : `(handler) ${extra}`;
     return this.#row(this.#glyph(view.state), view.name, nameWidth, view.state, took, extra);
   }

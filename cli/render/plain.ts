@@ -104,6 +104,7 @@ export class PlainRenderer implements RunRenderer {
     const elapsedMs = this.#state.elapsedMs(view);
     const took = elapsedMs === undefined ? undefined : formatDuration(elapsedMs);
     const word = this.#paint(colourOf(view.state), statusWords(view.state));
+    if (view.kept) return `${who} ${word} (kept from an earlier attempt)`;
     switch (view.state) {
       case 'succeeded':
       case 'partially_succeeded': {

@@ -19,6 +19,8 @@ export interface StepView {
   /** Set while a retry waits: when the next attempt starts. */
   retryAtMs?: number;
   pull?: PullView;
+  /** A retry kept the step's result from an earlier attempt: it did not run now. */
+  kept?: boolean;
 }
 
 export interface StartupView {
@@ -86,6 +88,7 @@ export class RunState {
         view.state = ev.status;
         view.exitCode = ev.exitCode;
         view.error = ev.error;
+        if (ev.kept) view.kept = true;
         if (view.startedMs !== undefined) view.endedMs = now;
         delete view.retryAtMs;
         delete view.pull;

@@ -10,7 +10,8 @@ export type RunEvent =
   | { type: 'step-start'; step: string; attempt: number; handler: boolean }
   | { type: 'step-output'; step: string; stream: 'stdout' | 'stderr'; chunk: Buffer }
   | { type: 'step-retry'; step: string; attempt: number; delayMs: number; error: string }
-  | { type: 'step-end'; step: string; status: StepStatus | 'partially_succeeded'; exitCode: number | null; error: string | null; handler: boolean }
+  // `kept`: a retry keeps the step's result from an earlier attempt; it did not run now.
+  | { type: 'step-end'; step: string; status: StepStatus | 'partially_succeeded'; exitCode: number | null; error: string | null; handler: boolean; kept?: boolean }
   | { type: 'cancel-requested'; force: boolean }
   | { type: 'executor'; event: ExecutorEvent }
   | { type: 'run-end'; report: RunReport };

@@ -6,14 +6,17 @@ import { readDagSource } from './load.js';
 import { DagLoadError, type Problem } from '../common/problem.js';
 import { isObject, validateDag } from './validate.js';
 
-export type LoadOptions = BuildOptions;
+export interface LoadOptions extends BuildOptions {
+  /** The file's text, read already (a retry loads the run's stored copy, not the file on disk). */
+  text?: string;
+}
 
 /**
  * Read, validate and build a DAG file. Throws one `DagLoadError` listing every problem found
  * (unknown keys, wrong types, bad references, cycles…), each with its `file:line:col`.
  */
 export function loadDag(file: string, opts: LoadOptions = {}): Dag {
-  const source = readDagSource(resolve(file));
+  const source = readDagSource(resolve(file), opts.text);
   if (source.problems.length > 0) throw new DagLoadError(source.problems);
   const validated = validateDag(source);
   // Nothing to build from a file that is empty or not a map of keys.

@@ -24,11 +24,12 @@ export interface DagSource {
   scalarText(path: KeyPath): string | undefined;
 }
 
-export function readDagSource(file: string): DagSource {
+/** `text`: the file's content when the caller has it already (a run's stored definition). */
+export function readDagSource(file: string, given?: string): DagSource {
   const start: Place = { file, line: 1, col: 1 };
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = given ?? readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? String(err));

@@ -23,6 +23,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { StopRequest, type ExecutorEvent, type ExecutorSet } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
+import { withKept, type KeptStep } from './kept-steps.js';
 import type { Dag, Handlers, Step } from './model.js';
 import { LogFile } from './outputs.js';
 import { failedBeforeSteps, type HandlerReport, type RunReport, type StepReport, type StepStatus } from './report.js';
@@ -32,6 +33,7 @@ import { dagScope, firstUnmet, runScope, type RunScope } from './step-scope.js';
 import { failure, messageOf, runStep, sleep, unmetText, type Outcome, type StepHost } from './step-run.js';
 
 export { exitCodeFor } from './status.js';
+export type { KeptStep } from './kept-steps.js';
 
 export interface RunDagOptions {
   dag: Dag;
@@ -49,6 +51,11 @@ export interface RunDagOptions {
   follow?: boolean;
   /** The process environment steps inherit (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A retry: the steps that keep their result from an earlier attempt, by name. They count as
+   * done from the start (their output and logs visible downstream) and do not run again.
+   */
+  kept?: ReadonlyMap<string, KeptStep>;
 }
 
 /**
@@ -60,7 +67,7 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
   try {
     let report: RunReport;
     try {
-      report = await run.execute();
+      report = withKept(await run.execute(), opts.kept, opts.dag);
     } finally {
       try {
         await opts.executors.close();
@@ -147,6 +154,10 @@ class DagRun {
       deps: [],
       missingDeps: [],
     }));
+    for (const st of this.#states) {
+      const kept = opts.kept?.get(st.step.name);
+      if (kept) Object.assign(st, { ...kept, phase: 'done' });
+    }
     const byName = new Map(this.#states.map((s) => [s.step.name, s]));
     for (const st of this.#states) {
       for (const name of st.step.depends) {
@@ -184,6 +195,9 @@ class DagRun {
     }
     this.#runLog = new LogFile(this.#scope.runVars.DAG_RUN_LOG_FILE!);
     this.emit({ type: 'run-start', runId: this.#opts.runId, dag: this.#dag.name, logDir: this.#runDir });
+    for (const st of this.#states) {
+      if (this.#opts.kept?.has(st.step.name)) this.emit({ type: 'step-end', step: st.step.name, status: st.status, exitCode: st.exitCode, error: st.error, handler: false, kept: true });
+    }
 
     this.#opts.signal.addEventListener('abort', this.#onCancel, { once: true });
     this.#opts.forceSignal?.addEventListener('abort', this.#onForce, { once: true });

@@ -35,9 +35,9 @@ export interface BorrowedOptions {
 const READ_BUFFER_BYTES = 64 * 1024;
 const HEAD_CAP = 16 * 1024;
 
-/** Whether a socket of our own can speak to the target: not over TLS, which stays with the dispatcher. */
-export function canBorrow(target: EngineTarget): boolean {
-  return target.kind === 'unix' || target.tls === undefined;
+/** Whether a socket of our own can speak to the target: not over TLS or ssh, which stay with the dispatcher. */
+export function canBorrow(target: EngineTarget): target is Extract<EngineTarget, { kind: 'unix' | 'tcp' }> {
+  return target.kind === 'unix' || (target.kind === 'tcp' && target.tls === undefined);
 }
 
 /**
@@ -55,6 +55,7 @@ export function openBorrowed(target: EngineTarget, options: BorrowedOptions): Pr
     let early: Buffer | undefined;
     let settled = false;
 
+    if (!canBorrow(target)) throw new TypeError(`openBorrowed: cannot open a connection of its own to ${target.url}`);
     const socket = connect({
       ...(target.kind === 'unix' ? { path: target.socketPath } : { host: target.host, port: target.port }),
       onread: {

@@ -4,9 +4,9 @@
 // sent to another. Docker Hub's aliases all name one registry.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SkiffError } from './errors.js';
+import { dockerConfigDir } from './context.js';
 import type { AuthConfig } from './auth.js';
 import { normalizeRegistryKey, parseReference } from './reference.js';
 
@@ -66,7 +66,7 @@ export interface DockerConfigOptions {
  * credentials; a helper that is missing or fails is a warning and an anonymous pull.
  */
 export function fromDockerConfigFile(env: NodeJS.ProcessEnv, options: DockerConfigOptions = {}): CredentialSource {
-  const path = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker'), 'config.json');
+  const path = join(dockerConfigDir(env), 'config.json');
   let loaded: Promise<ConfigDocument | undefined> | undefined;
   return async (registry, warn = options.warn) => {
     loaded ??= readFile(path, 'utf8').then(

@@ -1,9 +1,11 @@
 // The one connection pool to the engine. A Pool, never a single Client: a blocking wait or a
 // followed log holds its connection for minutes and must not stall create/start (docs/engine-api.md
 // §1.1). Engine code receives a Dispatcher; only this file builds the live one.
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { Pool } from './undici.js';
 import type { EngineTarget } from './host.js';
+import { SshConnection } from './ssh.js';
 
 export function createDispatcher(target: EngineTarget): Dispatcher {
   const common = {
@@ -16,6 +18,22 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
   };
   if (target.kind === 'unix') {
     return new Pool('http://localhost', { ...common, connect: { socketPath: target.socketPath } });
+  }
+  if (target.kind === 'ssh') {
+    // Each connection the pool opens is an ssh process of its own, as for the docker CLI; the
+    // pool closes it like any socket (idle timeout, close, destroy), which stops the process.
+    return new Pool('http://docker', {
+      ...common,
+      // undici's type says net.Socket; it uses only the Duplex side and, when present, ref/unref.
+      // It needs the callback on a later turn, as a real connect gives it.
+      connect: (_options, callback) => {
+        const connection = new SshConnection(target);
+        connection.started.then(
+          () => callback(null, connection as unknown as Socket),
+          (err: Error) => callback(err, null),
+        );
+      },
+    });
   }
   const origin = `${target.tls ? 'https' : 'http'}://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
   return new Pool(origin, {

@@ -1,9 +1,11 @@
-// Where the engine is: DOCKER_HOST and the TLS variables read the way the docker CLI reads them
-// (docs/engine-api.md §12.1–12.2), so a user's existing setup works unchanged.
+// Where the engine is: `--host`, the context (context.ts), or DOCKER_HOST and the TLS variables,
+// read the way the docker CLI reads them (docs/engine-api.md §12.1–12.3), so a user's existing setup
+// works unchanged.
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SkiffError } from './errors.js';
+import { DEFAULT_CONTEXT, chooseContext, dockerConfigDir, loadContext, type EngineSelection } from './context.js';
+import { parseSshUrl, type SshTarget } from './ssh-url.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -11,36 +13,56 @@ export interface TlsFiles {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
-  /** DOCKER_TLS_VERIFY set: check the daemon's certificate against `ca`. */
+  /** Check the daemon's certificate against `ca` (DOCKER_TLS_VERIFY; a context without SkipTLSVerify). */
   verify: boolean;
 }
 
-export type EngineTarget =
+export type EngineTarget = (
   | { kind: 'unix'; socketPath: string; url: string }
-  | { kind: 'tcp'; host: string; port: number; basePath: string; tls?: TlsFiles; url: string };
+  | { kind: 'tcp'; host: string; port: number; basePath: string; tls?: TlsFiles; url: string }
+  | SshTarget
+) & {
+  /** The docker context it came from, when not `default` (for messages). */
+  context?: string;
+};
 
-export function resolveEngineTarget(env: NodeJS.ProcessEnv = process.env): EngineTarget {
-  const raw = (env.DOCKER_HOST ?? '').trim();
+export type { EngineSelection } from './context.js';
+
+/**
+ * The engine a command talks to: `selection` is what the command line said (`-H`, `-c`), `env`
+ * supplies DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG and the TLS variables.
+ */
+export function resolveEngineTarget(env: NodeJS.ProcessEnv = process.env, selection: EngineSelection = {}): EngineTarget {
+  const choice = chooseContext(env, selection);
+  if (choice.name === DEFAULT_CONTEXT) {
+    const fromFlag = selection.host !== undefined;
+    const raw = (fromFlag ? selection.host! : (env.DOCKER_HOST ?? '')).trim();
+    return parseHost(raw, fromFlag ? `--host ${raw}` : `DOCKER_HOST=${raw}`, env, () => tlsFromEnv(env));
+  }
+  const endpoint = loadContext(env, choice);
+  const where = `docker context "${endpoint.name}" (${endpoint.metaFile}): host ${endpoint.host}`;
+  const tls = endpoint.tls || endpoint.skipTlsVerify ? { ...endpoint.tls, verify: !endpoint.skipTlsVerify } : undefined;
+  return { ...parseHost(endpoint.host.trim(), where, env, () => tls), context: endpoint.name };
+}
+
+/** One host string in any of the forms DOCKER_HOST takes; `where` names it in errors. */
+function parseHost(raw: string, where: string, env: NodeJS.ProcessEnv, tlsOf: () => TlsFiles | undefined): EngineTarget {
   if (raw === '' || raw === 'unix://') return unix(DEFAULT_SOCKET);
   if (raw.startsWith('unix://')) return unix(raw.slice('unix://'.length));
   // The CLI treats a bare path as TCP and fails obscurely; a path can only mean a socket.
   if (raw.startsWith('/')) return unix(raw);
-  if (raw.startsWith('ssh://')) {
-    throw new SkiffError('usage', `DOCKER_HOST=${raw}: ssh:// engines are not supported yet`, {
-      hint: 'forward the remote socket yourself (ssh -NL /tmp/docker.sock:/var/run/docker.sock host) and set DOCKER_HOST=unix:///tmp/docker.sock',
-    });
-  }
+  if (raw.startsWith('ssh://')) return parseSshUrl(raw, where, env);
   const withScheme = raw.includes('://') ? raw : `tcp://${raw}`;
   if (!withScheme.startsWith('tcp://')) {
-    throw new SkiffError('usage', `DOCKER_HOST=${raw}: unsupported scheme; use unix:///path/to/docker.sock or tcp://host:port`);
+    throw new SkiffError('usage', `${where}: unsupported scheme; use unix:///path/to/docker.sock, tcp://host:port or ssh://[user@]host[:port]`);
   }
   let url: URL;
   try {
     url = new URL(withScheme.replace(/^tcp:/, 'http:'));
   } catch {
-    throw new SkiffError('usage', `DOCKER_HOST=${raw}: not a valid address; use tcp://host:port`);
+    throw new SkiffError('usage', `${where}: not a valid address; use tcp://host:port`);
   }
-  const tls = tlsFromEnv(env);
+  const tls = tlsOf();
   const port = url.port === '' ? (tls ? 2376 : 2375) : Number(url.port);
   const host = url.hostname === '' ? 'localhost' : url.hostname.replace(/^\[|\]$/g, '');
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
@@ -56,7 +78,7 @@ function unix(socketPath: string): EngineTarget {
 function tlsFromEnv(env: NodeJS.ProcessEnv): TlsFiles | undefined {
   const verify = (env.DOCKER_TLS_VERIFY ?? '') !== '';
   if (!verify && (env.DOCKER_TLS ?? '') === '') return undefined;
-  const dir = env.DOCKER_CERT_PATH || join(env.DOCKER_CONFIG || join(homedir(), '.docker'));
+  const dir = env.DOCKER_CERT_PATH || dockerConfigDir(env);
   const read = (name: string, required: boolean): Buffer | undefined => {
     try {
       return readFileSync(join(dir, name));

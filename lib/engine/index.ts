@@ -3,7 +3,7 @@
 // or a replay can stand in for the daemon.
 import type { Dispatcher } from 'undici';
 import { createDispatcher } from './dispatcher.js';
-import { resolveEngineTarget, type EngineTarget } from './host.js';
+import { resolveEngineTarget, type EngineSelection, type EngineTarget } from './host.js';
 import { pinnedVersion } from './negotiate.js';
 import { Transport } from './request.js';
 import { Containers } from './containers.js';
@@ -29,9 +29,11 @@ export interface EngineVersion {
   [field: string]: unknown;
 }
 
-export interface OpenEngineOptions {
+export interface OpenEngineOptions extends EngineSelection {
+  /** DOCKER_HOST, DOCKER_CONTEXT, DOCKER_CONFIG, the TLS variables, SKIFF_SSH_OPTS (default: process.env). */
   env?: NodeJS.ProcessEnv;
-  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on DOCKER_HOST. */
+  // `host` and `context` are the docker CLI's -H and -c: they win over the environment.
+  /** A ready dispatcher (replay, recording, tests); otherwise a Pool on the engine chosen as the docker CLI chooses it. */
   dispatcher?: Dispatcher;
   /**
    * The dispatcher passed in reaches the real daemon at DOCKER_HOST (a RecordingDispatcher around
@@ -98,16 +100,17 @@ export class Engine implements EngineApi {
 }
 
 /**
- * The connection pool openEngine would build for DOCKER_HOST, for a caller that wraps it (a
- * RecordingDispatcher) before passing it to openEngine. The caller closes it.
+ * The connection pool openEngine would build (for `selection`, else the environment's engine),
+ * for a caller that wraps it (a RecordingDispatcher) before passing it to openEngine with the
+ * same selection. The caller closes it.
  */
-export function openDispatcher(env: NodeJS.ProcessEnv = process.env): Dispatcher {
-  return createDispatcher(resolveEngineTarget(env));
+export function openDispatcher(env: NodeJS.ProcessEnv = process.env, selection: EngineSelection = {}): Dispatcher {
+  return createDispatcher(resolveEngineTarget(env, selection));
 }
 
 export function openEngine(options: OpenEngineOptions = {}): Engine {
   const env = options.env ?? process.env;
-  const target = resolveEngineTarget(env);
+  const target = resolveEngineTarget(env, { host: options.host, context: options.context });
   const dispatcher = options.dispatcher ?? createDispatcher(target);
   const ownsPool = options.dispatcher === undefined;
   const transport = new Transport(dispatcher, target, { apiVersion: options.apiVersion ?? pinnedVersion(env), ownsPool });
@@ -115,7 +118,7 @@ export function openEngine(options: OpenEngineOptions = {}): Engine {
 }
 
 export { SkiffError, isSkiffError, type ErrorKind, type Place } from './errors.js';
-export type { EngineTarget, TlsFiles } from './host.js';
+export type { EngineSelection, EngineTarget, TlsFiles } from './host.js';
 // Facets, for a type that names one (a test fake, a helper taking `engine.containers`).
 export type { Containers, Execs, Images, Networks, Volumes };
 export type { ContainersApi, EngineApi, ExecApi, ImagesApi, NetworksApi, VolumesApi } from './facets.js';

@@ -5,36 +5,38 @@ import type { EngineTarget } from './host.js';
 
 /**
  * What to do about an engine that is not there: a local socket is this host's daemon to start; a
- * TCP address is some other host's, where only the address and that daemon can be checked.
+ * remote address is another host's, where only the address and that daemon can be checked.
  */
-function startHint(target: EngineTarget): string {
-  if (target.kind === 'unix') return 'start the Docker daemon on this host (`sudo systemctl start docker`), or set DOCKER_HOST to the engine to use';
-  return `check that DOCKER_HOST (${target.url}) is the right address and that the daemon on that host is running and listening there`;
+function startHint(target: EngineTarget, hostSetting: string): string {
+  if (target.kind === 'unix') return `start the Docker daemon on this host (\`sudo systemctl start docker\`), or set ${hostSetting} to the engine to use`;
+  return `check that ${hostSetting} (${target.url}) is the right address and that the daemon on that host is running and listening there`;
 }
 
 export function unreachableError(target: EngineTarget, err: unknown): SkiffError | undefined {
   const code = errorCode(err);
   if (code === undefined) return undefined;
-  const where = target.url;
-  const START_HINT = startHint(target);
+  const from = target.context === undefined ? '' : ` (docker context "${target.context}")`;
+  const where = target.url + from;
+  const hostSetting = target.context === undefined ? 'DOCKER_HOST' : `the host of docker context "${target.context}" (docker context inspect ${target.context})`;
   const make = (message: string, hint?: string) => new SkiffError('engine-unreachable', message, { cause: err, hint });
+  const START_HINT = startHint(target, hostSetting);
   switch (code) {
     case 'ENOENT':
-      return make(`cannot reach the Docker engine: ${target.kind === 'unix' ? target.socketPath : where} does not exist (is the daemon running?)`, START_HINT);
+      return make(`cannot reach the Docker engine: ${target.kind === 'unix' ? target.socketPath + from : where} does not exist (is the daemon running?)`, START_HINT);
     case 'ECONNREFUSED':
       return make(`cannot reach the Docker engine at ${where}: connection refused (is the daemon running?)`, START_HINT);
     case 'EACCES':
     case 'EPERM':
       return make(
-        `cannot reach the Docker engine: permission denied on ${target.kind === 'unix' ? target.socketPath : where}`,
+        `cannot reach the Docker engine: permission denied on ${target.kind === 'unix' ? target.socketPath + from : where}`,
         'add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again) or run skiff as root',
       );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return make(`cannot reach the Docker engine at ${where}: unknown host`, 'check DOCKER_HOST');
+      return make(`cannot reach the Docker engine at ${where}: unknown host`, `check ${hostSetting}`);
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return make(`cannot reach the Docker engine at ${where}: connection timed out`, 'check DOCKER_HOST and that the daemon listens there');
+      return make(`cannot reach the Docker engine at ${where}: connection timed out`, `check ${hostSetting} and that the daemon listens there`);
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':

@@ -2,7 +2,7 @@
 // (a DAG of local steps never touches Docker) and closed with the set.
 import type { Dag, RegistryAuths } from '../dag/model.js';
 import type { Dispatcher } from 'undici';
-import { openEngine, type Engine, type EngineTarget } from '../engine/index.js';
+import { openEngine, type Engine, type EngineSelection, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';
 import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
@@ -14,6 +14,8 @@ import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js
 
 export interface CreateExecutorsOptions {
   env: NodeJS.ProcessEnv;
+  /** The command line's `-H` / `-c`: they win over the DAG's env and the process's. */
+  engine?: EngineSelection;
   /**
    * Stands in for the live connection to the engine DOCKER_HOST names: a recording wrapped
    * around it, or a replay. Called once, when a step first needs the engine; its owner closes it.
@@ -46,7 +48,8 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   let engine: Engine | undefined;
   let platform: Promise<string> | undefined;
   const credentials = credentialChain(dag.registryAuths, env);
-  const open = (): Engine => (engine ??= openEngine({ env, dispatcher: options.dispatcher?.(resolveEngineTarget(env)), reachesDaemon: options.reachesDaemon }));
+  const open = (): Engine =>
+    (engine ??= openEngine({ env, ...options.engine, dispatcher: options.dispatcher?.(resolveEngineTarget(env, options.engine)), reachesDaemon: options.reachesDaemon }));
   const runtime: DockerRuntime = {
     engine: open,
     platform: (signal) =>

@@ -1,5 +1,5 @@
 // Watching processes and files from tests that start local steps.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** kill -0, counting a zombie (killed, not yet reaped by an init that may never reap) as gone. */
@@ -27,4 +27,19 @@ export async function waitForFile(path: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`${path} never appeared`);
+}
+
+/** Live `ssh` processes whose command line holds `arg` (a config file path marks a test's own). */
+export function sshProcessesWith(arg: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv[0] === 'ssh' && argv.includes(arg) && isAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }

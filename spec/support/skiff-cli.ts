@@ -43,7 +43,7 @@ export interface CliOptions {
 }
 
 /** Variables the tests' environment must not leak into a run (credentials, engine choice). */
-const SCRUBBED = ['DOCKER_AUTH_CONFIG', 'DOCKER_CONFIG', 'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION', 'FORCE_COLOR', 'SKIFF_DEBUG'];
+const SCRUBBED = ['DOCKER_AUTH_CONFIG', 'DOCKER_CONFIG', 'DOCKER_HOST', 'DOCKER_CONTEXT', 'SKIFF_SSH_OPTS', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_API_VERSION', 'FORCE_COLOR', 'SKIFF_DEBUG'];
 
 const madeDirs: string[] = [];
 
