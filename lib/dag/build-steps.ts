@@ -104,7 +104,7 @@ function assignNames(b: Build, entries: StepEntry[]): void {
   entries.forEach((e) => {
     if (e.name) return;
     const kind = executorKind(e.raw);
-    const prefix = kind === 'docker' ? (hasContainer ? 'container' : 'docker') : kind === undefined && hasContainer ? 'container' : 'cmd';
+    const prefix = kind === 'docker' ? (hasContainer ? 'container' : 'docker') : kind === 'swarm' ? 'swarm' : kind === undefined && hasContainer ? 'container' : 'cmd';
     let n = e.position;
     while (taken.has(`${prefix}_${n}`)) n++;
     e.name = `${prefix}_${n}`;
@@ -187,6 +187,7 @@ function buildCommand(b: Build, e: StepEntry, step: Step): void {
     command === undefined &&
     script === undefined &&
     executorKind(e.raw) !== 'docker' &&
+    executorKind(e.raw) !== 'swarm' &&
     (executorKind(e.raw) !== undefined || b.data.container === undefined) &&
     // Not when the command or executor was dropped for a problem already reported.
     !b.v.pruned([...e.path, 'command']) &&
@@ -256,8 +257,8 @@ function buildSignalOnStop(b: Build, e: StepEntry, step: Step): void {
 const DOCKER_TYPES = new Set(['docker', 'container']);
 const LOCAL_TYPES = new Set(['', 'shell', 'command', 'local']);
 
-/** `docker`, `local`, `undefined` (no executor written) or the unsupported type name prefixed by `?`. */
-function executorKind(raw: StepFile): 'docker' | 'local' | `?${string}` | undefined {
+/** `docker`, `swarm`, `local`, `undefined` (no executor written) or the unsupported type name prefixed by `?`. */
+function executorKind(raw: StepFile): 'docker' | 'swarm' | 'local' | `?${string}` | undefined {
   const ex = raw.executor;
   if (ex === undefined) return undefined;
   // Build runs on invalid input too (validation's problems are reported with build's), so a
@@ -267,6 +268,7 @@ function executorKind(raw: StepFile): 'docker' | 'local' | `?${string}` | undefi
   const type = rawType.trim().toLowerCase();
   if (type === '') return undefined;
   if (DOCKER_TYPES.has(type)) return 'docker';
+  if (type === 'swarm') return 'swarm';
   if (LOCAL_TYPES.has(type)) return 'local';
   return `?${type}`;
 }
@@ -282,7 +284,7 @@ function buildExecutor(b: Build, e: StepEntry, step: Step): void {
     if (hasContainer) executor = { type: 'docker', config: undefined, place: step.place };
   } else if (kind.startsWith('?')) {
     const typePath = typeof raw === 'string' ? exPath : [...exPath, 'type'];
-    b.problems.push(b.v.problem(typePath, `unsupported executor type: ${kind.slice(1)} (supported: docker, container, command, shell, local)`));
+    b.problems.push(b.v.problem(typePath, `unsupported executor type: ${kind.slice(1)} (supported: docker, container, swarm, command, shell, local)`));
   } else if (kind === 'docker') {
     const config = typeof raw === 'object' ? (raw.config as Record<string, unknown> | undefined) : undefined;
     if (hasContainer) {
@@ -295,6 +297,19 @@ function buildExecutor(b: Build, e: StepEntry, step: Step): void {
       const checks = configChecksFor('docker');
       b.problems.push(...checks.checkStepConfig(config, relativeLocate(b, configPath), { path: formatPath(b.v.original(configPath)) }));
       executor = { type: 'docker', config, place: b.v.place(configPath) };
+    }
+  } else if (kind === 'swarm') {
+    const config = typeof raw === 'object' ? (raw.config as Record<string, unknown> | undefined) : undefined;
+    const configPath = [...exPath, 'config'];
+    if (hasContainer) {
+      // The DAG-level container is one container on one engine; a service cannot run in it.
+      b.problems.push(b.v.problem(typeof raw === 'string' ? exPath : [...exPath, 'type'], 'a swarm step cannot run in the DAG-level container (container: is docker-only): remove the container block, or use a docker step'));
+    } else if (config === undefined) {
+      if (!b.v.pruned(configPath)) b.problems.push(b.v.problem(exPath, 'executor config is required (a swarm step needs at least an image)'));
+    } else {
+      const checks = configChecksFor('swarm');
+      b.problems.push(...checks.checkStepConfig(config, relativeLocate(b, configPath), { path: formatPath(b.v.original(configPath)) }));
+      executor = { type: 'swarm', config, place: b.v.place(configPath) };
     }
   }
   step.executor = executor;

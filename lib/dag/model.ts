@@ -47,7 +47,9 @@ export type DockerStepConfig = Record<string, unknown>;
 
 export type StepExecutor =
   | { type: 'local' }
-  | { type: 'docker'; config: DockerStepConfig | undefined; place: Place };
+  | { type: 'docker'; config: DockerStepConfig | undefined; place: Place }
+  /** A service of run-once tasks on the swarm DOCKER_HOST points at; config checked at load. */
+  | { type: 'swarm'; config: Record<string, unknown>; place: Place };
 
 export interface Step {
   name: string;

@@ -61,7 +61,7 @@ export const RetryPolicySchema = Type.Object(
 
 export const STEP_ID_PATTERN = '^[a-zA-Z][a-zA-Z0-9_-]*$';
 
-function makeSchemas(blocks: { container: TSchema; registryAuths: TSchema; dockerConfig: TSchema; stepRef?: TSchema }) {
+function makeSchemas(blocks: { container: TSchema; registryAuths: TSchema; executorConfig: TSchema; stepRef?: TSchema }) {
   // Unknown keys of the map form are ignored (§1.6), so no additionalProperties: false here.
   const continueOnMap = Type.Object({
     failure: Type.Optional(Type.Boolean()),
@@ -73,7 +73,7 @@ function makeSchemas(blocks: { container: TSchema; registryAuths: TSchema; docke
   const executorMap = Type.Object(
     {
       type: Type.String(),
-      config: Type.Optional(blocks.dockerConfig),
+      config: Type.Optional(blocks.executorConfig),
     },
     { additionalProperties: false },
   );
@@ -174,7 +174,7 @@ function makeSchemas(blocks: { container: TSchema; registryAuths: TSchema; docke
 const checked = makeSchemas({
   container: Type.Unknown(),
   registryAuths: Type.Unknown(),
-  dockerConfig: Type.Record(Type.String(), Type.Unknown()),
+  executorConfig: Type.Record(Type.String(), Type.Unknown()),
 });
 
 export const DagFileSchema = checked.dag;
@@ -194,7 +194,8 @@ export function dagJsonSchema(): object {
   const { dag, step } = makeSchemas({
     container: docker.dagContainer?.schema ?? Type.Unknown(),
     registryAuths: RegistryAuthsSchema,
-    dockerConfig: docker.stepConfigSchema,
+    // One of the executors' own config schemas (the loader checks the one `type` names).
+    executorConfig: Type.Union([docker.stepConfigSchema, configChecksFor('swarm').stepConfigSchema]),
     stepRef: Type.Ref('#/definitions/step'),
   });
   // Round-trip through JSON: drops typebox's internal markers and gives the caller its own copy.

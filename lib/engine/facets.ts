@@ -1,5 +1,5 @@
 // The engine as its users see it: one interface per facet (containers, exec, images, networks,
-// volumes). The facet classes implement them, the executors take them (each function only the
+// volumes, swarm services and tasks). The facet classes implement them, the executors take them (each function only the
 // members it calls), so a test's fake engine is type-checked against the same signatures as the
 // real one and cannot drift from it.
 import type { Readable } from 'node:stream';
@@ -11,6 +11,7 @@ import type { ImageInfo } from './images.js';
 import type { ProgressEvent } from './json-lines.js';
 import type { NetworkInfo } from './networks.js';
 import type { VolumeInfo } from './volumes.js';
+import type { NodeInfo, ServiceLogsQuery, ServiceSpec, ServiceSummary, TaskInfo } from './services.js';
 
 export interface LogsQuery {
   follow?: boolean;
@@ -47,6 +48,7 @@ export interface ExecApi {
 
 export interface ImagesApi {
   find(name: string, options?: Signalled): Promise<ImageInfo | undefined>;
+  distribution(name: string, options?: Signalled & { registryAuth?: string }): Promise<{ Descriptor: { digest: string } }>;
   pull(image: string, options?: Signalled & { platform?: string; registryAuth?: string }): AsyncIterable<ProgressEvent>;
   import(tar: Readable, options: Signalled & { repo: string; tag?: string; changes?: string[]; platform?: string }): Promise<string>;
   remove(name: string, options?: Signalled & { force?: boolean }): Promise<void>;
@@ -67,6 +69,18 @@ export interface VolumesApi {
   list(filters: Record<string, string[]>, options?: Signalled): Promise<VolumeInfo[]>;
 }
 
+export interface ServicesApi {
+  create(spec: ServiceSpec, options?: Signalled & { registryAuth?: string }): Promise<{ ID: string; Warnings?: string[] | null }>;
+  remove(id: string, options?: Signalled): Promise<void>;
+  list(filters: Record<string, string[]>, options?: Signalled): Promise<ServiceSummary[]>;
+  logs(id: string, query: ServiceLogsQuery, options?: Signalled): Promise<Readable>;
+}
+
+export interface TasksApi {
+  list(filters: Record<string, string[]>, options?: Signalled): Promise<TaskInfo[]>;
+  node(id: string, options?: Signalled): Promise<NodeInfo>;
+}
+
 /** What the executors use of an engine; `Engine` implements it. */
 export interface EngineApi {
   readonly containers: ContainersApi;
@@ -74,6 +88,8 @@ export interface EngineApi {
   readonly images: ImagesApi;
   readonly networks: NetworksApi;
   readonly volumes: VolumesApi;
+  readonly services: ServicesApi;
+  readonly tasks: TasksApi;
   /** Host PIDs the engine reports (exec inspect) are processes on this machine. */
   readonly local: boolean;
 }

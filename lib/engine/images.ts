@@ -33,6 +33,20 @@ export class Images implements ImagesApi {
   }
 
   /**
+   * GET /distribution/{name}/json: the digest the registry gives the reference now (what
+   * `docker service create` pins a service's image to), asked by the daemon with these credentials.
+   */
+  async distribution(name: string, options: Signalled & { registryAuth?: string } = {}): Promise<{ Descriptor: { digest: string } }> {
+    return this.#t.json({
+      method: 'GET',
+      path: `/distribution/${name.split('/').map(encodeURIComponent).join('/')}/json`,
+      headers: options.registryAuth ? { 'X-Registry-Auth': options.registryAuth } : undefined,
+      signal: options.signal,
+      what: `look up ${name} in its registry`,
+    });
+  }
+
+  /**
    * Pulls and yields progress as it arrives. The pull is done only when the iteration ends; an
    * `errorDetail` line inside the 200 throws (docs/engine-api.md rule 6). Breaking out of the loop or
    * aborting `signal` closes the connection, which cancels the pull on the daemon.

@@ -11,6 +11,7 @@ import { Execs } from './exec.js';
 import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Volumes } from './volumes.js';
+import { Services, Tasks } from './services.js';
 import type { EngineApi } from './facets.js';
 
 export interface EngineInfo {
@@ -53,6 +54,8 @@ export class Engine implements EngineApi {
   readonly images: Images;
   readonly networks: Networks;
   readonly volumes: Volumes;
+  readonly services: Services;
+  readonly tasks: Tasks;
   /**
    * The daemon runs on this host: host PIDs it reports (exec inspect) are processes on this
    * machine. True for a real daemon on a Unix socket, recorded or not; false over TCP and for a
@@ -72,6 +75,8 @@ export class Engine implements EngineApi {
     this.images = new Images(transport);
     this.networks = new Networks(transport);
     this.volumes = new Volumes(transport);
+    this.services = new Services(transport);
+    this.tasks = new Tasks(transport);
   }
 
   /** The negotiated API version (pings once). */

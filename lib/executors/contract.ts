@@ -11,6 +11,7 @@ import type { Lookup } from '../common/expand.js';
 import type { Locate, Problem } from '../common/problem.js';
 import type { Command, Dag, DagContainer, Step } from '../dag/model.js';
 import { dockerConfigChecks } from './docker/checks.js';
+import { swarmConfigChecks } from './swarm/checks.js';
 
 export type ExecutorEvent =
   | { type: 'pull-start'; step: string; image: string }
@@ -118,7 +119,10 @@ export interface ExecutorConfigChecks {
 // The built-in executors' checks are listed here rather than registered by a side effect of
 // importing the executor, so loading a DAG checks it fully whoever loads it. They are pure
 // decoding: no engine code comes with them.
-const configChecks = new Map<string, ExecutorConfigChecks>([['docker', dockerConfigChecks]]);
+const configChecks = new Map<string, ExecutorConfigChecks>([
+  ['docker', dockerConfigChecks],
+  ['swarm', swarmConfigChecks],
+]);
 
 /** Adds (or replaces) the load-time checks of an executor type. */
 export function registerConfigChecks(type: string, checks: ExecutorConfigChecks): void {

@@ -8,6 +8,8 @@ import { encodeRegistryAuth, type AuthConfig } from '../engine/auth.js';
 import { firstOf, fromConfigDocument, fromDockerConfigFile, fromMap, registryOf, type CredentialSource } from '../engine/credentials.js';
 import type { ExecutorEvent, ExecutorSet } from './contract.js';
 import { reapOrphans } from './docker/reap.js';
+import { reapServices } from './swarm/reap.js';
+import { SwarmStepExecutor } from './swarm/step.js';
 import { localExecutor, runProcess } from './local.js';
 import { DockerStepExecutor, type DockerRuntime } from './docker/step.js';
 import { DagContainerExecutor, DagContainerRun } from './docker/dag-container.js';
@@ -64,9 +66,12 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     },
   };
   const docker = new DockerStepExecutor(runtime);
+  const swarm = new SwarmStepExecutor(runtime);
+  const steps = allSteps(dag);
+  const hasSwarm = steps.some((step) => step.executor.type === 'swarm');
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const needsEngine = shared !== undefined || allSteps(dag).some((step) => step.executor.type === 'docker');
+  const needsEngine = shared !== undefined || hasSwarm || steps.some((step) => step.executor.type === 'docker');
   const reapAtStart = (options.reap ?? true) && needsEngine;
   const checkEngine = (options.checkEngine ?? true) && needsEngine;
   let reaping: Promise<void> | undefined;
@@ -74,7 +79,7 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // The version is needed anyway (a pull's platform); asked first, it tells whether the engine is there.
     if (checkEngine) await runtime.platform(ctx.signal);
     // Leftovers of runs that died are removed alongside this run's start, not before it.
-    if (reapAtStart) reaping = reap(open(), ctx.emit);
+    if (reapAtStart) reaping = reap(open(), hasSwarm, ctx.emit);
     if (!shared) return;
     try {
       await shared.setup(ctx);
@@ -87,12 +92,14 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
     // A DAG of local steps has nothing to set up (and no set-up row to show).
     ...(needsEngine ? { setup } : {}),
     // With a DAG-level container every step runs in it, docker steps included: their own config
-    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8).
-    executorFor: (step) => inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor),
+    // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8). Swarm steps never run
+    // in it: the loader refuses them beside a DAG-level container.
+    executorFor: (step) => (step.executor.type === 'swarm' ? swarm : (inContainer ?? (step.executor.type === 'docker' ? docker : localExecutor))),
     runOnHost: runProcess,
     async close() {
       await shared?.teardown();
       await docker.close();
+      await swarm.close();
       await reaping;
       await engine?.close();
     },
@@ -103,10 +110,13 @@ function allSteps(dag: Dag) {
   return [...dag.steps, ...Object.values(dag.handlerOn).filter((s) => s !== undefined)];
 }
 
-async function reap(engine: Engine, emit: (event: ExecutorEvent) => void): Promise<void> {
+async function reap(engine: Engine, services: boolean, emit: (event: ExecutorEvent) => void): Promise<void> {
   try {
-    const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(30_000) });
-    const names = [...reaped.containers, ...reaped.networks].map((o) => o.name);
+    const signal = AbortSignal.timeout(30_000);
+    // Services first: removing one removes its tasks' containers.
+    const gone = services ? await reapServices(engine, { signal }) : [];
+    const reaped = await reapOrphans(engine, { signal });
+    const names = [...gone, ...reaped.containers, ...reaped.networks].map((o) => o.name);
     if (names.length) emit({ type: 'info', message: `removed ${names.length} object(s) left by skiff runs that died: ${names.join(', ')}` });
   } catch (err) {
     emit({ type: 'warning', message: `could not look for leftovers of earlier runs: ${(err as Error).message}` });

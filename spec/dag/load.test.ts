@@ -428,7 +428,7 @@ describe('steps: names, commands, executors, references', () => {
             executor: {type: docker, config: alpine}
             command: echo
       `),
-      ['3:15: unsupported executor type: ssh (supported: docker, container, command, shell, local)', '6:38: steps[1].executor.config: expected map, got string'],
+      ['3:15: unsupported executor type: ssh (supported: docker, container, swarm, command, shell, local)', '6:38: steps[1].executor.config: expected map, got string'],
     );
   });
 

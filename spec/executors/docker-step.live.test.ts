@@ -77,7 +77,10 @@ async function runDag(yaml: string, options: { files?: Record<string, string>; e
 function runIdOf(r: RunResult): string {
   const s = r.report.steps.find((x) => x.stdoutFile);
   assert.ok(s, `no step ran: ${explain(r)}`);
-  return s.stdoutFile!.split('/').at(-2)!;
+  // runs/<dag>/<run id>/attempts/<n>/<step>.stdout.log
+  const parts = s.stdoutFile!.split('/');
+  const attempts = parts.lastIndexOf('attempts');
+  return attempts > 0 ? parts[attempts - 1]! : parts.at(-2)!;
 }
 
 /** Containers the run labelled as its own (any state). */

@@ -141,13 +141,7 @@ function analyse(raw: unknown, mode: Mode): { issues: DecodeIssue[]; value?: Nor
   const platformRaw = scalarString(get('platform'), at('platform'), issues);
 
   // 2. pull
-  let pull: PullPolicy = 'missing';
-  const pullRaw = get('pull');
-  if (!(mode.deferDynamic && isDynamic(pullRaw))) {
-    const parsed = parsePullPolicy(pullRaw);
-    if ('error' in parsed) issues.push({ path: at('pull'), message: parsed.error });
-    else pull = parsed.policy;
-  }
+  const pull = pullPolicyOf(get('pull'), at('pull'), mode, issues);
 
   // 3. image or containerName (a value only known after expansion may still be empty: not judged now)
   const deferred = mode.deferDynamic && (isDynamic(image) || isDynamic(containerName));
@@ -287,6 +281,17 @@ export function parsePullPolicy(value: unknown): { policy: PullPolicy } | { erro
   const b = parseGoBool(value);
   if (b === undefined) return { error: `failed to parse pull policy as boolean: strconv.ParseBool: parsing ${quote(value)}: invalid syntax` };
   return { policy: b ? 'always' : 'never' };
+}
+
+/** A config's `pull` (default `missing`); one only known after expansion is judged then. */
+export function pullPolicyOf(raw: unknown, path: KeyPath, mode: { deferDynamic: boolean }, issues: DecodeIssue[]): PullPolicy {
+  if (mode.deferDynamic && isDynamic(raw)) return 'missing';
+  const parsed = parsePullPolicy(raw);
+  if ('error' in parsed) {
+    issues.push({ path, message: parsed.error });
+    return 'missing';
+  }
+  return parsed.policy;
 }
 
 /** Dagu's `stringutil.ParseBool` for `autoRemove`; a string is an error message. */

@@ -52,7 +52,7 @@ const RESTART_POLICY = table('RestartPolicy', { Name: 'string', MaximumRetryCoun
 const LOG_CONFIG = table('LogConfig', { Type: 'string', Config: 'stringMap' });
 const PORT_BINDING = table('PortBinding', { HostIp: 'string', HostPort: 'string' });
 const DRIVER = table('Driver', { Name: 'string', Options: 'stringMap' });
-const MOUNT = table('Mount', {
+export const MOUNT = table('Mount', {
   Type: 'string',
   Source: 'string',
   Target: 'string',

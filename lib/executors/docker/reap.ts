@@ -19,13 +19,7 @@ export interface ReapOptions {
 }
 
 export async function reapOrphans(engine: EngineApi, options: ReapOptions = {}): Promise<Reaped> {
-  const alive = options.alive ?? processAlive;
-  const here = hostname();
-  const orphaned = (labels: Record<string, string> | null | undefined): boolean => {
-    if (!labels || labels[LABEL_KEEP] === 'true' || labels[LABEL_HOST] !== here) return false;
-    const pid = Number(labels[LABEL_PID]);
-    return Number.isInteger(pid) && pid > 0 && !alive(pid);
-  };
+  const orphaned = orphanTest(options);
   const reaped: Reaped = { containers: [], networks: [] };
   for (const c of await engine.containers.list(ownedFilter(), { signal: options.signal })) {
     if (!orphaned(c.Labels)) continue;
@@ -38,6 +32,17 @@ export async function reapOrphans(engine: EngineApi, options: ReapOptions = {}):
     reaped.networks.push({ id: n.Id, name: n.Name, run: n.Labels?.[LABEL_RUN] ?? '' });
   }
   return reaped;
+}
+
+/** Is an object with these labels a leftover of a dead skiff process of this host (and not kept)? */
+export function orphanTest(options: Pick<ReapOptions, 'alive'>): (labels: Record<string, string> | null | undefined) => boolean {
+  const alive = options.alive ?? processAlive;
+  const here = hostname();
+  return (labels) => {
+    if (!labels || labels[LABEL_KEEP] === 'true' || labels[LABEL_HOST] !== here) return false;
+    const pid = Number(labels[LABEL_PID]);
+    return Number.isInteger(pid) && pid > 0 && !alive(pid);
+  };
 }
 
 export function processAlive(pid: number): boolean {

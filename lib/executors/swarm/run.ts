@@ -1,0 +1,178 @@
+// One service of run-once tasks (spec.ts) from create to removal, owned here on every path: its output read
+// from the service log as it comes (log-lines.ts), its tasks watched until every replica has
+// ended, and the service removed when the job ends, fails, or is stopped (no service left, ever).
+// A swarm has no wait call for tasks, so their state is polled: often at first (a short step
+// ends within a second), then less often.
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import type { ContainersApi, ServicesApi, TasksApi } from '../../engine/facets.js';
+import { DemuxStream } from '../../engine/demux.js';
+import { SkiffError } from '../../common/errors.js';
+import { TERMINAL_TASK_STATES, type ServiceSpec, type TaskInfo } from '../../engine/services.js';
+import { LogProgress, ServiceLogLines } from './log-lines.js';
+import { forceSignalOf } from '../contract.js';
+
+export interface RunServiceOptions {
+  spec: ServiceSpec;
+  registryAuth?: string;
+  stdout: Writable;
+  stderr: Writable;
+  signal: AbortSignal;
+  /** The tasks' stop grace period (what a stop waits for at most, plus a margin). */
+  graceSec: number;
+  /** Called once the service exists. */
+  onCreated?(id: string, warnings: string[]): void;
+  /**
+   * With it, a service whose tasks have all ended is removed while the caller goes on: the
+   * promise (never rejecting) settles once it is gone, and the caller must await it before it
+   * says the run is over. Without it, or after a stop, the run ends at the removal.
+   */
+  onRemoval?(removed: Promise<void>): void;
+  /** Told once when a task waits for a node (no node fits its constraints, resources, platform). */
+  onPending?(message: string): void;
+}
+
+export interface RunServiceResult {
+  id: string;
+  /** The first non-zero exit code among the tasks, else 0. */
+  exitCode: number;
+  /** The swarm's error for that task (`task: non-zero exit (3)`). */
+  error?: string;
+  /** Node IDs the tasks ran on. */
+  nodes: string[];
+}
+
+export interface SwarmEngine {
+  readonly services: Pick<ServicesApi, 'create' | 'remove' | 'logs'>;
+  readonly tasks: Pick<TasksApi, 'list'>;
+  readonly containers: Pick<ContainersApi, 'list' | 'kill'>;
+}
+
+const CLEANUP_MS = 30_000;
+const POLL_FIRST_MS = 50;
+const POLL_MAX_MS = 250;
+
+export async function runService(engine: SwarmEngine, options: RunServiceOptions): Promise<RunServiceResult> {
+  const { signal } = options;
+  // Not cut short by `signal`: an aborted create may still make the service, with an id we would
+  // never learn. The abort is honoured right after, with the id in hand.
+  const created = await engine.services.create(options.spec, { registryAuth: options.registryAuth });
+  const id = created.ID;
+  try {
+    options.onCreated?.(id, created.Warnings ?? []);
+    if (signal.aborted) throw new SkiffError('aborted', 'swarm step cancelled before its service started');
+    const progress = new LogProgress();
+    const follow = new AbortController();
+    const followed = readLogs(engine, id, options, progress, true, AbortSignal.any([follow.signal, signal]));
+    followed.catch(() => undefined);
+    let tasks: TaskInfo[];
+    try {
+      tasks = await waitForTasks(engine, id, options);
+    } finally {
+      follow.abort();
+    }
+    await followed.catch(() => undefined);
+    // What the followed read had not delivered yet, from a complete read of the same log.
+    await readLogs(engine, id, options, progress, false, signal);
+    const failed = tasks.find((t) => t.Status.State !== 'complete');
+    const nodes = [...new Set(tasks.map((t) => t.NodeID).filter((n): n is string => !!n))];
+    if (!failed) return { id, exitCode: 0, nodes };
+    const exitCode = failed.Status.ContainerStatus?.ExitCode;
+    if (exitCode === undefined || exitCode === 0) {
+      // No process ran, or it was stopped from outside: the swarm's own words say why.
+      throw new SkiffError('engine', `swarm task ${failed.ID} ${failed.Status.State}: ${failed.Status.Err || failed.Status.Message || 'no reason given'}`);
+    }
+    return { id, exitCode, error: failed.Status.Err, nodes };
+  } catch (err) {
+    if (signal.aborted) throw new SkiffError('aborted', 'swarm step cancelled', { cause: err });
+    throw err;
+  } finally {
+    // Removing the service stops its tasks (StopSignal, then SIGKILL after StopGracePeriod).
+    const removal = engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+    if (signal.aborted) {
+      await removal;
+      await stoppedHere(engine, id, options.graceSec, forceSignalOf(signal));
+    } else if (options.onRemoval) options.onRemoval(removal);
+    else await removal;
+  }
+}
+
+/**
+ * After a stop, waits (within the grace period and a margin) until the node skiff talks to runs
+ * none of the service's containers any more, as a stopped docker step is waited for; once the
+ * stop is forced (a second Ctrl-C), it kills them instead of waiting out the grace period.
+ * Containers on other nodes are their daemons' to stop: the manager does not show them.
+ */
+async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number, force: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + graceSec * 1000 + CLEANUP_MS;
+  const filters = { label: [`com.docker.swarm.service.id=${id}`] };
+  while (Date.now() < deadline) {
+    const left = await engine.containers.list(filters, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => []);
+    if (left.length === 0) return;
+    if (force?.aborted) await Promise.all(left.map((c) => engine.containers.kill(c.Id, 'SIGKILL', { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined)));
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        force?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 200);
+      force?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOptions, progress: LogProgress, follow: boolean, signal: AbortSignal): Promise<void> {
+  const body = await engine.services.logs(id, { follow, details: true }, { signal });
+  const out = new ServiceLogLines(options.stdout, 'out', progress, !follow);
+  const err = new ServiceLogLines(options.stderr, 'err', progress, !follow);
+  await pipeline(body, new DemuxStream(out, err), { signal });
+  await Promise.all([endOf(out), endOf(err)]);
+}
+
+function endOf(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** Polls the service's tasks until every replica has ended; resolves with the last task of each slot. */
+async function waitForTasks(engine: SwarmEngine, id: string, options: RunServiceOptions): Promise<TaskInfo[]> {
+  const { signal } = options;
+  const total = Number((options.spec.Mode.Replicated as { Replicas?: number } | undefined)?.Replicas ?? 1);
+  let delay = POLL_FIRST_MS;
+  let toldPending = false;
+  for (;;) {
+    const tasks = await engine.tasks.list({ service: [id] }, { signal });
+    const bySlot = new Map<string, TaskInfo>();
+    for (const t of tasks) {
+      const key = t.Slot !== undefined ? String(t.Slot) : t.ID;
+      const seen = bySlot.get(key);
+      if (!seen || (seen.CreatedAt ?? '') < (t.CreatedAt ?? '')) bySlot.set(key, t);
+    }
+    const last = [...bySlot.values()];
+    const ended = last.filter((t) => TERMINAL_TASK_STATES.has(t.Status.State));
+    // A failed task is not replaced (restart condition none): the service is done once nothing runs.
+    if (ended.length === last.length && (last.length >= total || ended.some((t) => t.Status.State !== 'complete'))) return ended;
+    const pending = last.find((t) => t.Status.State === 'pending' && t.Status.Err);
+    if (pending && !toldPending) {
+      toldPending = true;
+      options.onPending?.(`task waits for a node: ${pending.Status.Err}`);
+    }
+    await sleep(delay, signal);
+    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.25));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
