@@ -8,7 +8,10 @@ import { CleanupCommand } from './commands/cleanup.js';
 import { DryCommand } from './commands/dry.js';
 import { GraphCommand } from './commands/graph.js';
 import { HistoryCommand } from './commands/history.js';
+import { LoadCommand } from './commands/load.js';
 import { LogsCommand } from './commands/logs.js';
+import { MigrateCommand } from './commands/migrate.js';
+import { PackCommand } from './commands/pack.js';
 import { RestartCommand } from './commands/restart.js';
 import { RetryCommand } from './commands/retry.js';
 import { RunCommand } from './commands/run.js';
@@ -37,6 +40,7 @@ export function createCli(colour = false): Cli {
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
   cli.register(CleanupCommand);
+  cli.register(MigrateCommand);
   cli.register(DryCommand);
   cli.register(StatusCommand);
   cli.register(HistoryCommand);
@@ -45,6 +49,8 @@ export function createCli(colour = false): Cli {
   cli.register(StopCommand);
   cli.register(RestartCommand);
   cli.register(RetryCommand);
+  cli.register(PackCommand);
+  cli.register(LoadCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(HelpCommand);
   cli.register(VersionCommand);

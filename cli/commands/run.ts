@@ -25,6 +25,8 @@ export interface RunOptions {
   recordDir: string | undefined;
   /** `--replay DIR`: serve the engine from DIR's recording; no daemon needed. */
   replayDir: string | undefined;
+  /** `--dir DIR`: where a pack's DAG files are unpacked (default beside the pack). */
+  unpackDir?: string | undefined;
   /** `-H` / `-c`: the engine, over DOCKER_HOST and the docker context. */
   engine?: EngineSelection;
 }
@@ -39,7 +41,7 @@ export class RunCommand extends VerbCommand {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
-    description: 'run a DAG file',
+    description: 'run a DAG file, or a pack made by `skiff pack`',
     details: `
       Runs the steps of a DAG file, locally or in Docker containers, in dependency order. On a
       terminal each step's state is shown live; elsewhere (CI logs, pipes) every change is one
@@ -61,6 +63,11 @@ export class RunCommand extends VerbCommand {
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
       SIGTERM and SIGHUP (the terminal closed) do the same and exit 143 and 129.
 
+      FILE may also be a pack written by \`skiff pack\`: every member's sha256 is checked first,
+      the DAG and its files are unpacked beside the pack (or into \`--dir\`), the images the engine
+      lacks are loaded from it, and the DAG runs as it would from its file. Pull policy \`always\`
+      is treated as \`missing\` for the images that came in the pack.
+
       Exit codes: 0 every step succeeded; 1 a step or a handler failed, or the run could not start;
       2 the DAG file is invalid or the command line is wrong; 130 cancelled (129, 143 by SIGHUP,
       SIGTERM); 70 internal error.
@@ -70,6 +77,7 @@ export class RunCommand extends VerbCommand {
       ['Run with parameters', '$0 run deploy.yaml --params "staging TAG=1.4.2"'],
       ['Same, with the parameters after --', '$0 run deploy.yaml -- staging TAG=1.4.2'],
       ['Stream step output and write a report for CI', '$0 run -f --report report.json build.yaml'],
+      ['Run a pack on an air-gapped host', '$0 run build.pack.tar'],
       ['Record the engine traffic of a run, then replay it without Docker', '$0 run --record rec/ build.yaml && $0 run --replay rec/ build.yaml'],
       ['Run the Docker steps on a remote engine over ssh', '$0 run -H ssh://user@build-host build.yaml'],
       ['Run against a docker context', '$0 run --context colima build.yaml'],
@@ -101,6 +109,8 @@ export class RunCommand extends VerbCommand {
   // Not `context`: clipanion's Command has its own.
   dockerContext = contextOption();
 
+  dir = Option.String('--dir', { description: "Where a pack's DAG files are unpacked (default: beside the pack, named after it)" });
+
   file = Option.String({ name: 'FILE' });
 
   extraParams = Option.Rest({ name: 'params' });
@@ -129,7 +139,7 @@ export class RunCommand extends VerbCommand {
     }
     params.push(...this.extraParams);
     const engine = engineSelection(this);
-    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine };
+    return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine, unpackDir: this.dir };
   }
 }
 
@@ -139,11 +149,12 @@ export class RunCommand extends VerbCommand {
  * not start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines, warningLines }, { readFile }, { newRunId }, { reportFileProblem }] = await Promise.all([
+  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines, warningLines, describeError }, { readFile }, { newRunId }, { exitCodeForError }, { reportFileProblem }] = await Promise.all([
     import('../../lib/run.js'),
     import('../render/errors.js'),
     import('node:fs/promises'),
     import('../../lib/dag/run-dir.js'),
+    import('../exit-codes.js'),
     import('../report-file.js'),
   ]);
   if (opts.reportFile !== undefined) {
@@ -155,12 +166,23 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     }
   }
   const writeReport = reportWriter(opts.reportFile, io);
-  // Read once: the text that is loaded is the text the run's history keeps (retry runs it again).
-  const text = await readFile(opts.file, 'utf8').catch(() => undefined);
+  let text: string | undefined;
   let dag: Dag;
+  let notice: string | undefined;
   try {
-    dag = await loadDagFile(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
+    const fromPack = await openPackRun(opts, io);
+    if (fromPack === 'not a pack' && opts.unpackDir !== undefined) throw new SkiffError('usage', `--dir is for a pack made by \`skiff pack\`, and ${opts.file} is not one`);
+    // Read once: the text that is loaded is the text the run's history keeps (retry runs it again).
+    text = await readFile(fromPack === 'not a pack' ? opts.file : fromPack.dag.file, 'utf8').catch(() => undefined);
+    if (fromPack === 'not a pack') dag = await loadDagFile(opts.file, { params: opts.params, env: io.env, ...(text !== undefined ? { text } : {}) });
+    else ({ dag, notice } = fromPack);
   } catch (err) {
+    if (err instanceof SkiffError && !(err instanceof DagLoadError)) {
+      // A pack that is wrong, an engine that refused an image: nothing ran; exit as for bad input or a failed start.
+      io.stderr.write(describeError(err, opts.debug).map((l) => `${l}\n`).join(''));
+      await writeReport(failedBeforeSteps('load', err.message));
+      return exitCodeForError(err);
+    }
     if (err instanceof DagLoadError) {
       const lines = problemLines(err.problems);
       io.stderr.write(lines.map((l) => `${l}\n`).join(''));
@@ -170,8 +192,8 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
     throw err;
   }
-  io.stderr.write(warningLines(dag.warnings).map((l) => `${l}\n`).join(''));
-  return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '' }, opts, io);
+  io.stderr.write(warningLines(dag.warnings ?? []).map((l) => `${l}\n`).join(''));
+  return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '', ...(notice !== undefined ? { notice } : {}) }, opts, io);
 }
 
 /** One attempt of a run: a first start (`run`, `restart`) or a `retry` of an earlier run. */
@@ -184,6 +206,8 @@ export interface AttemptPlan {
   text?: string;
   /** A retry: the steps kept from the earlier attempt, with their records. */
   kept?: ReadonlyMap<string, StepRecord>;
+  /** Said once when the run starts (a run from a pack: pull policies it changed). */
+  notice?: string;
 }
 
 /**
@@ -229,6 +253,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
     onCancel: () => renderer.notice('cancelling… (press Ctrl-C again to force)'),
     onForce: () => renderer.notice('forcing: killing every running step…'),
   });
+  if (plan.notice !== undefined) renderer.notice(plan.notice);
   const stop = watchStopRequests(cancel, recorder.dir, () => {
     if (interrupts.cancelled) return false;
     renderer.notice('stop requested (skiff stop): cancelling…');
@@ -332,6 +357,27 @@ function watchStopRequests(
       stopSignalHandler = undefined;
     },
   };
+}
+
+/**
+ * `skiff run PACK`: check, unpack and load it (progress on stderr), then the DAG from its unpacked
+ * file. 'not a pack' for anything else, which is then loaded as a DAG file.
+ */
+async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | { dag: Dag; notice?: string }> {
+  const { isPackFile, preparePackRun } = await import('../../lib/pack/index.js');
+  if (!(await isPackFile(opts.file))) return 'not a pack';
+  const [{ createPackProgress }, { trapInterrupts }] = await Promise.all([import('../render/pack-progress.js'), import('../signals.js')]);
+  const view = createPackProgress(io.stderr, { quiet: opts.quiet });
+  const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling…') });
+  try {
+    const prepared = await preparePackRun(opts.file, { dir: opts.unpackDir, params: opts.params, env: io.env, selection: opts.engine, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
+    if (prepared.loaded.length === 0 && !opts.quiet) view.line(`nothing to load: the engine has all ${prepared.present.length} image(s) of the pack`);
+    const notice = prepared.pullChanged.length === 0 ? undefined : `pull policy \`always\` is treated as \`missing\` for the images that came in the pack (${prepared.pullChanged.join(', ')}): nothing can be pulled here`;
+    return { dag: prepared.dag, notice };
+  } finally {
+    view.done();
+    interrupts.dispose();
+  }
 }
 
 /** `--report FILE`: written atomically; a failure to write is said, and returned as false. */

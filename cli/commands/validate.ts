@@ -10,7 +10,10 @@ export class ValidateCommand extends Command {
     details: `
       Loads each DAG file the way \`skiff run\` does (YAML syntax, known keys, value types, step
       references, dependency cycles, executor configuration) and lists every problem found as
-      \`file:line:col: message\`. Exits 0 when every file is valid and 2 when one is not.
+      \`file:line:col: message\`. Exits 0 when every file is valid and 2 when one is not. What skiff
+      ignores without changing what runs (Dagu keys it does not support; in a Dagu 2.x file, syntax
+      Dagu has deprecated, as \`dagu validate\` says) is listed on stderr as
+      \`file:line:col: warning: …\`; warnings do not change the exit code.
     `,
     examples: [
       ['Check a DAG file', '$0 validate build.yaml'],

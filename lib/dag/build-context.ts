@@ -7,6 +7,7 @@ import { chainLookups, expand, type Lookup } from '../common/expand.js';
 import type { Locate, Problem } from '../common/problem.js';
 import type { DagSource, KeyPath } from './load.js';
 import type { Dag, EnvList, Precondition } from './model.js';
+import { withNamespaces } from './v2/refs.js';
 import type { DagFile, EnvFile, PreconditionsFile } from './schema.js';
 import type { Path, Validated } from './validate.js';
 
@@ -81,8 +82,12 @@ export function buildPreconditions(b: Build, base: Path, raw: { preconditions?: 
   return out;
 }
 
-/** Expand `${VAR}` (and backticks when `commandEnv` is given); a failed substitution is a problem. */
+/**
+ * Expand `${VAR}` (and backticks when `commandEnv` is given); a failed substitution is a problem.
+ * A Dagu 2.x file runs no command here and also resolves `${params.x}` and `${env.X}`.
+ */
 export function evaluate(b: Build, path: KeyPath, text: string, lookup: Lookup, commandEnv: NodeJS.ProcessEnv | undefined): string {
+  if (b.dag.dialect === 'dagu-2') return expand(text, withNamespaces(lookup, b.paramScope));
   try {
     return expand(text, lookup, commandEnv ? { backticks: true, cwd: b.fileDir, env: commandEnv } : {});
   } catch (err) {

@@ -66,7 +66,8 @@ export function buildParams(b: Build): void {
   const positional: string[] = [];
   const named: Array<[string, string]> = [];
   for (const p of params) {
-    const value = p.literal
+    // Dagu 2.x resolves nothing in a param's value: a default is literal text.
+    const value = p.literal || b.dag.dialect === 'dagu-2'
       ? p.value
       : evaluate(b, p.path, p.value, chainLookups(scope, b.processEnv), { ...b.processEnv, ...scope });
     if (p.name === undefined) {

@@ -14,7 +14,7 @@ import { buildDotenv, buildParams } from './build-params.js';
 import { buildHandlers, buildSteps } from './build-steps.js';
 import { findCycles } from './graph.js';
 import type { DagSource } from './load.js';
-import type { Dag } from './model.js';
+import type { Dag, Dialect } from './model.js';
 import { buildRegistryAuths } from './registry-auths.js';
 import type { EnvFile } from './schema.js';
 import type { Validated } from './validate.js';
@@ -24,6 +24,8 @@ export interface BuildOptions {
   params?: string[];
   /** The process environment (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Set by the loader from what the file contains (lib/dag/v2/detect.ts). */
+  dialect?: Dialect;
 }
 
 const DEFAULT_MAX_OUTPUT_SIZE = 1024 * 1024;
@@ -50,6 +52,7 @@ const DAG_BUILDERS: Array<[field: string, build: Builder]> = [
 export function emptyDag(file: string, dir: string): Dag {
   return {
     name: '',
+    dialect: 'dagu-1.2x',
     file,
     dir,
     type: 'chain',
@@ -80,7 +83,7 @@ export function buildDag(v: Validated, source: DagSource, options: BuildOptions 
     problems: [],
     yamlEnv: [],
     paramScope: {},
-    dag: emptyDag(file, fileDir),
+    dag: { ...emptyDag(file, fileDir), dialect: options.dialect ?? 'dagu-1.2x' },
   };
   for (const [, build] of DAG_BUILDERS) build(b);
   return { dag: b.dag, problems: b.problems };

@@ -37,6 +37,8 @@ export interface RetryPolicy {
 export interface Precondition {
   /** A command run on the host (`/bin/sh -c`), or a string to expand and compare. */
   condition: string;
+  /** Dagu 2.x `eval`: the condition's command substitutions run before it is compared. */
+  eval?: boolean;
   /** When set, the expanded condition (or the command's trimmed stdout) must equal this; `re:` = regex. */
   expected?: string;
   negate: boolean;
@@ -129,8 +131,15 @@ export interface Handlers {
   exit?: Step;
 }
 
+/**
+ * Which Dagu the file was written for (docs/dagu-dialects.md): it decides how values are
+ * resolved when the steps run, the one thing the two dialects do differently after loading.
+ */
+export type Dialect = 'dagu-1.2x' | 'dagu-2';
+
 export interface Dag {
   name: string;
+  dialect: Dialect;
   /** Absolute path of the DAG file. */
   file: string;
   /** Absolute host working directory (default: the file's directory). */

@@ -65,7 +65,7 @@ export async function runStep(host: StepHost, step: Step, signal: AbortSignal, h
   let retry: RetryPlan | undefined;
   let executor: Executor;
   try {
-    command = await expandCommand(step.command, scope, step.dir, commands);
+    command = await expandCommand(step.command, scope, step.dir, step.executor.type === 'local', commands);
     retry = await retryPlanFor(step, scope, commands);
     executor = host.executors.executorFor(step);
   } catch (err) {

@@ -1,16 +1,19 @@
 // The variables a step sees, and what is evaluated with them before it runs: the step's scope
 // (docs/dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
-// and its command (§2.2).
+// and its command (§2.2). A Dagu 2.x file resolves them by 2.x's rules (docs/dagu-dialects.md §3):
+// namespaced references, run text left to the shell, commands run only in `eval`.
 import { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
 import { chainLookups, expand, expandAsync, substitutionFailed, type CommandRunner, type Lookup } from '../common/expand.js';
 import type { ExecutorSet } from '../executors/contract.js';
-import type { Command, Dag, Precondition, Step } from './model.js';
+import type { Command, Dag, Dialect, Precondition, Step } from './model.js';
 import { matchesPattern } from './status.js';
+import { evaluateText, matchesAnyLine, resolveRunText, withNamespaces } from './v2/refs.js';
 
 export interface Scope {
   lookup: Lookup;
   env: Record<string, string>;
+  dialect: Dialect;
 }
 
 /** The run-wide variables, fixed when the run starts. */
@@ -22,6 +25,7 @@ export interface RunScope {
   namedParams: Record<string, string>;
   dagEnv: Record<string, string>;
   processEnv: Record<string, string>;
+  dialect: Dialect;
 }
 
 /** Where backticks run during a run: on this host, through the executor set, stopped with `signal`. */
@@ -101,14 +105,17 @@ export function runScope(dag: Dag, runVars: Record<string, string>, env: NodeJS.
     namedParams,
     dagEnv: Object.fromEntries(dag.env),
     processEnv: definedOnly(env),
+    dialect: dag.dialect,
   };
 }
 
 /** What the DAG's own preconditions see: no step variables, no outputs. */
 export function dagScope(run: RunScope): Scope {
+  const lookup = chainLookups(run.runVars, run.params, run.dagEnv, run.processEnv);
   return {
-    lookup: chainLookups(run.runVars, run.params, run.dagEnv, run.processEnv),
+    lookup: run.dialect === 'dagu-2' ? withNamespaces(lookup, run.namedParams) : lookup,
     env: { ...run.processEnv, ...run.dagEnv, ...run.namedParams, ...run.runVars },
+    dialect: run.dialect,
   };
 }
 
@@ -133,6 +140,11 @@ export async function stepScope(
       refs[`${p.step.id}.stderr`] = p.stderrFile ?? '';
       if (p.exitCode !== null) refs[`${p.step.id}.exitCode`] = String(p.exitCode);
     }
+    if (run.dialect === 'dagu-2' && p.output !== undefined) {
+      const id = p.step.id ?? p.step.name;
+      refs[`${id}.output`] = p.output;
+      refs[`steps.${id}.output`] = p.output;
+    }
   }
   const builtins = {
     ...run.runVars,
@@ -143,7 +155,9 @@ export async function stepScope(
   };
   const stepEnv: Record<string, string> = {};
   // chainLookups reads the records when called, so entries added below are seen by later ones.
-  const lookup = chainLookups(builtins, stepEnv, outputs, refs, run.params, run.dagEnv, run.processEnv);
+  const chained = chainLookups(builtins, stepEnv, outputs, refs, run.params, run.dagEnv, run.processEnv);
+  const v2 = run.dialect === 'dagu-2';
+  const lookup = v2 ? withNamespaces(chained, run.namedParams) : chained;
   const envNow = (): Record<string, string> => ({
     ...run.processEnv,
     ...run.dagEnv,
@@ -153,12 +167,17 @@ export async function stepScope(
     ...builtins,
   });
   for (const [name, value] of step.env) {
-    stepEnv[name] = await expandAsync(value, lookup, hostCommands(host, step.dir, envNow()));
+    stepEnv[name] = v2 ? expand(value, lookup) : await expandAsync(value, lookup, hostCommands(host, step.dir, envNow()));
   }
-  return { lookup, env: envNow() };
+  return { lookup, env: envNow(), dialect: run.dialect };
 }
 
-/** The first precondition that does not hold, or undefined (§1.8); evaluated on the host. */
+/**
+ * The first precondition that does not hold, or undefined (§1.8); evaluated on the host. A 1.2x
+ * file stops at the first unmet one and runs backticks in a compared condition; a Dagu 2.x file
+ * evaluates every one, in order, runs commands only in `eval`, and takes `expected` literally,
+ * matching any line of the value.
+ */
 export async function firstUnmet(
   conditions: readonly Precondition[],
   cwd: string,
@@ -166,13 +185,15 @@ export async function firstUnmet(
   signal: AbortSignal,
   host: Omit<CommandHost, 'signal'>,
 ): Promise<Precondition | undefined> {
+  const v2 = scope.dialect === 'dagu-2';
+  let unmet: Precondition | undefined;
   for (const cond of conditions) {
     let met: boolean;
     try {
       if (cond.expected !== undefined) {
-        const value = await expandAsync(cond.condition, scope.lookup, hostCommands({ ...host, signal }, cwd, scope.env));
-        met = matchesPattern(value, expand(cond.expected, scope.lookup), 'equal');
-      } else {
+        met = v2 ? matchesV2(cond, cond.expected, cwd, scope) : await matchesV1(cond.condition, cond.expected, cwd, scope, { ...host, signal });
+      }
+      else {
         const script = expand(cond.condition, scope.lookup);
         const result = await host.executors.runOnHost(['/bin/sh', '-c', script], {
           cwd,
@@ -186,9 +207,21 @@ export async function firstUnmet(
       met = false;
     }
     if (cond.negate) met = !met;
-    if (signal.aborted || !met) return cond;
+    if (signal.aborted) return cond;
+    if (!met) unmet ??= cond;
+    if (unmet && !v2) return unmet;
   }
-  return undefined;
+  return unmet;
+}
+
+async function matchesV1(condition: string, expected: string, cwd: string, scope: Scope, host: CommandHost): Promise<boolean> {
+  const value = await expandAsync(condition, scope.lookup, hostCommands(host, cwd, scope.env));
+  return matchesPattern(value, expand(expected, scope.lookup), 'equal');
+}
+
+function matchesV2(cond: Precondition, expected: string, cwd: string, scope: Scope): boolean {
+  const value = cond.eval ? evaluateText(cond.condition, scope.lookup, cwd, scope.env) : expand(cond.condition, scope.lookup);
+  return matchesAnyLine(value, expected);
 }
 
 export interface RetryPlan {
@@ -205,7 +238,7 @@ export async function retryPlanFor(step: Step, scope: Scope, host: CommandHost):
   if (!policy) return undefined;
   const evaluate = async (value: number | string, key: string): Promise<number> => {
     if (typeof value === 'number') return value;
-    const text = (await expandAsync(value, scope.lookup, hostCommands(host, step.dir, scope.env))).trim();
+    const text = (scope.dialect === 'dagu-2' ? expand(value, scope.lookup) : await expandAsync(value, scope.lookup, hostCommands(host, step.dir, scope.env))).trim();
     const n = Number(text);
     if (text === '' || !Number.isFinite(n) || n < 0) {
       throw new SkiffError('config', `step "${step.name}": retryPolicy.${key} must be a non-negative number, got "${text}" (from "${value}")`, {
@@ -225,13 +258,15 @@ export async function retryPlanFor(step: Step, scope: Scope, host: CommandHost):
 
 /**
  * §2.2: shell-form scripts get `${VAR}` expansion only (the shell runs their backticks);
- * exec-form arguments reach no shell, so their backticks are run here.
+ * exec-form arguments reach no shell, so their backticks are run here. In a Dagu 2.x file a host
+ * script keeps `$VAR` for its shell, and no backtick is run here at all.
  */
-export async function expandCommand(command: Command | undefined, scope: Scope, cwd: string, host: CommandHost): Promise<Command | undefined> {
+export async function expandCommand(command: Command | undefined, scope: Scope, cwd: string, onHost: boolean, host: CommandHost): Promise<Command | undefined> {
   if (!command) return undefined;
-  if (command.form === 'shell') return { form: 'shell', script: expand(command.script, scope.lookup) };
+  const v2 = scope.dialect === 'dagu-2';
+  if (command.form === 'shell') return { form: 'shell', script: v2 && onHost ? resolveRunText(command.script, scope.lookup) : expand(command.script, scope.lookup) };
   const argv: string[] = [];
-  for (const arg of command.argv) argv.push(await expandAsync(arg, scope.lookup, hostCommands(host, cwd, scope.env)));
+  for (const arg of command.argv) argv.push(v2 ? expand(arg, scope.lookup) : await expandAsync(arg, scope.lookup, hostCommands(host, cwd, scope.env)));
   return { form: 'exec', argv };
 }
 

@@ -1,5 +1,8 @@
-// Image endpoints (docs/engine-api.md §4): inspect, pull as a stream of progress events, import.
-import type { Readable } from 'node:stream';
+// Image endpoints (docs/engine-api.md §4): inspect, pull as a stream of progress events, import,
+// and save/load of `docker save` archives as streams (never held in memory: they run to gigabytes).
+import { Readable } from 'node:stream';
+import { bulkExchange } from './bulk.js';
+import { canBorrow } from './borrowed.js';
 import { isSkiffError } from './errors.js';
 import { readJsonLines, type ProgressEvent } from './json-lines.js';
 import { parseReference, pullQuery } from './reference.js';
@@ -15,6 +18,15 @@ export interface ImageInfo {
   Variant?: string;
   Config?: { Cmd?: string[] | null; Entrypoint?: string[] | null; Env?: string[] | null; Healthcheck?: { Test?: string[] } | null; WorkingDir?: string; User?: string } | null;
 }
+
+/** A line of `POST /images/load`: layer progress, or `loaded` set to a reference or `sha256:` id. */
+export interface LoadEvent extends ProgressEvent {
+  stream?: string;
+  loaded?: string;
+}
+
+// The daemon's wording for each image it has loaded: by tag, or by id for an untagged one.
+const LOADED = /^Loaded image(?: ID)?: (.+)$/;
 
 export class Images implements ImagesApi {
   readonly #t: Transport;
@@ -86,6 +98,92 @@ export class Images implements ImagesApi {
       if (ev.status?.startsWith('sha256:')) id = ev.status;
     }
     return id;
+  }
+
+  /**
+   * `GET /images/get`: the `docker save` archive of `names` (references or ids), as the response
+   * stream. The caller consumes or destroys it; a slow reader slows the daemon (backpressure).
+   */
+  async save(names: readonly string[], options: Signalled = {}): Promise<Readable> {
+    const res = await this.#t.call({
+      method: 'GET',
+      path: '/images/get',
+      query: { names },
+      long: true,
+      signal: options.signal,
+      what: `save ${names.join(', ')}`,
+    });
+    return res.body;
+  }
+
+  /**
+   * `POST /images/load`: sends a `docker save` archive from `tar` and yields the daemon's progress
+   * (`Loading layer` events, then `{stream: 'Loaded image: …'}` lines) as they come. The load is
+   * done when the iteration ends; a refused archive throws (in-band `errorDetail` or an HTTP
+   * error). Breaking out or aborting `signal` closes the connection.
+   */
+  async *load(tar: Readable, options: Signalled = {}): AsyncGenerator<LoadEvent> {
+    const res = await this.#t.call({
+      method: 'POST',
+      path: '/images/load',
+      query: { quiet: false },
+      body: tar,
+      contentType: 'application/x-tar',
+      long: true,
+      signal: options.signal,
+      what: 'load images',
+    });
+    try {
+      for await (const event of readJsonLines<LoadEvent>(res.body)) {
+        const loaded = LOADED.exec(event.stream?.trim() ?? '');
+        yield loaded ? { ...event, loaded: loaded[1]!.trim() } : event;
+      }
+    } finally {
+      if (!res.body.destroyed) res.body.destroy();
+    }
+  }
+
+  /**
+   * `GET /images/get` into `onChunk`, for archives too large to stream through undici cheaply:
+   * on the live engine (Unix socket, plain TCP) the chunks are views of one reused buffer, valid
+   * only during the call (bulk.ts); elsewhere they come from save(). Resolves at the archive's end.
+   */
+  async saveInto(names: readonly string[], onChunk: (chunk: Buffer) => void, options: Signalled = {}): Promise<void> {
+    const what = `save ${names.join(', ')}`;
+    if (this.#t.ownsPool && canBorrow(this.#t.target)) {
+      const path = await this.#t.fullPath({ path: '/images/get', query: { names }, signal: options.signal });
+      return bulkExchange(this.#t.target, { method: 'GET', path, onBody: onChunk, signal: options.signal, what });
+    }
+    for await (const chunk of await this.save(names, options)) onChunk(chunk as Buffer);
+  }
+
+  /**
+   * `POST /images/load` of an archive of known length, sent from `chunks` (each buffer may be
+   * reused once the next is asked for: the socket is done with it). Resolves to what the daemon
+   * says it loaded (references, or ids for untagged images); a refused archive throws.
+   */
+  async loadArchive(archive: { length: number; chunks: AsyncIterable<Buffer> }, options: Signalled = {}): Promise<string[]> {
+    const what = 'load images';
+    let lines: AsyncIterable<Buffer>;
+    if (this.#t.ownsPool && canBorrow(this.#t.target)) {
+      const path = await this.#t.fullPath({ path: '/images/load', query: { quiet: true }, signal: options.signal });
+      const answer: Buffer[] = [];
+      await bulkExchange(this.#t.target, { method: 'POST', path, contentType: 'application/x-tar', body: archive, onBody: (c) => answer.push(Buffer.from(c)), signal: options.signal, what });
+      lines = Readable.from(answer);
+    } else {
+      // undici may still hold a chunk it has sent: each is copied before the caller reuses it.
+      const copies = (async function* () {
+        for await (const chunk of archive.chunks) yield Buffer.from(chunk);
+      })();
+      const res = await this.#t.call({ method: 'POST', path: '/images/load', query: { quiet: true }, body: Readable.from(copies), contentType: 'application/x-tar', long: true, signal: options.signal, what });
+      lines = res.body;
+    }
+    const loaded: string[] = [];
+    for await (const event of readJsonLines<LoadEvent>(lines)) {
+      const m = LOADED.exec(event.stream?.trim() ?? '');
+      if (m) loaded.push(m[1]!.trim());
+    }
+    return loaded;
   }
 
   async remove(name: string, options: Signalled & { force?: boolean } = {}): Promise<void> {

@@ -139,6 +139,11 @@ export class Transport {
     return openBorrowed(this.target, { path: this.#versioned(version, options), json: options.json, signal: options.signal, what: options.what });
   }
 
+  /** The full request path (base path, version prefix, query) for a connection of the caller's own. */
+  async fullPath(options: Pick<CallOptions, 'path' | 'query' | 'signal'>): Promise<string> {
+    return this.#versioned(await this.version(options.signal), options);
+  }
+
   #versioned(version: string, options: Pick<CallOptions, 'path' | 'query'>): string {
     return `${this.target.kind === 'tcp' ? this.target.basePath : ''}/v${version}${options.path}${encodeQuery(options.query)}`;
   }

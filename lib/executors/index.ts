@@ -124,7 +124,7 @@ async function reap(engine: Engine, services: boolean, emit: (event: ExecutorEve
 }
 
 /** The documented priority (docs/dagu-behavior.md §5): DAG registryAuths, then DOCKER_AUTH_CONFIG, then the docker config file. */
-function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
+export function credentialChain(auths: RegistryAuths | undefined, env: NodeJS.ProcessEnv): CredentialSource {
   const sources: CredentialSource[] = [];
   if (auths?.form === 'json') sources.push(fromConfigDocument(auths.document, 'registryAuths'));
   if (auths?.form === 'map') sources.push(fromMap(auths.entries));

@@ -9,13 +9,17 @@
 //     as a library, an ES module importing `skiff` runs a container and a TypeScript file using
 //     the same imports type-checks against the installed types (library-install.mjs);
 //  3. figures: bundle and tarball size, `--version` cold start (median of --n, default 20) for the
-//     bundle, bin/skiff.js and the installed bin, against `node -e 0`.
+//     bundle, bin/skiff.js and the installed bin, against `node -e 0`;
+//  4. a DAG whose step image and DAG-level container image exist only on this machine is packed
+//     (`skiff pack`), the images are removed, and the lone bundle beside the pack runs it
+//     (`node skiff.cjs run PACK`): loaded from the pack, succeeded, nothing pulled.
 //   node scripts/reliability/offline-install.mjs [--n 20] [--skip-examples 1] [--skip-cli-tests 1]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from './fuzz-lib.mjs';
+import { pathToFileURL } from 'node:url';
 import { engineEnv, median, openEngine, readReport, root, sandbox, summary } from './common.mjs';
 import { checkLibrary, installOffline, pack } from './library-install.mjs';
 
@@ -126,6 +130,44 @@ try {
   fields.installedValidateMs = timeIt(process.execPath, [join(proj, 'node_modules', 'skiff', 'bin', 'skiff.js'), 'validate', join(root, 'fixtures', 'dags', 'cli', 'ok.yaml')]);
   // bin/skiff.js runs an installed package from its bundle, which leaves a code cache beside it.
   if (!existsSync(join(proj, 'node_modules', 'skiff', 'dist', 'skiff.cjs.validate.cache'))) problems.push('the installed package did not run from its bundle (no code cache in its dist/)');
+
+  // 4. a packed DAG run by the lone bundle on an engine that lacks its images
+  const { buildMarkedImage } = await import(pathToFileURL(join(root, 'dist', 'spec', 'support', 'pack-assets.js')).href);
+  const engine = await openEngine();
+  const images = [`skiff-offline-pack-${process.pid}-step:1`, `skiff-offline-pack-${process.pid}-container:1`];
+  try {
+    const ids = [];
+    for (const image of images) ids.push(await buildMarkedImage(engine, image, image));
+    const connected = join(work, 'connected');
+    execFileSync('mkdir', ['-p', connected]);
+    const stepDag = join(connected, 'steps.yaml');
+    writeFileSync(stepDag, `steps:\n  - name: marker\n    executor:\n      type: docker\n      config:\n        image: ${images[0]}\n        autoRemove: true\n    command: cat /marker\n    output: MARKER\n`);
+    const containerDag = join(connected, 'container.yaml');
+    writeFileSync(containerDag, `container:\n  image: ${images[1]}\n  pullPolicy: always\nsteps:\n  - cat /marker\n`);
+    const gap = join(work, 'airgapped');
+    execFileSync('mkdir', ['-p', gap]);
+    copyFileSync(join(alone, 'skiff.cjs'), join(gap, 'skiff.cjs'));
+    for (const dag of [stepDag, containerDag]) {
+      const pack = join(gap, `${basename(dag, '.yaml')}.pack.tar`);
+      const p = run(process.execPath, [join(root, 'bin', 'skiff.js'), 'pack', dag, '-o', pack], { cwd: connected, env: box.env });
+      if (p.status !== 0) problems.push(`skiff pack ${basename(dag)}: exit ${p.status}: ${p.stderr.slice(-500)}`);
+    }
+    for (const id of ids) await engine.images.remove(id, { force: true });
+    let ran = 0;
+    for (const name of ['steps', 'container']) {
+      const report = box.path(`pack-${name}.json`);
+      const r = run(process.execPath, [join(gap, 'skiff.cjs'), 'run', '--report', report, join(gap, `${name}.pack.tar`)], { cwd: gap, env: { ...box.env, NODE_PATH: '' } });
+      const rep = readReport(report);
+      if (r.status !== 0 || rep?.status !== 'succeeded') problems.push(`lone bundle, run ${name}.pack.tar: exit ${r.status}, ${rep?.status}: ${r.stderr.slice(-500)}`);
+      else if (!/^loaded skiff-offline-pack-/m.test(r.stderr)) problems.push(`lone bundle, run ${name}.pack.tar: nothing was loaded from the pack: ${r.stderr.slice(-300)}`);
+      else ran++;
+      for (const c of await engine.containers.list({ label: ['dev.skiff.owner=skiff', `dev.skiff.pid=${r.pid}`] })) await engine.containers.remove(c.Id, { force: true });
+    }
+    fields.packedRuns = `${ran}/2`;
+  } finally {
+    for (const image of images) await engine.images.remove(image, { force: true }).catch(() => {});
+    await engine.close();
+  }
 } catch (err) {
   problems.push(`crashed: ${err?.stack ?? err}`);
 } finally {

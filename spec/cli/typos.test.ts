@@ -44,12 +44,12 @@ describe('typos and unsupported keys', () => {
     ]);
   });
 
-  it('docker config: volume and auto_remove refused with where they belong; autoremove in any case is autoRemove', T, async () => {
-    const bad = await validate(['steps:', '  - name: a', ...DOCKER, '        volume: /data:/data', '        auto_remove: true', '    command: echo a']);
+  it('docker config: volume and autoRemoval refused with where they belong; autoremove in any case is autoRemove', T, async () => {
+    const bad = await validate(['steps:', '  - name: a', ...DOCKER, '        volume: /data:/data', '        autoRemoval: true', '    command: echo a']);
     assert.equal(bad.code, 2);
     assert.deepEqual(bad.errors, [
       '7:17: unknown key volume in the docker executor config; did you mean host.binds (bind mounts) or container.volumes?',
-      '8:22: unknown key auto_remove in the docker executor config; did you mean autoRemove?',
+      '8:22: unknown key autoRemoval in the docker executor config; did you mean autoRemove?',
     ]);
     const fine = await validate(['steps:', '  - name: a', ...DOCKER, '        AUTOREMOVE: true', '        host: {AutoRemove: true, BINDS: ["/tmp:/tmp"]}', '    command: echo a']);
     assert.equal(fine.code, 0, fine.stderr);

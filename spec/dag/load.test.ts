@@ -114,7 +114,7 @@ describe('keys', () => {
     assert.equal(err.message, `${file}:4:5: step "build" has invalid key: foo`);
   });
 
-  it('does not treat continue_on as continueOn, nor accept args', () => {
+  it('reads a file with snake_case keys as Dagu 2.x, where continue_on is known and args is not', () => {
     assert.deepEqual(
       problems(`
         steps:
@@ -123,7 +123,7 @@ describe('keys', () => {
             continue_on: failed
             args: [all]
       `),
-      ['4:5: step "build" has invalid key: continue_on; did you mean continueOn?', '5:5: step "build" has invalid key: args'],
+      ['5:5: step "build" has invalid keys: args'],
     );
   });
 

@@ -11,8 +11,8 @@ import { readFile, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../../lib/engine/index.js';
 import { encodeRegistryAuth } from '../../lib/engine/auth.js';
-import { engineEnv, liveEngine, repoRoot } from '../support/live.js';
-import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, REGISTRY_IMAGE_LOCK, removeTempDirs, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
+import { engineEnv, repoRoot } from '../support/live.js';
+import { allText, type CliResult, engineEvents, leftovers, nowSeconds, recordAndReplay, REGISTRY_IMAGE_LOCK, removeTempDirs, seedFileTurn, withImageLock, type RecordedCliResult } from '../support/skiff-cli.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'seed-001');
 const AUTH_REGISTRY = engineEnv.SKIFF_AUTH_REGISTRY!;
@@ -31,12 +31,19 @@ const runIds: string[] = [];
 /** Wall time of each live (recorded) run and of its replay. */
 const timings: Array<{ example: string; liveMs: number; replayMs: number }> = [];
 
+/** Held for the whole file: the examples' fixed names and port are shared with other seed test files. */
+let releaseSeeds: (() => Promise<void>) | undefined;
+
 before(async () => {
-  engine = await liveEngine();
+  ({ engine, release: releaseSeeds } = await seedFileTurn());
 });
 after(async () => {
-  for (const id of runIds) for (const c of await leftovers(engine, id)) await engine.containers.remove(c.Id, { force: true });
-  await engine.close();
+  try {
+    for (const id of runIds) for (const c of await leftovers(engine, id)) await engine.containers.remove(c.Id, { force: true });
+    await engine.close();
+  } finally {
+    await releaseSeeds?.();
+  }
   await removeTempDirs();
   const sum = (k: 'liveMs' | 'replayMs') => (timings.reduce((a, t) => a + t[k], 0) / 1000).toFixed(2);
   console.log(`dag-container-seeds record/replay: ${timings.length} runs recorded live in ${sum('liveMs')} s (sum of runs), replayed with no daemon in ${sum('replayMs')} s; each live/replay ms: ${timings.map((t) => `${t.example.replace(/\.yaml$/, '')} ${Math.round(t.liveMs)}/${Math.round(t.replayMs)}`).join(', ')}`);

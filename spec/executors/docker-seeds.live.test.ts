@@ -19,9 +19,10 @@ import { gunzipSync } from 'node:zlib';
 import type { Engine } from '../../lib/engine/index.js';
 import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
-import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
-import { REGISTRY_IMAGE_LOCK, withImageLock } from '../support/skiff-cli.js';
-import { Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
+import { Collect, TEST_IMAGE, engineEnv, reap, repoRoot, testLabels } from '../support/live.js';
+import { REGISTRY_IMAGE_LOCK, seedFileTurn, withImageLock } from '../support/skiff-cli.js';
+import { MY_APP_SETUP, Skiff, explain, type RecordedRun, type RunResult } from './docker-support.js';
+import { runIdOfLog } from '../support/replay-check.js';
 
 const Labels = testLabels('docker-seeds');
 const skiff = new Skiff('docker-seeds');
@@ -31,8 +32,11 @@ const images = new Set<string>();
 /** Host directories an example's absolute binds need, removed in after() if we made them. */
 const hostDirs: string[] = [];
 
+/** Held for the whole file: the examples' fixed names are shared with other seed test files. */
+let releaseSeeds: (() => Promise<void>) | undefined;
+
 before(async () => {
-  engine = await liveEngine();
+  ({ engine, release: releaseSeeds } = await seedFileTurn());
 });
 
 after(async () => {
@@ -45,6 +49,7 @@ after(async () => {
     console.log(`docker-seeds record/replay: ${skiff.timingSummary()}`);
     skiff.dispose();
     await engine.close();
+    await releaseSeeds?.();
   }
 });
 
@@ -90,7 +95,7 @@ function assertSucceeded(r: RunResult): void {
 
 /** Containers any run of this file left on the engine under that run's labels. */
 async function leftByRun(r: RunResult): Promise<string[]> {
-  const runId = r.step(r.report.steps[0]!.name).stdoutFile!.split('/').at(-2)!;
+  const runId = runIdOfLog(r.step(r.report.steps[0]!.name).stdoutFile!);
   return (await engine.containers.list({ label: [`${LABEL_RUN}=${runId}`] })).map((c) => c.Names[0]!);
 }
 
@@ -240,17 +245,7 @@ describe('the seed examples', { concurrency: 4 }, () => {
   test('examples/seed-000 "Basic Exec": ./maintenance.sh runs in my-app as appuser in /app/data with TASK=cleanup', async () => {
     const id = await runningContainer('my-app');
     try {
-      await asRoot(
-        id,
-        [
-          'echo appuser:x:1000:1000::/app:/bin/sh >> /etc/passwd',
-          'echo appuser:x:1000: >> /etc/group',
-          'mkdir -p /app/data',
-          `printf '#!/bin/sh\\necho "maintenance: task=$TASK user=$(id -un) dir=$(pwd)"\\n' > /app/data/maintenance.sh`,
-          'chmod 755 /app/data/maintenance.sh',
-          'chown -R 1000:1000 /app',
-        ].join(' && '),
-      );
+      await asRoot(id, MY_APP_SETUP);
       const r = await runExample('seed-000', 'basic-exec');
       assertSucceeded(r);
       assert.equal(r.step('exec-example').out, 'maintenance: task=cleanup user=appuser dir=/app/data\n');

@@ -15,6 +15,7 @@ import { execIn } from '../../lib/executors/docker/exec.js';
 import { LABEL_RUN } from '../../lib/executors/docker/labels.js';
 import { Collect, TEST_IMAGE, engineEnv, liveEngine, reap, testLabels } from '../support/live.js';
 import { Skiff, explain, type RunResult } from './docker-support.js';
+import { runIdOfLog } from '../support/replay-check.js';
 
 const Labels = testLabels('docker-step');
 const skiff = new Skiff('docker-step');
@@ -77,10 +78,7 @@ async function runDag(yaml: string, options: { files?: Record<string, string>; e
 function runIdOf(r: RunResult): string {
   const s = r.report.steps.find((x) => x.stdoutFile);
   assert.ok(s, `no step ran: ${explain(r)}`);
-  // runs/<dag>/<run id>/attempts/<n>/<step>.stdout.log
-  const parts = s.stdoutFile!.split('/');
-  const attempts = parts.lastIndexOf('attempts');
-  return attempts > 0 ? parts[attempts - 1]! : parts.at(-2)!;
+  return runIdOfLog(s.stdoutFile!);
 }
 
 /** Containers the run labelled as its own (any state). */

@@ -80,6 +80,19 @@ export interface RecordedRun extends RunResult {
   replayMs: number;
 }
 
+/**
+ * What the seed example "Basic Exec" needs inside its running container `my-app` (run as root): a user
+ * appuser and an executable /app/data/maintenance.sh that reports how it was run.
+ */
+export const MY_APP_SETUP = [
+  'echo appuser:x:1000:1000::/app:/bin/sh >> /etc/passwd',
+  'echo appuser:x:1000: >> /etc/group',
+  'mkdir -p /app/data',
+  `printf '#!/bin/sh\\necho "maintenance: task=$TASK user=$(id -un) dir=$(pwd)"\\n' > /app/data/maintenance.sh`,
+  'chmod 755 /app/data/maintenance.sh',
+  'chown -R 1000:1000 /app',
+].join(' && ');
+
 /** One state directory per test file; every run of that file writes its logs there. */
 export class Skiff {
   readonly stateDir: string;

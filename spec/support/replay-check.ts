@@ -4,7 +4,7 @@
 //
 // Volatile in a run report, and only these:
 // - `stdoutFile` / `stderrFile` (of steps and handlers): absolute paths under the state directory, with the run id
-//   (`runs/<dag>/<run id>/<step>.stdout.log`); two runs never share them. Whether a step has
+//   (`runs/<dag>/<run id>/attempts/<n>/<step>.stdout.log`); two runs never share them. Whether a step has
 //   a log (a path) or never ran (null) is not volatile and is kept: a path becomes LOG_FILE.
 // Everything else (statuses, exit codes, errors with the stderr tail, outputs) must be equal.
 // What the steps wrote is compared separately, log file by log file (`logsOf`).
@@ -46,3 +46,10 @@ export const UNUSED_WARNING = /did not make \d+ recorded request/;
 
 /** What a replay run is given instead of an engine: a socket that does not exist. */
 export const NO_ENGINE = 'unix:///nowhere/docker.sock';
+
+/** The run id in a step log's path (`…/runs/<dag>/<run id>/attempts/<n>/<step>.stdout.log`). */
+export function runIdOfLog(path: string): string {
+  const m = /\/runs\/[^/]+\/([^/]+)\//.exec(path);
+  if (!m) throw new Error(`not a step log under runs/<dag>/<run id>/: ${path}`);
+  return m[1]!;
+}

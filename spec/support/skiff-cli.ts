@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Engine } from '../../lib/engine/index.js';
 import type { ContainerSummary } from '../../lib/engine/containers.js';
 import type { RunReport } from '../../lib/dag/report.js';
-import { repoRoot } from './live.js';
+import { liveEngine, repoRoot } from './live.js';
 import { NO_ENGINE, UNUSED_WARNING, logsOf, stableReport } from './replay-check.js';
 
 export { SKIFF_BIN };
@@ -165,13 +165,41 @@ export const REGISTRY_IMAGE_LOCK = 'registry-busybox';
  * meanwhile. A lock left by a dead process is broken.
  */
 export async function withImageLock<T>(name: string, body: () => Promise<T>): Promise<T> {
+  const release = await takeLock(name, 120_000);
+  try {
+    return await body();
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * The seed examples use fixed container, network and image names and host port 5432: the test
+ * files that run them (docker-seeds, dag-container-seeds, seeds-migrate) each hold this lock from
+ * their before() to their after(), so they take turns instead of tripping over each other.
+ */
+export const SEED_EXAMPLES_LOCK = 'seed-examples';
+
+/** A seed test file's before(): its turn (SEED_EXAMPLES_LOCK), then the engine; `release` ends the turn. */
+export async function seedFileTurn(): Promise<{ engine: Engine; release: () => Promise<void> }> {
+  const release = await takeLock(SEED_EXAMPLES_LOCK, 30 * 60_000);
+  try {
+    return { engine: await liveEngine(), release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** Takes a lock shared by processes (broken when its holder died); resolves to its release. */
+export async function takeLock(name: string, waitMs: number): Promise<() => Promise<void>> {
   const dir = join(tmpdir(), `skiff-test-lock-${name.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       await mkdir(dir);
       await writeFile(join(dir, 'pid'), String(process.pid));
-      break;
+      return () => rm(dir, { recursive: true, force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => ''));
@@ -179,11 +207,6 @@ export async function withImageLock<T>(name: string, body: () => Promise<T>): Pr
       else if (Date.now() > deadline) throw new Error(`lock ${dir} held for too long by pid ${owner}`);
       else await sleep(50);
     }
-  }
-  try {
-    return await body();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,88 @@
+// Spec 014 (run, command form): one line of shell text, or a list of them.
+import type { ConformanceCase } from './case.js';
+
+const r = { spec: '014', verb: 'run' as const };
+
+export const spec014: ConformanceCase[] = [
+  { ...r, name: 'a one-line run is handed to the shell', dagu: 'single_command_success', yaml: 'steps:\n  - id: hello\n    run: printf "hi\\n" > one.txt\n', exit: 0, files: { 'one.txt': 'hi\n' } },
+  { ...r, name: 'pipes and && stay inside one shell', dagu: 'shell_operators', yaml: 'steps:\n  - id: pipe\n    run: printf "x\\ny\\n" | grep y > piped.txt && echo more >> piped.txt\n', exit: 0, files: { 'piped.txt': 'y\nmore\n' } },
+  { ...r, name: 'background work the command waits for counts', dagu: 'background_wait', yaml: 'steps:\n  - id: bg\n    run: (sleep 0.1; echo late > bg.txt) & wait $!\n', exit: 0, files: { 'bg.txt': 'late\n' } },
+  { ...r, name: 'list entries write their output in order', dagu: 'array_streams', yaml: 'steps:\n  - id: many\n    run:\n      - echo first >> list.txt\n      - echo second >> list.txt\n', exit: 0, files: { 'list.txt': 'first\nsecond\n' } },
+  {
+    ...r,
+    name: 'each list entry starts with fresh shell state (directory, variables)',
+    dagu: 'array_fresh_state',
+    yaml: 'steps:\n  - id: fresh\n    run:\n      - mkdir -p inner && cd inner && touch here && export MOVED=yes\n      - test -f inner/here && test ! -f here && test "${MOVED-none}" = none && echo clean > fresh.txt\n',
+    exit: 0,
+    files: { 'fresh.txt': 'clean\n' },
+  },
+  {
+    ...r,
+    name: 'a list stops at its first failing entry',
+    dagu: 'array_stop_on_failure',
+    yaml: 'steps:\n  - id: stop\n    run:\n      - echo one > stop.txt\n      - exit 3\n      - echo three > never.txt\n',
+    exit: 1,
+    files: { 'stop.txt': 'one\n' },
+    absent: ['never.txt'],
+  },
+  {
+    ...r,
+    name: 'the default shell stops at the first failing command (sh -e)',
+    dagu: 'default_errexit',
+    yaml: 'steps:\n  - id: strict\n    run: echo before > errexit.txt; false; echo after >> errexit.txt\n',
+    exit: 1,
+    files: { 'errexit.txt': 'before\n' },
+  },
+  {
+    ...r,
+    name: 'the step working_dir is where the shell runs',
+    dagu: 'working_directory',
+    setup: { 'area/': '' },
+    yaml: 'steps:\n  - id: where\n    working_dir: area\n    run: basename "$PWD" > where.txt\n',
+    exit: 0,
+    files: { 'area/where.txt': 'area\n' },
+  },
+  {
+    ...r,
+    name: 'an explicit ./relative path runs from the working directory',
+    dagu: 'relative_path_explicit',
+    yaml: 'steps:\n  - id: make\n    run: mkdir -p bin && printf "#!/bin/sh\\necho tool-ran > tool.txt\\n" > bin/tool && chmod +x bin/tool\n  - id: use\n    depends: make\n    run: ./bin/tool\n',
+    exit: 0,
+    files: { 'tool.txt': 'tool-ran\n' },
+  },
+  {
+    ...r,
+    name: 'a bare program name is looked up on PATH only, not in the working directory',
+    dagu: 'bare_lookup_not_added',
+    yaml: 'steps:\n  - id: make\n    run: printf "#!/bin/sh\\necho bare > bare.txt\\n" > localtool && chmod +x localtool\n  - id: use\n    depends: make\n    run: localtool\n',
+    exit: 1,
+    absent: ['bare.txt'],
+  },
+  {
+    ...r,
+    name: 'a run whose resolved text gains a line break fails before any shell starts',
+    dagu: 'resolved_line_break',
+    yaml: 'env:\n  - TWO_LINES: |-\n      echo one > broke.txt\n      echo two >> broke.txt\nsteps:\n  - id: broken\n    run: ${env.TWO_LINES}\n',
+    exit: 1,
+    stderr: ['line break'],
+    absent: ['broke.txt'],
+  },
+  {
+    ...r,
+    name: 'a shell option glued to -c is refused before anything runs',
+    dagu: 'invalid_unix_carrier',
+    yaml: 'steps:\n  - id: glued\n    run: echo ran > glued.txt\n    with:\n      shell: sh\n      shell_args: [-cecho]\n',
+    exit: 2,
+    stderr: ['-cecho'],
+    absent: ['glued.txt'],
+  },
+  {
+    ...r,
+    name: 'with.shell_packages is refused (no nix-shell)',
+    dagu: 'unsupported_shell_packages',
+    yaml: 'steps:\n  - id: nix\n    run: echo ran > nix.txt\n    with:\n      shell: sh\n      shell_packages: [jq]\n',
+    exit: 2,
+    stderr: ['shell_packages'],
+    absent: ['nix.txt'],
+  },
+];
