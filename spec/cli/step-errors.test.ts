@@ -15,11 +15,17 @@ describe('failed local steps', () => {
   });
   after(() => box.cleanup());
 
+  /** Writes NAME.yaml from `lines`, runs it with a report, and gives the result and the report. */
+  async function runLines(name: string, lines: string[]) {
+    const file = box.path(`${name}.yaml`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const reportFile = box.path(`${name}.json`);
+    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    return { res, report: readJson<RunReport>(reportFile) };
+  }
+
   it('a local step that fails carries its stderr tail, and the summary names its own log file', T, async () => {
-    const file = box.path('compile.yaml');
-    writeFileSync(
-      file,
-      [
+    const { res, report } = await runLines('compile', [
         'name: build',
         'steps:',
         '  - name: compile',
@@ -27,13 +33,8 @@ describe('failed local steps', () => {
         '      echo compiling',
         '      echo "error: foo.c:12: undefined reference" >&2',
         '      exit 2',
-        '',
-      ].join('\n'),
-    );
-    const reportFile = box.path('compile.json');
-    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    ]);
     assert.equal(res.code, 1, res.stderr);
-    const report = readJson<RunReport>(reportFile);
     const step = report.steps[0]!;
     assert.equal(step.error, 'exit status 2\nrecent stderr (tail):\nerror: foo.c:12: undefined reference');
     assert.match(res.stderr, /step compile failed: exit status 2\nrecent stderr \(tail\):\nerror: foo\.c:12: undefined reference\n/);
@@ -43,19 +44,13 @@ describe('failed local steps', () => {
   });
 
   it('a step that fails silently says only its exit status', T, async () => {
-    const file = box.path('silent.yaml');
-    writeFileSync(file, 'steps:\n  - name: quiet\n    command: exit 4\n');
-    const reportFile = box.path('silent.json');
-    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    const { res, report } = await runLines('silent', ['steps:', '  - name: quiet', '    command: exit 4']);
     assert.equal(res.code, 1);
-    assert.equal(readJson<RunReport>(reportFile).steps[0]!.error, 'exit status 4');
+    assert.equal(report.steps[0]!.error, 'exit status 4');
   });
 
   it('an output over maxOutputSize is cut with a warning saying where; a variable too big for exec is a step error naming it and its size', T, async () => {
-    const file = box.path('big.yaml');
-    writeFileSync(
-      file,
-      [
+    const { res, report } = await runLines('big', [
         'steps:',
         '  - name: make',
         "    command: head -c 2000000 /dev/zero | tr '\\0' x",
@@ -63,13 +58,8 @@ describe('failed local steps', () => {
         '  - name: use',
         '    command: echo "${#RESULT}"',
         '    depends: [make]',
-        '',
-      ].join('\n'),
-    );
-    const reportFile = box.path('big.json');
-    const res = await runCli(['run', '--report', reportFile, file], box.env);
+    ]);
     assert.equal(res.code, 1);
-    const report = readJson<RunReport>(reportFile);
     const make = report.steps[0]!;
     assert.equal(make.status, 'succeeded');
     assert.ok(res.stdout.includes(`warning: step make: output RESULT cut at 1048576 bytes (maxOutputSize) of the 2000000 the step printed, and marked "[OUTPUT TRUNCATED]"; the whole output is in ${make.stdoutFile}`), res.stdout);
