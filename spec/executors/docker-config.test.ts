@@ -277,7 +277,7 @@ describe('seed step configs', () => {
   });
 
   for (const [name, config] of all) {
-    // Seed 001's reference block has `exec` beside `image` and no containerName: Dagu's load error (below).
+    // examples/seed-001's reference block has `exec` beside `image` and no containerName: Dagu's load error (below).
     if (name === '001 reference') continue;
     test(`${name}: loads without problems, normalises after expansion, has no unknown keys, fits the schema`, () => {
       assert.deepEqual(check(config), []);
