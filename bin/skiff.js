@@ -7,6 +7,18 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// First thing: the stop signals are recorded from now on (cli/signals.ts takes them over, same
+// shape, same key), so a Ctrl-C, SIGTERM or SIGHUP while the code loads still reaches the run,
+// which then stops cleanly and writes its report instead of the process dying at once.
+const signalHub = { received: [], listener: undefined, claimed: false };
+globalThis[Symbol.for('skiff.signal-hub')] = signalHub;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, (signal) => {
+    signalHub.received.push(signal);
+    signalHub.listener?.(signal);
+  });
+}
+
 const args = process.argv.slice(2);
 const bundle = new URL('../dist/skiff.cjs', import.meta.url);
 

@@ -8,8 +8,8 @@
 //   2    bad input: an invalid DAG file (every problem is listed as file:line:col) or a bad
 //        command line (unknown option, missing argument): the run never started.
 //   70   an internal error, i.e. a bug in skiff (EX_SOFTWARE from sysexits.h).
-//   130  cancelled by the user (SIGINT or SIGTERM), after everything started was stopped
-//        (128 + SIGINT, what shells report for a Ctrl-C).
+//   130  cancelled by the user (SIGINT), after everything started was stopped (128 + SIGINT,
+//        what shells report for a Ctrl-C); 143 for SIGTERM, 129 for SIGHUP (cli/signals.ts).
 import { SkiffError } from '../lib/common/errors.js';
 
 export const EXIT_OK = 0;

@@ -3,7 +3,7 @@
 // and bad usage cost no more than clipanion itself.
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { Builtins, Cli, type BaseContext, type Command } from 'clipanion';
+import { Builtins, type BaseContext, type Cli, type Command } from 'clipanion';
 import { CleanupCommand } from './commands/cleanup.js';
 import { DryCommand } from './commands/dry.js';
 import { GraphCommand } from './commands/graph.js';
@@ -20,6 +20,9 @@ import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
 import { ValidateCommand } from './commands/validate.js';
 import { EXIT_INTERNAL, EXIT_USAGE, isClipanionError } from './exit-codes.js';
+import { colourEnabled } from './render/format.js';
+import { exitCodeForSignal, processSignalHub } from './signals.js';
+import { HelpCommand, SkiffCli, VersionCommand } from './usage.js';
 
 /** Set by the single-file bundle (scripts/bundle.mjs), where package.json is not beside the code. */
 declare const SKIFF_BUNDLED_VERSION: string | undefined;
@@ -30,8 +33,9 @@ export function packageVersion(): string {
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
 
-export function createCli(): Cli {
-  const cli = new Cli({ binaryLabel: 'skiff', binaryName: 'skiff', binaryVersion: packageVersion(), enableCapture: false });
+/** `colour`: help and usage on stdout may carry colour escapes (cli/render/format.ts decides). */
+export function createCli(colour = false): Cli {
+  const cli = new SkiffCli({ binaryLabel: 'skiff', binaryName: 'skiff', binaryVersion: packageVersion(), enableCapture: false, colour });
   cli.register(RunCommand);
   cli.register(ValidateCommand);
   cli.register(SchemaCommand);
@@ -48,7 +52,8 @@ export function createCli(): Cli {
   cli.register(PackCommand);
   cli.register(LoadCommand);
   cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
+  cli.register(HelpCommand);
+  cli.register(VersionCommand);
   return cli;
 }
 
@@ -62,17 +67,20 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
     stdout,
     stderr,
     env,
-    colorDepth: context.colorDepth ?? colourDepthOf(stdout, env),
+    colorDepth: context.colorDepth ?? (colourEnabled(stdout, env) ? 8 : 1),
   };
   try {
-    const cli = createCli();
+    const cli = createCli(full.colorDepth > 1);
     let command: Command;
     try {
       command = cli.process(argv, full);
     } catch (err) {
       // clipanion prints its parse errors to stdout and exits 1; bad usage is 2 on stderr here.
       if (!isClipanionError(err)) throw err;
-      stderr.write(withNewline(cli.error(err, { colored: colourDepthOf(stderr, env) > 1 })));
+      stderr.write(withNewline(cli.error(err, { colored: colourEnabled(stderr, env) })));
+      const { reportOptionOf, writeUsageReport } = await import('./report-file.js');
+      const reportFile = reportOptionOf(argv);
+      if (reportFile !== undefined) await writeUsageReport(reportFile, err.message);
       return EXIT_USAGE;
     }
     return await cli.run(command, full);
@@ -84,20 +92,12 @@ export async function main(argv: string[], context: Partial<BaseContext> = {}): 
   }
 }
 
-/** clipanion colours help and errors when this is > 1: only on a terminal, never with NO_COLOR. */
-function colourDepthOf(stream: unknown, env: Record<string, string | undefined>): number {
-  const tty = stream as { isTTY?: boolean; getColorDepth?(env?: object): number };
-  if (tty.isTTY !== true) return 1;
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 1;
-  return tty.getColorDepth?.(env) ?? 8;
-}
-
 function withNewline(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
 }
 
-// After the command returns, a handle someone forgot to close (a socket, a timer) must not keep
-// `skiff` from exiting: the exit code is known, so leave a bounded moment for output to drain.
+// After the command returns, output that cannot drain (a reader that stopped reading) must not
+// keep `skiff` from exiting: the exit code is known, so leave it a bounded moment.
 const EXIT_GRACE_MS = 3000;
 
 /**
@@ -118,18 +118,26 @@ export async function runExit(argv: string[]): Promise<void> {
     });
   };
   process.on('unhandledRejection', onRejection);
+  const signals = processSignalHub();
   // `skiff run … | head`, a closed terminal: once the reader is gone (EPIPE, EIO) output is
   // dropped, but the run goes on to its end and its cleanup instead of dying with steps running.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', dropOutput);
   const code = await main(argv);
-  process.exitCode = leaked ? EXIT_INTERNAL : code;
-  // The exit code is known: a Ctrl-C that lands while the process winds down (sockets closing)
-  // must not turn `exit 130` into death by SIGINT. Bounded by the grace below; the listeners do
-  // not keep the process alive.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, ignoreSignal);
+  // A signal no command took charge of (validate, help) ends the command as it would have been
+  // ended by the signal; one that lands from now on, while sockets close, changes nothing.
+  const unclaimed = signals.claimed ? undefined : signals.received[0];
+  process.exitCode = leaked ? EXIT_INTERNAL : unclaimed !== undefined ? exitCodeForSignal(unclaimed) : code;
+  signals.claimed = true;
+  signals.listener = undefined;
+  // Exit here, once stdout and stderr are written out, rather than when the event loop runs dry:
+  // on that way out Node closes its signal handles, which gives SIGINT back its default action,
+  // and a Ctrl-C landing then killed skiff after its report (`signal SIGINT` instead of 130).
   setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise<void>((resolve) => {
+    if (stream.destroyed || stream.writableEnded) resolve();
+    else stream.write('', () => resolve());
+  })));
+  process.exit();
 }
 
 function dropOutput(): void {}
-
-function ignoreSignal(): void {}

@@ -110,6 +110,7 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
       engine: options.engine,
       reap: false,
       early,
+      checkEngine: false,
       // The recorder talks to the real daemon: its PIDs are this host's (a cancelled exec is stopped).
       reachesDaemon: true,
       dispatcher: (target) => (recorder = RecordingDispatcher.forDir(dir, createDispatcher(target))),
@@ -123,7 +124,7 @@ async function createExecutorSet(dag: Dag, env: NodeJS.ProcessEnv, options: RunD
   if (options.replayDir !== undefined) {
     const [{ ReplayDispatcher }, { skiffMatchRules }] = await Promise.all([import('./engine/replay/index.js'), import('./replay-rules.js')]);
     const replay = ReplayDispatcher.fromDir(options.replayDir, { match: skiffMatchRules });
-    const set = createExecutors(dag, { env, reap: false, early, dispatcher: () => replay });
+    const set = createExecutors(dag, { env, reap: false, checkEngine: false, early, dispatcher: () => replay });
     return { ...set, close: async () => {
       await set.close();
       unused.push(...replay.unused());

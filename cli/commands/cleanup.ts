@@ -31,18 +31,21 @@ export class CleanupCommand extends Command {
     const { openEngine } = await import('../../lib/engine/index.js');
     const { reapOrphans } = await import('../../lib/executors/docker/reap.js');
     const { reapServices } = await import('../../lib/executors/swarm/reap.js');
+    const { trapInterrupts, exitCodeForSignal } = await import('../signals.js');
+    const interrupts = trapInterrupts();
     let engine;
     try {
       engine = openEngine({ env: this.context.env, ...engineSelection(this) });
       // Services first: removing one removes its tasks' containers.
-      const services = await reapServices(engine, { signal: AbortSignal.timeout(60_000) });
+      const services = await reapServices(engine, { signal: AbortSignal.any([AbortSignal.timeout(60_000), interrupts.signal]) });
       for (const s of services) this.context.stdout.write(`removed swarm service ${s.name} (run ${s.run})\n`);
-      const reaped = await reapOrphans(engine, { signal: AbortSignal.timeout(60_000) });
+      const reaped = await reapOrphans(engine, { signal: AbortSignal.any([AbortSignal.timeout(60_000), interrupts.signal]) });
       for (const c of reaped.containers) this.context.stdout.write(`removed container ${c.name} (run ${c.run})\n`);
       for (const n of reaped.networks) this.context.stdout.write(`removed network ${n.name} (run ${n.run})\n`);
       this.context.stdout.write(`cleanup: ${reaped.containers.length} container(s), ${reaped.networks.length} network(s)${services.length ? `, ${services.length} swarm service(s)` : ''} removed\n`);
       return EXIT_OK;
     } catch (err) {
+      if (interrupts.cancelledBy) return exitCodeForSignal(interrupts.cancelledBy);
       const { debugEnabled, reportFailure } = await import('../render/errors.js');
       return reportFailure(err, {
         stderr: this.context.stderr,
@@ -50,6 +53,7 @@ export class CleanupCommand extends Command {
         formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
       });
     } finally {
+      interrupts.dispose();
       await engine?.close();
     }
   }

@@ -6,6 +6,7 @@ import type { AttemptRecorder } from '../../lib/dag/history/recorder.js';
 import type { StepRecord } from '../../lib/dag/history/record.js';
 import type { Dag, RunEvent, RunReport } from '../../lib/run.js';
 import type { EngineSelection } from '../../lib/engine/context.js';
+import { splitParams } from '../../lib/dag/params-text.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 import { SkiffError } from '../../lib/common/errors.js';
 import { VerbCommand } from './verb.js';
@@ -49,8 +50,9 @@ export class RunCommand extends VerbCommand {
       printed with \`--follow\`.
 
       Parameters override the DAG's \`params\`: a plain value replaces the positional parameter at the
-      same position, \`NAME=value\` the named one. They come from \`--params\` (space-separated, quote a
-      value that has spaces) and from the arguments after \`--\`.
+      same position, \`NAME=value\` the named one. They come from \`--params\` (split as \`params:\` in
+      a DAG file is: by spaces; double-quote a value that has spaces) and from the arguments after
+      \`--\` (one parameter each).
 
       Docker steps run on the engine the docker CLI would use: \`-H\` or \`--context\`, else
       DOCKER_HOST, else DOCKER_CONTEXT, else the current docker context, else the local socket.
@@ -59,6 +61,7 @@ export class RunCommand extends VerbCommand {
 
       Ctrl-C cancels the run: running steps are stopped, the cancel and exit handlers run, and
       skiff exits 130 once everything it started has stopped. A second Ctrl-C kills the steps at once.
+      SIGTERM and SIGHUP (the terminal closed) do the same and exit 143 and 129.
 
       FILE may also be a pack written by \`skiff pack\`: every member's sha256 is checked first,
       the DAG and its files are unpacked beside the pack (or into \`--dir\`), the images the engine
@@ -66,7 +69,8 @@ export class RunCommand extends VerbCommand {
       is treated as \`missing\` for the images that came in the pack.
 
       Exit codes: 0 every step succeeded; 1 a step or a handler failed, or the run could not start;
-      2 the DAG file is invalid or the command line is wrong; 130 cancelled; 70 internal error.
+      2 the DAG file is invalid or the command line is wrong; 130 cancelled (129, 143 by SIGHUP,
+      SIGTERM); 70 internal error.
     `,
     examples: [
       ['Run a DAG', '$0 run build.yaml'],
@@ -113,49 +117,30 @@ export class RunCommand extends VerbCommand {
 
   async run(): Promise<number> {
     const { debugEnabled } = await import('../render/errors.js');
-    return executeRun(this.runOptions(debugEnabled(this.debug, this.context.env)), this.context);
+    let opts: RunOptions;
+    try {
+      opts = this.runOptions(debugEnabled(this.debug, this.context.env));
+    } catch (err) {
+      // A bad command line (exit 2) still leaves the report CI waits for.
+      if (this.report !== undefined && err instanceof UsageError) await (await import('../report-file.js')).writeUsageReport(this.report, err.message);
+      throw err;
+    }
+    return executeRun(opts, this.context);
   }
 
   runOptions(debug: boolean): RunOptions {
     if (this.quiet && this.follow) throw new UsageError('--quiet and --follow cannot be used together');
     if (this.record !== undefined && this.replay !== undefined) throw new UsageError('--record and --replay cannot be used together');
     const params: string[] = [];
-    for (const text of this.params) params.push(...splitParams(text));
+    for (const text of this.params) {
+      const split = splitParams(text);
+      if ('error' in split) throw new UsageError(`--params: ${split.error}`);
+      params.push(...split.tokens);
+    }
     params.push(...this.extraParams);
     const engine = engineSelection(this);
     return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine, unpackDir: this.dir };
   }
-}
-
-/**
- * `a "b c" K='x y' E=` → `a`, `b c`, `K=x y`, `E=`: words separated by whitespace, quotes group
- * (and are removed), a backslash escapes the next character outside single quotes.
- */
-export function splitParams(text: string): string[] {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < text.length) word += text[++i]!;
-      else word += ch;
-    } else if (/\s/.test(ch)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      word ??= '';
-    } else if (ch === '\\' && i + 1 < text.length) {
-      word = (word ?? '') + text[++i]!;
-    } else {
-      word = (word ?? '') + ch;
-    }
-  }
-  if (quote) throw new UsageError(`--params has an unterminated ${quote === '"' ? 'double' : 'single'} quote: ${text}`);
-  if (word !== undefined) words.push(word);
-  return words;
 }
 
 /**
@@ -164,13 +149,22 @@ export function splitParams(text: string): string[] {
  * not start, a cancel, and our own bugs.
  */
 export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
-  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines, describeError }, { readFile }, { newRunId }, { exitCodeForError }] = await Promise.all([
+  const [{ loadDagFile, failedBeforeSteps, DagLoadError }, { problemLines, warningLines, describeError }, { readFile }, { newRunId }, { exitCodeForError }, { reportFileProblem }] = await Promise.all([
     import('../../lib/run.js'),
     import('../render/errors.js'),
     import('node:fs/promises'),
     import('../../lib/dag/run-dir.js'),
     import('../exit-codes.js'),
+    import('../report-file.js'),
   ]);
+  if (opts.reportFile !== undefined) {
+    // A folder or a place that takes no files would lose the report at the end of a long run.
+    const problem = await reportFileProblem(opts.reportFile);
+    if (problem !== undefined) {
+      io.stderr.write(`skiff: ${problem}\n`);
+      return EXIT_USAGE;
+    }
+  }
   const writeReport = reportWriter(opts.reportFile, io);
   let text: string | undefined;
   let dag: Dag;
@@ -198,6 +192,7 @@ export async function executeRun(opts: RunOptions, io: RunIO): Promise<number> {
     await writeReport(failedBeforeSteps('load', err instanceof Error ? err.message : String(err)));
     throw err;
   }
+  io.stderr.write(warningLines(dag.warnings ?? []).map((l) => `${l}\n`).join(''));
   return runAttempt({ dag, runId: newRunId(), trigger: 'start', params: opts.params, text: text ?? '', ...(notice !== undefined ? { notice } : {}) }, opts, io);
 }
 
@@ -229,6 +224,7 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
     import('../render/renderer.js'),
     import('../signals.js'),
   ]);
+  const { exitCodeForSignal } = await import('../signals.js');
   const { dag, runId } = plan;
   const writeReport = reportWriter(opts.reportFile, io);
   const stepNames = dag.steps.map((s) => s.name);
@@ -303,20 +299,20 @@ export async function runAttempt(plan: AttemptPlan, opts: RunOptions, io: RunIO)
   if (result.startupError) recorder.onEvent({ type: 'run-end', report: result.report });
   await finishRecord();
 
-  // The listeners stay until the report is written: a second Ctrl-C that lands after the steps
-  // stopped must not kill the process (default SIGINT behaviour) before the summary and report.
+  // 128 + the signal that cancelled the run: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP.
+  const exitCode = interrupts.cancelledBy ? exitCodeForSignal(interrupts.cancelledBy) : result.exitCode;
   try {
     if (result.startupError) {
       // No engine, bad credentials store…: the run never started; a failed run, not bad input.
       io.stderr.write(describeError(result.startupError, opts.debug).map((l) => `${l}\n`).join(''));
       await writeReport(result.report);
-      return result.exitCode;
+      return exitCode;
     }
     const unused = result.unusedRecorded;
     if (unused.length > 0) io.stderr.write(`skiff: warning: the run did not make ${unused.length} recorded request(s), e.g. ${unused[0]}\n`);
     renderer.finish(result.report, { elapsedMs: Date.now() - startedMs, cancelled: cancelled() });
     const written = await writeReport(result.report);
-    return written || result.exitCode !== 0 ? result.exitCode : EXIT_FAILED;
+    return written || exitCode !== 0 ? exitCode : EXIT_FAILED;
   } finally {
     interrupts.dispose();
   }
@@ -389,27 +385,11 @@ function reportWriter(reportFile: string | undefined, io: RunIO): (report: RunRe
   return async (report) => {
     if (reportFile === undefined) return true;
     try {
-      await writeFileAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      await (await import('../report-file.js')).writeReportFile(reportFile, report);
       return true;
     } catch (err) {
       io.stderr.write(`skiff: cannot write the report ${reportFile}: ${err instanceof Error ? err.message : String(err)}\n`);
       return false;
     }
   };
-}
-
-/** Temp file in the same directory, then rename: a reader never sees half a report. */
-async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const { mkdir, rename, rm, writeFile } = await import('node:fs/promises');
-  const { dirname, resolve } = await import('node:path');
-  const target = resolve(file);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }

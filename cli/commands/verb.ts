@@ -15,11 +15,13 @@ export abstract class VerbCommand extends Command {
     try {
       return await this.run();
     } catch (err) {
-      const { debugEnabled, reportFailure } = await import('../render/errors.js');
+      const [{ debugEnabled, reportFailure }, { colourEnabled }] = await Promise.all([import('../render/errors.js'), import('../render/format.js')]);
+      const colored = colourEnabled(this.context.stderr, this.context.env);
       return reportFailure(err, {
         stderr: this.context.stderr,
         debug: debugEnabled(this.debug, this.context.env),
-        formatUsageError: (e) => `${this.cli.error(e, { command: this }).trimEnd()}\n`,
+        // MiniCli's type leaves `colored` out; the Cli behind it takes it.
+        formatUsageError: (e) => `${this.cli.error(e, { command: this, colored } as { command: Command }).trimEnd()}\n`,
       });
     }
   }

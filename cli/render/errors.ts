@@ -32,6 +32,11 @@ export function problemLines(problems: readonly Problem[], cwd?: string): string
   return problems.map((p) => `${displayPlace(p.place, cwd)}: ${p.message}`);
 }
 
+/** `file:line:col: warning: …`: what a file asks for that skiff ignores (the run goes on). */
+export function warningLines(warnings: readonly Problem[], cwd?: string): string[] {
+  return warnings.map((p) => `${displayPlace(p.place, cwd)}: warning: ${p.message}`);
+}
+
 /** The lines printed for an error that reached the top of a command (no trailing newlines). */
 export function describeError(err: unknown, debug: boolean): string[] {
   if (err instanceof SkiffError) {

@@ -40,9 +40,9 @@ export function isTTY(stream: Writable): boolean {
   return (stream as { isTTY?: boolean }).isTTY === true;
 }
 
-/** Colours only on a terminal, and never when NO_COLOR asks for none. */
+/** Colours only on a terminal that shows them (not TERM=dumb), and never when NO_COLOR asks for none. */
 export function colourEnabled(stream: Writable, env: Record<string, string | undefined>): boolean {
-  return isTTY(stream) && !noColorRequested(env);
+  return isTTY(stream) && !noColorRequested(env) && env.TERM !== 'dumb';
 }
 
 export function terminalSize(stream: Writable): { columns: number; rows: number } {

@@ -94,7 +94,7 @@ export class LiveRenderer implements RunRenderer {
     }
     this.#out.write(`${summaryLine(report, info.elapsedMs, this.#paint)}\n`);
     if (this.#state.logDir !== undefined) this.#out.write(`logs: ${this.#state.logDir}\n`);
-    const errors = errorLines(report, info.cancelled);
+    const errors = errorLines(report, info.cancelled, this.#state.startup?.hint);
     if (errors.length > 0) this.#err.write(errors.map((l) => `${this.#paint('red', l)}\n`).join(''));
   }
 

@@ -43,14 +43,15 @@ export class PlainRenderer implements RunRenderer {
     const view = this.#state.apply(ev);
     switch (ev.type) {
       case 'run-start':
-        this.#line(`run ${ev.runId} of ${ev.dag} started; logs in ${ev.logDir}`);
+        // The log folder is said once, under the summary (`logs: …`), not here as well.
+        this.#line(`run ${ev.runId} of ${ev.dag} started`);
         break;
       case 'startup-end': {
         // Every run has a set-up (at least a look for leftovers of dead runs); it is worth a
         // line when it failed or made the user wait, as a DAG-level container does.
         const took = this.#state.startup ? (this.#state.startup.endedMs ?? 0) - this.#state.startup.startedMs : 0;
-        if (ev.error !== undefined) this.#line(`set-up ${this.#paint('red', 'failed')}: ${ev.error}`);
-        else if (took >= SLOW_SETUP_MS) this.#line(`set-up done (${formatDuration(took)})`);
+        // A failed set-up is said once, by finish(): `run could not start: …`, with its hint.
+        if (ev.error === undefined && took >= SLOW_SETUP_MS) this.#line(`set-up done (${formatDuration(took)})`);
         break;
       }
       case 'step-start':
@@ -93,7 +94,7 @@ export class PlainRenderer implements RunRenderer {
     this.#follow?.flush();
     this.#out.write(`${summaryLine(report, info.elapsedMs, this.#paint)}\n`);
     if (this.#state.logDir !== undefined) this.#out.write(`logs: ${this.#state.logDir}\n`);
-    const errors = errorLines(report, info.cancelled);
+    const errors = errorLines(report, info.cancelled, this.#state.startup?.hint);
     if (errors.length > 0) this.#err.write(errors.map((l) => `${l}\n`).join(''));
   }
 

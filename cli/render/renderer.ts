@@ -54,7 +54,11 @@ class QuietRenderer implements RunRenderer {
     this.#err = err;
   }
 
-  onEvent(): void {}
+  #startupHint: string | undefined;
+
+  onEvent(ev: RunEvent): void {
+    if (ev.type === 'startup-end' && ev.hint !== undefined) this.#startupHint = ev.hint;
+  }
 
   notice(text: string): void {
     this.#err.write(`${text}\n`);
@@ -62,7 +66,7 @@ class QuietRenderer implements RunRenderer {
 
   finish(report: RunReport, info: FinishInfo): void {
     this.#out.write(`${summaryLine(report, info.elapsedMs)}\n`);
-    const errors = errorLines(report, info.cancelled);
+    const errors = errorLines(report, info.cancelled, this.#startupHint);
     if (errors.length > 0) this.#err.write(errors.map((l) => `${l}\n`).join(''));
   }
 }

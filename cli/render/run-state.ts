@@ -28,6 +28,8 @@ export interface StartupView {
   startedMs: number;
   endedMs?: number;
   error?: string;
+  /** What to do about the error (an engine that is not there…). */
+  hint?: string;
   pull?: PullView;
 }
 
@@ -62,6 +64,7 @@ export class RunState {
           this.startup.endedMs = now;
           delete this.startup.pull;
           if (ev.error !== undefined) this.startup.error = ev.error;
+          if (ev.hint !== undefined) this.startup.hint = ev.hint;
         }
         return undefined;
       case 'step-start': {

@@ -1,5 +1,6 @@
 // The end of a run, in every mode: `run <status> (<n> steps: …) in Ns`, where the logs are, and
 // what went wrong with each failed step.
+import { basename } from 'node:path';
 import type { RunReport, RunStatus, StepStatus } from '../../lib/dag/report.js';
 import { formatDuration, type Paint } from './format.js';
 
@@ -26,11 +27,11 @@ function runColour(status: RunStatus): 'green' | 'red' | 'yellow' {
 }
 
 /**
- * One line per step that failed (or was aborted with a reason of its own), then the run's own
- * error when no step line says it already (a start-up failure, a failed handler, a timeout, an
- * unmet precondition). A user's cancel is no error: it says nothing more.
+ * One line per step that failed (or was aborted with a reason of its own) and per handler that
+ * failed, each with its log, then the run's own error when no line says it already (a start-up
+ * failure, a timeout, an unmet precondition). A user's cancel is no error: it says nothing more.
  */
-export function errorLines(report: RunReport, cancelled: boolean): string[] {
+export function errorLines(report: RunReport, cancelled: boolean, startupHint?: string): string[] {
   const lines: string[] = [];
   const said = new Set<string>();
   for (const step of report.steps) {
@@ -38,11 +39,25 @@ export function errorLines(report: RunReport, cancelled: boolean): string[] {
     if (step.status === 'failed') lines.push(`step ${step.name} failed: ${step.error}`);
     else if (step.status === 'aborted' && step.error !== 'upstream failed') lines.push(`step ${step.name} aborted: ${step.error}`);
     else continue;
-    said.add(step.error);
+    lines.push(...logLine(step));
+    said.add(`step "${step.name}": ${step.error}`);
+  }
+  // A handler that failed is worth saying even when a step failed first (onFailure itself failing).
+  for (const handler of report.handlers) {
+    if (handler.status !== 'failed') continue;
+    lines.push(`handler ${handler.name} failed: ${handler.error}`, ...logLine(handler));
+    said.add(`handler ${handler.name} failed: ${handler.error}`);
   }
   if (report.error !== null && !said.has(report.error) && !(cancelled && report.error === 'cancelled')) {
     const where = report.phase === 'startup' ? 'could not start' : statusWords(report.status);
     lines.push(`run ${where}: ${report.error}`);
+    if (report.phase === 'startup' && startupHint !== undefined) lines.push(`  hint: ${startupHint}`);
   }
   return lines;
+}
+
+/** The step's own log, where the whole of what it said is: the run folder holds every step's. */
+function logLine(step: { stdoutFile: string | null; stderrFile: string | null }): string[] {
+  if (step.stderrFile === null) return [];
+  return [`  full output: ${step.stderrFile}${step.stdoutFile !== null ? ` (stdout: ${basename(step.stdoutFile)})` : ''}`];
 }

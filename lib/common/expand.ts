@@ -2,6 +2,11 @@
 // reaches a shell or a container (docs/dagu-behavior.md §2.2). Unlike 1.2x-era Dagu, a name that is
 // defined nowhere is left as written so a container's own shell can still expand it, and `\$`
 // is a literal `$` (the behaviour Dagu adopted later).
+//
+// Two ways to run backticks: `expand` runs them synchronously (a DAG file is loaded before
+// anything runs, and loadDag is synchronous), `expandAsync` hands them to a runner the caller
+// owns: during a run that is the executor set's host runner, so a slow command neither freezes
+// the other steps' output nor escapes a Ctrl-C.
 import { execFileSync } from 'node:child_process';
 import { SkiffError } from './errors.js';
 
@@ -19,7 +24,30 @@ const BACKTICK = /`([^`]*)`/g;
 
 export function expand(text: string, lookup: Lookup, options: ExpandOptions = {}): string {
   if (!text.includes('$') && !(options.backticks && text.includes('`'))) return text;
-  const withVars = text.replace(VARIABLE, (whole, braced?: string, path?: string, bare?: string) => {
+  const withVars = expandVariables(text, lookup);
+  return options.backticks ? substituteCommands(withVars, options) : withVars;
+}
+
+/** Runs one backtick command and resolves to its stdout; rejects with a SkiffError. */
+export type CommandRunner = (command: string) => Promise<string>;
+
+/** `expand`, with backticks (when `run` is given) run one after another by `run`. */
+export async function expandAsync(text: string, lookup: Lookup, run?: CommandRunner): Promise<string> {
+  const withVars = text.includes('$') ? expandVariables(text, lookup) : text;
+  if (!run || !withVars.includes('`')) return withVars;
+  let out = '';
+  let last = 0;
+  for (const match of withVars.matchAll(BACKTICK)) {
+    const command = match[1]!;
+    out += withVars.slice(last, match.index);
+    if (command.trim() !== '') out += (await run(command)).trim();
+    last = match.index + match[0].length;
+  }
+  return out + withVars.slice(last);
+}
+
+function expandVariables(text: string, lookup: Lookup): string {
+  return text.replace(VARIABLE, (whole, braced?: string, path?: string, bare?: string) => {
     if (whole === '\\$') return '$';
     if (bare !== undefined) return lookup(bare) ?? whole;
     const name = braced as string;
@@ -30,7 +58,6 @@ export function expand(text: string, lookup: Lookup, options: ExpandOptions = {}
     const json = lookup(name);
     return json === undefined ? whole : (readJsonPath(json, path.slice(1).split('.')) ?? whole);
   });
-  return options.backticks ? substituteCommands(withVars, options) : withVars;
 }
 
 function readJsonPath(json: string, keys: string[]): string | undefined {
@@ -62,9 +89,13 @@ function substituteCommands(text: string, options: ExpandOptions): string {
       return out.trim();
     } catch (err) {
       const stderr = (err as { stderr?: string }).stderr?.trim();
-      throw new SkiffError('config', `command substitution \`${command}\` failed${stderr ? `: ${stderr}` : ''}`, { cause: err });
+      throw substitutionFailed(command, stderr, err);
     }
   });
+}
+
+export function substitutionFailed(command: string, stderr: string | undefined, cause?: unknown): SkiffError {
+  return new SkiffError('config', `command substitution \`${command}\` failed${stderr ? `: ${stderr}` : ''}`, { cause });
 }
 
 /** A lookup over several scopes, highest precedence first. */

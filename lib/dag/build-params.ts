@@ -6,6 +6,7 @@ import { chainLookups, expand } from '../common/expand.js';
 import { formatPath } from '../common/problem.js';
 import { dagLookup, evaluate, expandHome, scalarText, type Build } from './build-context.js';
 import type { Params } from './model.js';
+import { splitParams } from './params-text.js';
 import type { ParamsFile } from './schema.js';
 import { isObject, type Path } from './validate.js';
 
@@ -23,12 +24,12 @@ export function buildParams(b: Build): void {
   const params: Param[] = [];
   const raw = b.data.params as ParamsFile | undefined;
   const fromText = (text: string, path: Path) => {
-    const tokens = splitParams(text);
-    if (tokens === undefined) {
-      b.problems.push(b.v.problem(path, 'params has an unterminated quote'));
+    const split = splitParams(text);
+    if ('error' in split) {
+      b.problems.push(b.v.problem(path, `params: ${split.error}`));
       return;
     }
-    for (const token of tokens) {
+    for (const token of split.tokens) {
       const m = NAME_PARAM.exec(token);
       params.push(m ? { name: m[1]!, value: m[2]!, path, literal: false } : { value: token, path, literal: false });
     }
@@ -79,39 +80,6 @@ export function buildParams(b: Build): void {
   }
   b.dag.params = { positional, named } satisfies Params;
   b.paramScope = scope;
-}
-
-/** `"a b k=v"`: split on unquoted whitespace; double quotes group (and are removed), backticks group (and stay). */
-export function splitParams(text: string): string[] | undefined {
-  const tokens: string[] = [];
-  let current = '';
-  let inToken = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (/\s/.test(c)) {
-      if (inToken) tokens.push(current);
-      current = '';
-      inToken = false;
-      continue;
-    }
-    inToken = true;
-    if (c === '"') {
-      let j = i + 1;
-      for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === '\\' && (text[j + 1] === '"' || text[j + 1] === '\\')) j++;
-        current += text[j];
-      }
-      if (j >= text.length) return undefined;
-      i = j;
-    } else if (c === '`') {
-      const end = text.indexOf('`', i + 1);
-      if (end < 0) return undefined;
-      current += text.slice(i, end + 1);
-      i = end;
-    } else current += c;
-  }
-  if (inToken) tokens.push(current);
-  return tokens;
 }
 
 /** Only the first dotenv candidate that exists is read; its entries go after `env:` and win. */

@@ -65,6 +65,7 @@ export function emptyDag(file: string, dir: string): Dag {
     preconditions: [],
     maxOutputSize: DEFAULT_MAX_OUTPUT_SIZE,
     maxCleanUpTimeSec: DEFAULT_MAX_CLEANUP_SEC,
+    warnings: [],
   };
 }
 

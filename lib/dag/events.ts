@@ -6,7 +6,7 @@ import type { RunReport, StepStatus } from './report.js';
 export type RunEvent =
   | { type: 'run-start'; runId: string; dag: string; logDir: string }
   | { type: 'startup-start' }
-  | { type: 'startup-end'; error?: string }
+  | { type: 'startup-end'; error?: string; hint?: string }
   | { type: 'step-start'; step: string; attempt: number; handler: boolean }
   | { type: 'step-output'; step: string; stream: 'stdout' | 'stderr'; chunk: Buffer }
   | { type: 'step-retry'; step: string; attempt: number; delayMs: number; error: string }

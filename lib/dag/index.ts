@@ -34,7 +34,9 @@ export function loadDagWithWarnings(file: string, opts: LoadOptions = {}): { dag
   const all = [...prepared.problems, ...prepared.respell([...validated.problems, ...problems])];
   if (all.length > 0) throw new DagLoadError(sortByPlace(all, source.file));
   prepared.finish(dag);
-  return { dag, warnings: prepared.warnings };
+  // One list: deprecated 2.x syntax (dialect) and Dagu keys skiff ignores (validate), in file order.
+  const warnings = sortByPlace([...prepared.warnings, ...validated.warnings], source.file);
+  return { dag: { ...dag, warnings }, warnings };
 }
 
 /** File order: the DAG file's problems first (then e.g. a dotenv file's), by line and column. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Place } from '../common/errors.js';
 import type { Locate, Problem } from '../common/problem.js';
+import { aliasProblems, explainYamlError, shortMessage, type YamlProblem } from './yaml-errors.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
 
@@ -45,22 +46,26 @@ export function readDagSource(file: string, given?: string): DagSource {
 
   const problems: Problem[] = [];
   const seen = new Set<string>();
-  for (const err of doc.errors) {
-    const pos = err.linePos?.[0];
-    const place = pos ? { file, line: pos.line, col: pos.col } : placeAt(err.pos[0]);
-    const key = `${place.line}:${place.col}`;
-    // yaml often reports one mistake twice at the same spot (e.g. a bad indent as two key errors).
-    if (seen.has(key)) continue;
-    seen.add(key);
-    problems.push({ path: '', message: `invalid YAML: ${shortMessage(err.message)}`, place });
-  }
+  const add = (found: YamlProblem | undefined): void => {
+    if (!found) return;
+    const place = placeAt(found.offset);
+    // yaml often reports one mistake twice: at the same spot (a bad indent as two key errors), or
+    // further along the same line (each ": " of a plain value).
+    const spot = `${place.line}:${place.col}`;
+    const same = `${place.line}:${found.message}`;
+    if (seen.has(spot) || seen.has(same)) return;
+    seen.add(spot).add(same);
+    problems.push({ path: '', message: `invalid YAML: ${found.message}`, place });
+  };
+  for (const err of doc.errors) add(explainYamlError(err, text));
+  if (problems.length === 0) for (const found of aliasProblems(doc)) add(found);
 
   let value: unknown;
   if (problems.length === 0) {
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
-      problems.push({ path: '', message: `invalid YAML: ${(err as Error).message}`, place: start });
+      problems.push({ path: '', message: `invalid YAML: ${shortMessage((err as Error).message)}`, place: start });
     }
   }
 
@@ -92,12 +97,6 @@ function unreadable(file: string, message: string): DagSource {
     locateKey: () => place,
     scalarText: () => undefined,
   };
-}
-
-/** yaml's pretty message carries ` at line N, column M:` and a code excerpt; the place says that already. */
-function shortMessage(message: string): string {
-  const cut = message.search(/ at line \d+, column \d+/);
-  return (cut >= 0 ? message.slice(0, cut) : message.split('\n')[0] ?? message).trim();
 }
 
 interface Found {

@@ -1,6 +1,7 @@
 // The built DAG: what `build.ts` makes from a validated file and what the scheduler and the
 // executors read. Immutable once built; nothing here knows the YAML shape or Docker's wire format.
 import type { Place } from '../common/errors.js';
+import type { Problem } from '../common/problem.js';
 
 /**
  * The Dockerfile rule (DEVELOPERS.md): a string command is shell form, run by `/bin/sh -c`
@@ -161,4 +162,6 @@ export interface Dag {
   maxOutputSize: number;
   /** Grace period before a stopped step is killed (Dagu's maxCleanUpTimeSec, default 5). */
   maxCleanUpTimeSec: number;
+  /** What the file asks for that skiff ignores without changing what runs: said before a run. */
+  warnings: Problem[];
 }

@@ -180,6 +180,7 @@ export class StepOutput extends Writable {
   readonly #onChunk: ((chunk: Buffer) => void) | undefined;
   readonly #kept: Buffer[] = [];
   #keptBytes = 0;
+  #seenBytes = 0;
   #truncated = false;
 
   constructor(options: StepOutputOptions) {
@@ -199,6 +200,7 @@ export class StepOutput extends Writable {
   }
 
   #keep(buf: Buffer): void {
+    this.#seenBytes += buf.length;
     if (this.#limit === undefined || this.#truncated) return;
     const room = this.#limit - this.#keptBytes;
     if (buf.length > room) {
@@ -210,6 +212,11 @@ export class StepOutput extends Writable {
     // Copy: the caller may reuse its buffer once the write is done.
     this.#kept.push(Buffer.from(buf));
     this.#keptBytes += buf.length;
+  }
+
+  /** Where the capture was cut: the bytes kept and the bytes written; undefined when it was not. */
+  cut(): { keptBytes: number; writtenBytes: number } | undefined {
+    return this.#truncated ? { keptBytes: this.#keptBytes, writtenBytes: this.#seenBytes } : undefined;
   }
 
   /** The captured stdout, trimmed, with the marker when the cap was hit; undefined without capture. */

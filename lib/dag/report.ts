@@ -16,14 +16,24 @@ export interface StepReport {
   outputs: Record<string, string>;
 }
 
+/** A handler that ran (onSuccess, onFailure, onCancel, onExit), in the order they ran. */
+export interface HandlerReport extends Omit<StepReport, 'outputs'> {
+  on: 'success' | 'failure' | 'cancel' | 'exit';
+}
+
 export interface RunReport {
   status: RunStatus;
   /** Where a failed run failed; null on success. */
   phase: FailurePhase | null;
-  /** The load or start-up error, else the first failed step's error. */
+  /**
+   * The load or start-up error, else the error of the step that made the run fail, named:
+   * `step "compile": exit status 2` (a failure continueOn allowed only when no other failed).
+   */
   error: string | null;
-  /** Every step in file order (handlers are not listed). */
+  /** Every step in file order (handlers are not listed here). */
   steps: StepReport[];
+  /** The handlers that ran; none before the steps could start. */
+  handlers: HandlerReport[];
 }
 
 /** The report of a run that failed before any step could run. */
@@ -33,5 +43,6 @@ export function failedBeforeSteps(phase: 'load' | 'startup', error: string, step
     phase,
     error,
     steps: stepNames.map((name) => ({ name, status: 'not_started', exitCode: null, error: null, stdoutFile: null, stderrFile: null, outputs: {} })),
+    handlers: [],
   };
 }

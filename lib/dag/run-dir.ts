@@ -35,9 +35,12 @@ export function stepLogPaths(runDir: string, stepName: string, attempt?: number)
   return { stdout: join(runDir, `${base}.stdout.log`), stderr: join(runDir, `${base}.stderr.log`) };
 }
 
-/** Step and DAG names may hold spaces, slashes or anything else: keep `[A-Za-z0-9_.-]` only. */
+/**
+ * Step and DAG names may hold spaces, slashes or anything else: keep letters and digits of any
+ * script (`données`, `ビルド` stay readable), `_`, `.` and `-`; anything else becomes `_`.
+ */
 export function safeFileName(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const safe = name.replace(/[^\p{L}\p{M}\p{N}_.-]/gu, '_');
   // `.` and `..` are path components, not names; a leading dot would hide the file.
   return safe === '' || /^\.+$/.test(safe) ? safe.replace(/\./g, '_') || '_' : safe.replace(/^\./, '_');
 }

@@ -20,16 +20,17 @@
 //   report.error when nothing else did). No handler runs after a failed set-up.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
+import { SkiffError } from '../common/errors.js';
 import { StopRequest, type Executor, type ExecutorEvent, type ExecutorSet, type ExpandAhead } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
 import { withKept, type KeptStep } from './kept-steps.js';
 import type { Dag, Handlers, Step } from './model.js';
 import { LogFile } from './outputs.js';
-import { failedBeforeSteps, type RunReport, type StepReport, type StepStatus } from './report.js';
+import { failedBeforeSteps, type HandlerReport, type RunReport, type StepReport, type StepStatus } from './report.js';
 import { stepLogPaths } from './run-dir.js';
 import { phaseFor, readinessFor, runStatusFor, type FinishedStep, type Readiness } from './status.js';
 import { aheadExpander, commandAhead, dagScope, firstUnmet, runScope, type RunScope } from './step-scope.js';
-import { failure, messageOf, runStep, sleep, type Outcome, type StepHost } from './step-run.js';
+import { failure, messageOf, runStep, sleep, unmetText, type Outcome, type StepHost } from './step-run.js';
 
 export { exitCodeFor } from './status.js';
 export type { KeptStep } from './kept-steps.js';
@@ -125,6 +126,7 @@ class DagRun {
   #stop: Stop | undefined;
   #runLog: LogFile | undefined;
   #handlerError: string | null = null;
+  readonly #handlers: HandlerReport[] = [];
 
   constructor(opts: RunDagOptions) {
     this.#opts = opts;
@@ -216,7 +218,7 @@ class DagRun {
         graceMs: this.#dag.maxCleanUpTimeSec * 1000,
       });
       if (unmet && !this.#stop) {
-        return { ...failedBeforeSteps('startup', '', names), status: 'aborted', phase: null, error: `precondition not met: ${unmet.condition}` };
+        return { ...failedBeforeSteps('startup', '', names), status: 'aborted', phase: null, error: unmetText(unmet) };
       }
     }
 
@@ -233,7 +235,8 @@ class DagRun {
         this.emit({ type: 'startup-end' });
       } catch (err) {
         const error = messageOf(err);
-        this.emit({ type: 'startup-end', error });
+        const hint = err instanceof SkiffError ? err.hint : undefined;
+        this.emit({ type: 'startup-end', error, ...(hint !== undefined ? { hint } : {}) });
         const report = failedBeforeSteps('startup', error, names);
         return this.#stop ? { ...report, status: 'aborted' } : report;
       }
@@ -441,6 +444,15 @@ class DagRun {
         this.#controllers.delete(ctrl);
       }
       this.emit({ type: 'step-end', step: step.name, status: outcome.status, exitCode: outcome.exitCode, error: outcome.error, handler: true });
+      this.#handlers.push({
+        name: step.name,
+        on: kind,
+        status: outcome.status,
+        exitCode: outcome.exitCode,
+        error: outcome.error,
+        stdoutFile: outcome.logs?.stdout ?? null,
+        stderrFile: outcome.logs?.stderr ?? null,
+      });
       if (outcome.status === 'failed' || outcome.status === 'cancelled') {
         this.#handlerError ??= `handler ${step.name} failed: ${outcome.error ?? 'cancelled'}`;
       }
@@ -479,12 +491,15 @@ class DagRun {
       outputs: st.step.output !== undefined && st.output !== undefined ? { [st.step.output]: st.output } : {},
     }));
     const status = runStatusFor({ steps: this.#states, stopped: this.#stop !== undefined, handlerFailed: this.#handlerError !== null });
-    const firstFailed = this.#states.find((s) => s.status === 'failed');
+    // The step that made the run fail: a failure continueOn let pass did not, unless it is all there is.
+    const failed = this.#states.filter((s) => s.status === 'failed');
+    const decisive = failed.find((s) => !s.allowed) ?? failed[0];
     const timedOut = this.#stop?.kind === 'timeout' ? this.#stop.reason.message : null;
-    const stepError = this.#states.find((s) => s.status === 'aborted' && s.error !== null && s.error !== 'upstream failed')?.error ?? null;
-    const error = firstFailed?.error ?? timedOut ?? stepError ?? this.#handlerError ?? (this.#stop ? 'cancelled' : null);
-    const somethingFailed = firstFailed !== undefined || timedOut !== null || stepError !== null || this.#handlerError !== null;
-    return { status, phase: phaseFor(status, somethingFailed), error, steps };
+    const abortedWithReason = this.#states.find((s) => s.status === 'aborted' && s.error !== null && s.error !== 'upstream failed');
+    const named = (st: StepState | undefined): string | null => (st ? `step "${st.step.name}": ${st.error}` : null);
+    const error = named(decisive) ?? timedOut ?? named(abortedWithReason) ?? this.#handlerError ?? (this.#stop ? 'cancelled' : null);
+    const somethingFailed = decisive !== undefined || timedOut !== null || abortedWithReason !== undefined || this.#handlerError !== null;
+    return { status, phase: phaseFor(status, somethingFailed), error, steps, handlers: this.#handlers };
   }
 }
 

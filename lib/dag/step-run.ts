@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { SkiffError } from '../common/errors.js';
 import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
-import type { Command, Dag, Step } from './model.js';
+import type { Command, Dag, Precondition, Step } from './model.js';
 import { LogFile, StepOutput, logContainsPattern } from './outputs.js';
 import type { StepStatus } from './report.js';
 import { continueAllowedWithoutOutput, retryDelayMs, settleFailure, shouldRetry } from './status.js';
@@ -43,17 +43,21 @@ type Attempt =
 
 export async function runStep(host: StepHost, step: Step, signal: AbortSignal, handler: boolean, producers: readonly Produced[]): Promise<Outcome> {
   const logs = host.allocateLogs(step.name);
+  // Backticks run while the run goes on (other steps' output, the live view, Ctrl-C), and stop with the step.
+  const commands = { executors: host.executors, graceMs: host.dag.maxCleanUpTimeSec * 1000, signal };
   let scope: Scope;
   try {
-    scope = stepScope(host.scope, step, producers, logs);
+    scope = await stepScope(host.scope, step, producers, logs, commands);
   } catch (err) {
+    if (signal.aborted) return notStarted();
     return failure(1, messageOf(err));
   }
 
   if (step.preconditions.length > 0) {
     const unmet = await firstUnmet(step.preconditions, step.dir, scope, signal, { executors: host.executors, graceMs: host.dag.maxCleanUpTimeSec * 1000 });
     if (signal.aborted) return notStarted();
-    if (unmet) return { status: 'skipped', exitCode: null, error: null, allowed: false };
+    // The reason goes with the status, so a skipped step never leaves the user guessing why.
+    if (unmet) return { status: 'skipped', exitCode: null, error: unmetText(unmet), allowed: false };
   }
   if (signal.aborted) return notStarted();
 
@@ -61,10 +65,11 @@ export async function runStep(host: StepHost, step: Step, signal: AbortSignal, h
   let retry: RetryPlan | undefined;
   let executor: Executor;
   try {
-    command = expandCommand(step.command, scope, step.dir, step.executor.type === 'local');
-    retry = retryPlanFor(step, scope);
+    command = await expandCommand(step.command, scope, step.dir, step.executor.type === 'local', commands);
+    retry = await retryPlanFor(step, scope, commands);
     executor = host.executors.executorFor(step);
   } catch (err) {
+    if (signal.aborted) return notStarted();
     return failure(1, executorErrorText(err));
   }
 
@@ -163,6 +168,15 @@ async function runAttempt(
   }
   const elapsedMs = performance.now() - started;
   await Promise.all([endOutput(stdout), endOutput(stderr)]);
+  const cut = stdout.cut();
+  if (cut !== undefined) {
+    // The value goes on, cut: the user is told where, and where the whole of it is.
+    host.emitExecutor({
+      type: 'warning',
+      step: step.name,
+      message: `output ${step.output} cut at ${cut.keptBytes} bytes (maxOutputSize) of the ${cut.writtenBytes} the step printed, and marked "[OUTPUT TRUNCATED]"; the whole output is in ${stdoutLog.path}`,
+    });
+  }
   const captured = stdout.captured();
   const withCapture = captured === undefined ? {} : { captured };
 
@@ -178,6 +192,12 @@ async function runAttempt(
   if (reason !== undefined) return { kind: 'stopped', exitCode: result?.exitCode ?? null, ...withCapture };
   if (thrown !== undefined || !result) return { kind: 'failed', exitCode: 1, error: executorErrorText(thrown), retryable: true, ...withCapture };
   return { kind: 'failed', exitCode: result.exitCode, error: result.error ?? `exit status ${result.exitCode}`, retryable: true, ...withCapture };
+}
+
+/** `precondition not met: test -f ready (expected "yes")`. */
+export function unmetText(cond: Precondition): string {
+  const expected = cond.expected !== undefined ? ` (expected ${JSON.stringify(cond.expected)})` : '';
+  return `precondition not met: ${cond.negate ? 'not ' : ''}${cond.condition}${expected}`;
 }
 
 /** A step stopped before its process started (during preconditions): like any step not started. */

@@ -2,8 +2,9 @@
 // (docs/dagu-behavior.md §2.1), its preconditions (§1.8), its retryPolicy's run-time strings (§1.7)
 // and its command (§2.2). A Dagu 2.x file resolves them by 2.x's rules (docs/dagu-dialects.md §3):
 // namespaced references, run text left to the shell, commands run only in `eval`.
+import { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
-import { chainLookups, expand, expandLeaves, type Lookup } from '../common/expand.js';
+import { chainLookups, expand, expandAsync, expandLeaves, substitutionFailed, type CommandRunner, type Lookup } from '../common/expand.js';
 import type { ExecutorSet, ExpandAhead } from '../executors/contract.js';
 import type { Command, Dag, Dialect, Precondition, Step } from './model.js';
 import { matchesPattern } from './status.js';
@@ -25,6 +26,66 @@ export interface RunScope {
   dagEnv: Record<string, string>;
   processEnv: Record<string, string>;
   dialect: Dialect;
+}
+
+/** Where backticks run during a run: on this host, through the executor set, stopped with `signal`. */
+export interface CommandHost {
+  executors: Pick<ExecutorSet, 'runOnHost'>;
+  graceMs: number;
+  signal: AbortSignal;
+}
+
+// As long as a backtick was given before it ran asynchronously; the step's own timeout does not
+// cover what is evaluated before the step starts.
+const SUBSTITUTION_TIMEOUT_MS = 60_000;
+const SUBSTITUTION_MAX_BYTES = 1024 * 1024;
+
+/** Runs a backtick's command with `/bin/sh -c` in `cwd` and resolves to its stdout. */
+export function hostCommands(host: CommandHost, cwd: string, env: Record<string, string>): CommandRunner {
+  return async (command) => {
+    const stdout = new Collect(SUBSTITUTION_MAX_BYTES);
+    const stderr = new Collect(4096);
+    const timeout = AbortSignal.timeout(SUBSTITUTION_TIMEOUT_MS);
+    const result = await host.executors.runOnHost(['/bin/sh', '-c', command], {
+      cwd,
+      env,
+      signal: AbortSignal.any([host.signal, timeout]),
+      graceMs: host.graceMs,
+      stdout,
+      stderr,
+    });
+    if (host.signal.aborted) throw host.signal.reason instanceof SkiffError ? host.signal.reason : new SkiffError('aborted', 'cancelled');
+    if (timeout.aborted) throw substitutionFailed(command, `no result after ${SUBSTITUTION_TIMEOUT_MS / 1000}s`);
+    if (result.exitCode !== 0) throw substitutionFailed(command, stderr.text().trim() || result.error);
+    if (stdout.overflowed) throw substitutionFailed(command, `it printed more than ${SUBSTITUTION_MAX_BYTES} bytes`);
+    return stdout.text();
+  };
+}
+
+/** Keeps up to `limit` bytes of what is written (a backtick's value is a value, not a log). */
+class Collect extends Writable {
+  readonly #limit: number;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  overflowed = false;
+
+  constructor(limit: number) {
+    super();
+    this.#limit = limit;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    const room = this.#limit - this.#size;
+    if (chunk.length > room) this.overflowed = true;
+    const kept = Buffer.from(chunk.subarray(0, Math.max(0, room)));
+    this.#chunks.push(kept);
+    this.#size += kept.length;
+    cb();
+  }
+
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
 }
 
 /** What a finished step leaves for the steps after it: its output and, by id, its logs and exit code. */
@@ -63,7 +124,13 @@ export function dagScope(run: RunScope): Scope {
  * DAG env > process env. Step env entries are evaluated in order (backticks included), each
  * seeing the ones before it.
  */
-export function stepScope(run: RunScope, step: Step, producers: readonly Produced[], logs: { stdout: string; stderr: string }): Scope {
+export async function stepScope(
+  run: RunScope,
+  step: Step,
+  producers: readonly Produced[],
+  logs: { stdout: string; stderr: string },
+  host: CommandHost,
+): Promise<Scope> {
   const outputs: Record<string, string> = {};
   const refs: Record<string, string> = {};
   for (const p of producers) {
@@ -100,7 +167,7 @@ export function stepScope(run: RunScope, step: Step, producers: readonly Produce
     ...builtins,
   });
   for (const [name, value] of step.env) {
-    stepEnv[name] = expand(value, lookup, v2 ? {} : { backticks: true, cwd: step.dir, env: envNow() });
+    stepEnv[name] = v2 ? expand(value, lookup) : await expandAsync(value, lookup, hostCommands(host, step.dir, envNow()));
   }
   return { lookup, env: envNow(), dialect: run.dialect };
 }
@@ -161,14 +228,16 @@ export async function firstUnmet(
   cwd: string,
   scope: Scope,
   signal: AbortSignal,
-  host: { executors: Pick<ExecutorSet, 'runOnHost'>; graceMs: number },
+  host: Omit<CommandHost, 'signal'>,
 ): Promise<Precondition | undefined> {
   const v2 = scope.dialect === 'dagu-2';
   let unmet: Precondition | undefined;
   for (const cond of conditions) {
     let met: boolean;
     try {
-      if (cond.expected !== undefined) met = v2 ? matchesV2(cond, cond.expected, cwd, scope) : matchesV1(cond.condition, cond.expected, cwd, scope);
+      if (cond.expected !== undefined) {
+        met = v2 ? matchesV2(cond, cond.expected, cwd, scope) : await matchesV1(cond.condition, cond.expected, cwd, scope, { ...host, signal });
+      }
       else {
         const script = expand(cond.condition, scope.lookup);
         const result = await host.executors.runOnHost(['/bin/sh', '-c', script], {
@@ -190,8 +259,8 @@ export async function firstUnmet(
   return unmet;
 }
 
-function matchesV1(condition: string, expected: string, cwd: string, scope: Scope): boolean {
-  const value = expand(condition, scope.lookup, { backticks: true, cwd, env: scope.env });
+async function matchesV1(condition: string, expected: string, cwd: string, scope: Scope, host: CommandHost): Promise<boolean> {
+  const value = await expandAsync(condition, scope.lookup, hostCommands(host, cwd, scope.env));
   return matchesPattern(value, expand(expected, scope.lookup), 'equal');
 }
 
@@ -209,12 +278,12 @@ export interface RetryPlan {
 }
 
 /** retryPolicy with its run-time strings expanded and parsed (§1.7). */
-export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
+export async function retryPlanFor(step: Step, scope: Scope, host: CommandHost): Promise<RetryPlan | undefined> {
   const policy = step.retryPolicy;
   if (!policy) return undefined;
-  const evaluate = (value: number | string, key: string): number => {
+  const evaluate = async (value: number | string, key: string): Promise<number> => {
     if (typeof value === 'number') return value;
-    const text = expand(value, scope.lookup, scope.dialect === 'dagu-2' ? {} : { backticks: true, cwd: step.dir, env: scope.env }).trim();
+    const text = (scope.dialect === 'dagu-2' ? expand(value, scope.lookup) : await expandAsync(value, scope.lookup, hostCommands(host, step.dir, scope.env))).trim();
     const n = Number(text);
     if (text === '' || !Number.isFinite(n) || n < 0) {
       throw new SkiffError('config', `step "${step.name}": retryPolicy.${key} must be a non-negative number, got "${text}" (from "${value}")`, {
@@ -224,8 +293,8 @@ export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
     return n;
   };
   return {
-    limit: Math.floor(evaluate(policy.limit, 'limit')),
-    intervalSec: evaluate(policy.intervalSec, 'intervalSec'),
+    limit: Math.floor(await evaluate(policy.limit, 'limit')),
+    intervalSec: await evaluate(policy.intervalSec, 'intervalSec'),
     backoff: policy.backoff,
     ...(policy.maxIntervalSec !== undefined ? { maxIntervalSec: policy.maxIntervalSec } : {}),
     exitCodes: policy.exitCodes,
@@ -237,11 +306,13 @@ export function retryPlanFor(step: Step, scope: Scope): RetryPlan | undefined {
  * exec-form arguments reach no shell, so their backticks are run here. In a Dagu 2.x file a host
  * script keeps `$VAR` for its shell, and no backtick is run here at all.
  */
-export function expandCommand(command: Command | undefined, scope: Scope, cwd: string, onHost: boolean): Command | undefined {
+export async function expandCommand(command: Command | undefined, scope: Scope, cwd: string, onHost: boolean, host: CommandHost): Promise<Command | undefined> {
   if (!command) return undefined;
   const v2 = scope.dialect === 'dagu-2';
   if (command.form === 'shell') return { form: 'shell', script: v2 && onHost ? resolveRunText(command.script, scope.lookup) : expand(command.script, scope.lookup) };
-  return { form: 'exec', argv: command.argv.map((arg) => expand(arg, scope.lookup, v2 ? {} : { backticks: true, cwd, env: scope.env })) };
+  const argv: string[] = [];
+  for (const arg of command.argv) argv.push(v2 ? expand(arg, scope.lookup) : await expandAsync(arg, scope.lookup, hostCommands(host, cwd, scope.env)));
+  return { form: 'exec', argv };
 }
 
 function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {

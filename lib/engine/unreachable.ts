@@ -3,7 +3,14 @@
 import { SkiffError } from './errors.js';
 import type { EngineTarget } from './host.js';
 
-const START_HINT = 'start it with `sudo bash scripts/engine-up` (skiff\'s set-up) or `sudo systemctl start docker`';
+/**
+ * What to do about an engine that is not there: a local socket is this host's daemon to start; a
+ * remote address is another host's, where only the address and that daemon can be checked.
+ */
+function startHint(target: EngineTarget, hostSetting: string): string {
+  if (target.kind === 'unix') return `start the Docker daemon on this host (\`sudo systemctl start docker\`), or set ${hostSetting} to the engine to use`;
+  return `check that ${hostSetting} (${target.url}) is the right address and that the daemon on that host is running and listening there`;
+}
 
 export function unreachableError(target: EngineTarget, err: unknown): SkiffError | undefined {
   const code = errorCode(err);
@@ -12,6 +19,7 @@ export function unreachableError(target: EngineTarget, err: unknown): SkiffError
   const where = target.url + from;
   const hostSetting = target.context === undefined ? 'DOCKER_HOST' : `the host of docker context "${target.context}" (docker context inspect ${target.context})`;
   const make = (message: string, hint?: string) => new SkiffError('engine-unreachable', message, { cause: err, hint });
+  const START_HINT = startHint(target, hostSetting);
   switch (code) {
     case 'ENOENT':
       return make(`cannot reach the Docker engine: ${target.kind === 'unix' ? target.socketPath + from : where} does not exist (is the daemon running?)`, START_HINT);

@@ -105,6 +105,9 @@ export interface HostRunOptions {
   cwd: string;
   env: Record<string, string>;
   signal: AbortSignal;
+  /** Where the output goes (a backtick's stdout is its value); undefined = discarded. */
+  stdout?: Writable;
+  stderr?: Writable;
   /** Time between the stop signal and SIGKILL. */
   graceMs: number;
 }

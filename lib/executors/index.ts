@@ -43,6 +43,12 @@ export interface CreateExecutorsOptions {
    * start-up goes on, instead of when setup() is called.
    */
   early?: { runId: string; signal: AbortSignal };
+  /**
+   * Ask the engine for its version once at set-up, before any step, when a step needs it (default
+   * true): an engine that is not there fails the run's start, once, instead of every docker step
+   * on its own. Off for recorded and replayed runs, whose exchanges must be the steps' own.
+   */
+  checkEngine?: boolean;
 }
 
 export function createExecutors(dag: Dag, options: CreateExecutorsOptions): ExecutorSet {
@@ -73,33 +79,40 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   const hasSwarm = steps.some((step) => step.executor.type === 'swarm');
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const usesEngine = shared !== undefined || hasSwarm || steps.some((step) => step.executor.type === 'docker');
+  const needsEngine = shared !== undefined || hasSwarm || steps.some((step) => step.executor.type === 'docker');
+  const checkEngine = (options.checkEngine ?? true) && needsEngine;
   // Start-up overlap: what the first container waits for and no step decides (the API version,
   // the daemon's platform, leftovers of dead runs, the DAG-level container) begins now, while
   // the rest of start-up (run directory, renderer, scheduler) goes on. Events wait for setup().
   const events = new HeldEvents();
-  if (usesEngine) runtime.platform().catch(() => undefined); // a failure is met again, and reported, where it is needed
-  const reaping = usesEngine && (options.reap ?? true) ? reap(open(), hasSwarm, events.emit) : undefined;
+  const version = needsEngine ? runtime.platform() : undefined;
+  version?.catch(() => undefined); // an engine that is not there is reported once, by setup()
+  // Reaping waits for the engine's answer: none, and set-up says so once, with no warning besides.
+  const reaping = needsEngine && (options.reap ?? true) ? version!.then(() => reap(open(), hasSwarm, events.emit), () => undefined) : undefined;
   // Not before DAG preconditions: a run they stop must create nothing.
   const early = shared && options.early && dag.preconditions.length === 0 ? shared.setup({ dag, ...options.early, emit: events.emit }) : undefined;
   early?.catch(() => undefined); // awaited in setup(), or by close() if setup never comes
+  const setup: ExecutorSet['setup'] = async (ctx) => {
+    events.release(ctx.emit);
+    // The version is needed anyway (a pull's platform); asked first, it tells whether the engine is there.
+    if (checkEngine) await runtime.platform(ctx.signal);
+    // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
+    if (!shared) {
+      // The docker steps, and the exit handler, which always runs; the others may never be needed.
+      const needed = [...dag.steps, ...(dag.handlerOn.exit ? [dag.handlerOn.exit] : [])];
+      if (ctx.expandAhead) ahead.start(imageNeeds(needed, ctx.expandAhead), ctx.signal, ctx.emit);
+      return;
+    }
+    try {
+      await (early ?? shared.setup(ctx));
+    } catch (err) {
+      await shared.discard();
+      throw err;
+    }
+  };
   return {
-    async setup(ctx) {
-      events.release(ctx.emit);
-      // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
-      if (!shared) {
-        // The docker steps, and the exit handler, which always runs; the others may never be needed.
-        const needed = [...dag.steps, ...(dag.handlerOn.exit ? [dag.handlerOn.exit] : [])];
-        if (ctx.expandAhead) ahead.start(imageNeeds(needed, ctx.expandAhead), ctx.signal, ctx.emit);
-        return;
-      }
-      try {
-        await (early ?? shared.setup(ctx));
-      } catch (err) {
-        await shared.discard();
-        throw err;
-      }
-    },
+    // A DAG of local steps has nothing to set up (and no set-up row to show).
+    ...(needsEngine ? { setup } : {}),
     // With a DAG-level container every step runs in it, docker steps included: their own config
     // is ignored, as examples/seed-001 says (docs/dagu-behavior.md §4.8). Swarm steps never run
     // in it: the loader refuses them beside a DAG-level container.

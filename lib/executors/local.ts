@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
 import type { Executor, StepContext, StepResult } from './contract.js';
 import { forceSignalOf } from './contract.js';
+import { TailWriter } from './tail.js';
 
 export const localExecutor: Executor = { run: runLocalStep };
 
@@ -17,15 +18,21 @@ export async function runLocalStep(ctx: StepContext): Promise<StepResult> {
   const command = ctx.command ?? step.command;
   if (!command) throw new SkiffError('config', `step "${step.name}": step command is empty`, { place: step.place });
   const argv = command.form === 'shell' ? [...shellArgv(step.shell), command.script] : command.argv;
-  return runProcess(argv, {
+  // `exit status 2` alone sends the user digging: the step error carries the end of stderr, as a
+  // container step's does.
+  const stderr = new TailWriter(ctx.stderr);
+  const result = await runProcess(argv, {
     cwd: step.dir,
     env: ctx.env,
     stdout: ctx.stdout,
-    stderr: ctx.stderr,
+    stderr,
     signal: ctx.signal,
     stopSignal: step.signalOnStop,
     graceMs: dag.maxCleanUpTimeSec * 1000,
   });
+  if (result.exitCode === 0 || result.error?.startsWith('signal: ')) return result;
+  await stderr.settled();
+  return { exitCode: result.exitCode, error: stderr.failure(result.exitCode) };
 }
 
 /** `bash -e` → `['bash', '-e', '-c']`; undefined → `['/bin/sh', '-c']`. */
@@ -63,13 +70,20 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
   if (options.signal.aborted) return Promise.reject(abortedBeforeStart(options.signal));
 
   return new Promise<StepResult>((resolve, reject) => {
-    const child = spawn(file, argv.slice(1), {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', options.stderr ? 'pipe' : 'ignore'],
-      // Its own process group: a stop signals -pid, which reaches the shell's children too.
-      detached: true,
-    });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, argv.slice(1), {
+        cwd: options.cwd,
+        env: options.env,
+        stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', options.stderr ? 'pipe' : 'ignore'],
+        // Its own process group: a stop signals -pid, which reaches the shell's children too.
+        detached: true,
+      });
+    } catch (err) {
+      // Node throws some spawn failures (E2BIG: arguments or environment too large) instead of emitting them.
+      reject(describeSpawnError(err as NodeJS.ErrnoException, file, options.cwd, argv, options.env));
+      return;
+    }
     if (options.stdout) child.stdout?.pipe(options.stdout, { end: false });
     if (options.stderr) child.stderr?.pipe(options.stderr, { end: false });
 
@@ -102,7 +116,7 @@ export function runProcess(argv: readonly string[], options: RunProcessOptions):
       force?.removeEventListener('abort', killNow);
       if (killTimer) clearTimeout(killTimer);
       const settle = (): void => {
-        if (spawnError && child.pid === undefined) return reject(describeSpawnError(spawnError, file, options.cwd));
+        if (spawnError && child.pid === undefined) return reject(describeSpawnError(spawnError, file, options.cwd, argv, options.env));
         if (sig) {
           const number = constants.signals[sig] ?? 0;
           return resolve({ exitCode: 128 + number, error: `signal: ${describeSignal(sig)}` });
@@ -176,7 +190,8 @@ function describeSignal(sig: NodeJS.Signals): string {
 }
 
 // Go's wording for a process that could not be started (os/exec), which Dagu passes through.
-function describeSpawnError(err: NodeJS.ErrnoException, file: string, cwd: string): SkiffError {
+function describeSpawnError(err: NodeJS.ErrnoException, file: string, cwd: string, argv: readonly string[], env: Record<string, string>): SkiffError {
+  if (err.code === 'E2BIG') return tooBigForExec(argv, env, err);
   let message: string;
   if (err.code === 'ENOENT' && !isDirectory(cwd)) message = `chdir ${cwd}: no such file or directory`;
   else if (err.code === 'ENOENT') {
@@ -184,6 +199,26 @@ function describeSpawnError(err: NodeJS.ErrnoException, file: string, cwd: strin
   } else if (err.code === 'EACCES') message = `fork/exec ${file}: permission denied`;
   else message = `fork/exec ${file}: ${err.message}`;
   return new SkiffError('config', message, { cause: err });
+}
+
+// Linux's limits for execve: one argument or `NAME=value` of at most 32 pages (MAX_ARG_STRLEN),
+// and all of them together within a quarter of the stack limit (2 MiB with the usual 8 MiB).
+const MAX_ONE_STRING = 128 * 1024;
+
+/** E2BIG said as what is too big: the largest variable or argument, by name, and its size. */
+function tooBigForExec(argv: readonly string[], env: Record<string, string>, cause: Error): SkiffError {
+  const items = [
+    ...Object.entries(env).map(([name, value]) => ({ what: `environment variable ${name}`, bytes: Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1 })),
+    ...argv.map((arg, i) => ({ what: i === 0 ? 'the command' : `argument ${i}`, bytes: Buffer.byteLength(arg) + 1 })),
+  ];
+  const largest = items.reduce((a, b) => (b.bytes > a.bytes ? b : a), { what: 'nothing', bytes: 0 });
+  const total = items.reduce((sum, item) => sum + item.bytes, 0);
+  const why =
+    largest.bytes > MAX_ONE_STRING
+      ? `${largest.what} is ${largest.bytes} bytes, more than the ${MAX_ONE_STRING} the OS takes for one variable or argument`
+      : `the arguments and environment come to ${total} bytes, more than the OS takes in all; the largest is ${largest.what} (${largest.bytes} bytes)`;
+  // Said in the message, not a hint: a step's error is all the report and summary carry.
+  return new SkiffError('config', `cannot start the step: ${why}; pass a value that large through a file (\`\${id.stdout}\` is the path of a step's stdout log)`, { cause });
 }
 
 function isDirectory(path: string): boolean {

@@ -1,5 +1,5 @@
 // Ctrl-C: the first SIGINT cancels (steps stopped, report written, exit 130), a second one
-// forces. The step processes are gone when skiff exits. No timing assertions: each signal is
+// forces; SIGHUP and SIGTERM cancel the same way (exit 129, 143). The step processes are gone when skiff exits. No timing assertions: each signal is
 // sent once skiff has shown it is ready for it.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -36,31 +36,40 @@ describe('Ctrl-C', () => {
   });
   after(() => box.cleanup());
 
-  it('SIGINT cancels the run: step cancelled, report aborted, process gone, exit 130', T, async () => {
-    const pidFile = box.path('sleep.pid');
-    const reportFile = box.path('cancel.json');
-    const cli = startCli(['run', '--report', reportFile, fixture('sleep.yaml')], { ...box.env, SKIFF_TEST_PID_FILE: pidFile });
-    const pid = await waitForPid(pidFile, cli);
-    assert.ok(isAlive(pid));
-    cli.child.kill('SIGINT');
-    const res = await cli.done;
+  // SIGHUP (terminal or ssh session closed) and SIGTERM (a supervisor) stop a run as Ctrl-C does,
+  // and skiff exits 128 + the signal's number, as a shell reports a process the signal killed.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${signal} cancels the run: step cancelled, report aborted, process gone, exit ${code}`, T, async () => {
+      const pidFile = box.path(`${signal}.pid`);
+      const reportFile = box.path(`${signal}.json`);
+      const cli = startCli(['run', '--report', reportFile, fixture('sleep.yaml')], { ...box.env, SKIFF_TEST_PID_FILE: pidFile });
+      const pid = await waitForPid(pidFile, cli);
+      assert.ok(isAlive(pid));
+      cli.child.kill(signal);
+      const res = await cli.done;
 
-    assert.equal(res.code, 130, res.stderr);
-    assert.match(res.stderr, /cancelling… \(press Ctrl-C again to force\)/);
-    assert.doesNotMatch(res.stderr, /^\s+at /m);
-    assert.equal(isAlive(pid), false, `pid ${pid} still exists`);
-    assert.throws(() => process.kill(pid, 0));
+      assert.equal(res.signal, null, `killed by ${res.signal}`);
+      assert.equal(res.code, code, res.stderr);
+      assert.match(res.stderr, /cancelling… \(press Ctrl-C again to force\)/);
+      assert.doesNotMatch(res.stderr, /^\s+at /m);
+      assert.equal(isAlive(pid), false, `pid ${pid} still exists`);
+      assert.throws(() => process.kill(pid, 0));
 
-    const report = readJson<RunReport>(reportFile);
-    assert.equal(report.status, 'aborted');
-    assert.deepEqual(
-      report.steps.map((s) => [s.name, s.status]),
-      [
-        ['sleeper', 'cancelled'],
-        ['after', 'aborted'],
-      ],
-    );
-  });
+      const report = readJson<RunReport>(reportFile);
+      assert.equal(report.status, 'aborted');
+      assert.deepEqual(
+        report.steps.map((s) => [s.name, s.status]),
+        [
+          ['sleeper', 'cancelled'],
+          ['after', 'aborted'],
+        ],
+      );
+    });
+  }
 
   it('a second SIGINT forces: a step that ignores SIGTERM is killed, exit 130', T, async () => {
     const pidFile = box.path('stubborn.pid');

@@ -8,7 +8,7 @@ import { fixture, readJson, runCli, sandbox, type Sandbox } from './run-cli.js';
 const T = { timeout: 60_000 };
 
 const CASES: Array<{ file: string; line: number; message: RegExp }> = [
-  { file: 'broken-indent.yaml', line: 5, message: /invalid YAML/ },
+  { file: 'broken-indent.yaml', line: 6, message: /invalid YAML: this line is indented deeper than the keys above it/ },
   { file: 'broken-unknown-key.yaml', line: 5, message: /comand/ },
   { file: 'broken-type.yaml', line: 5, message: /timeoutSec/ },
   { file: 'broken-missing-dep.yaml', line: 7, message: /compile/ },

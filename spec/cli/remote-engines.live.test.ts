@@ -266,11 +266,14 @@ describe('ssh:// engines', () => {
       const run = await skiff.run(dag, { args: ['-H', url], env: { ...CLEAN, SKIFF_SSH_OPTS: `-F ${configFile}` } });
       assert.equal(run.code, 1, explain(run));
       assert.doesNotMatch(run.stderr, /^\s+at |UND_ERR|socket|ECONNRESET/m, run.stderr);
-      // Said once per place (warning, step line, summary), each time the same single line.
+      // Said once, the same single line wherever it shows; the engine is checked before the first
+      // container step, so the run fails at its start and no step started.
       const said = new Set(`${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.includes(url)).map((l) => l.slice(l.indexOf('cannot reach'))));
       assert.equal(said.size, 1, `${run.stdout}\n${run.stderr}`);
       const [line] = said;
-      assert.equal(run.report.steps[0]!.error, line);
+      assert.equal(run.report.phase, 'startup');
+      assert.equal(run.report.error, line);
+      assert.equal(run.report.steps[0]!.status, 'not_started');
       assert.equal(sshProcessesWith(configFile).length, 0);
       return line!;
     }

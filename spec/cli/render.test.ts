@@ -59,7 +59,7 @@ describe('plain renderer', () => {
     assert.equal(
       out.text,
       [
-        '2026-11-23T09:00:00.000Z run r1 of d started; logs in /logs/r1',
+        '2026-11-23T09:00:00.000Z run r1 of d started',
         '2026-11-23T09:00:00.000Z step build started',
         '2026-11-23T09:00:00.000Z pulled alpine',
         '2026-11-23T09:00:00.000Z busybox is up to date',
@@ -70,7 +70,7 @@ describe('plain renderer', () => {
         '',
       ].join('\n'),
     );
-    const report: RunReport = { status: 'failed', phase: 'step', error: 'exit status 1', steps: [stepReport('build', 'succeeded'), stepReport('test', 'failed', 'exit status 1')] };
+    const report: RunReport = { handlers: [], status: 'failed', phase: 'step', error: 'step "test": exit status 1', steps: [stepReport('build', 'succeeded'), stepReport('test', 'failed', 'exit status 1')] };
     r.finish(report, { elapsedMs: 1500, cancelled: false });
     assert.match(out.text, /\nrun failed \(2 steps: 1 succeeded, 1 failed\) in 1\.5s\nlogs: \/logs\/r1\n$/);
     assert.equal(err.text, 'step test failed: exit status 1\n');
@@ -91,7 +91,7 @@ describe('live renderer', () => {
     r.notice('cancelling… (press Ctrl-C again to force)');
     r.onEvent({ type: 'step-end', step: 'test', status: 'aborted', exitCode: null, error: null, handler: false });
     r.onEvent({ type: 'step-start', step: 'onExit', attempt: 1, handler: true });
-    r.finish({ status: 'aborted', phase: null, error: 'cancelled', steps: [stepReport('build', 'succeeded'), stepReport('test', 'aborted')] }, { elapsedMs: 2500, cancelled: true });
+    r.finish({ handlers: [], status: 'aborted', phase: null, error: 'cancelled', steps: [stepReport('build', 'succeeded'), stepReport('test', 'aborted')] }, { elapsedMs: 2500, cancelled: true });
 
     assert.ok(out.text.includes('\x1b[2A\r'), 'moves up over the two step lines');
     assert.match(out.text, /running d \(run r1\)/);
@@ -113,7 +113,7 @@ describe('live renderer', () => {
     const r = new LiveRenderer({ out, err: new Capture(true), paint: painter(true), stepNames: ['a-step-with-a-rather-long-name'], now: () => 0 });
     r.onEvent({ type: 'run-start', runId: 'r', dag: 'd', logDir: '/l' });
     r.onEvent({ type: 'step-end', step: 'a-step-with-a-rather-long-name', status: 'failed', exitCode: 1, error: 'a long error message that goes on', handler: false });
-    r.finish({ status: 'failed', phase: 'step', error: 'x', steps: [] }, { elapsedMs: 0, cancelled: false });
+    r.finish({ handlers: [], status: 'failed', phase: 'step', error: 'x', steps: [] }, { elapsedMs: 0, cancelled: false });
     const frame = out.text.split('run failed')[0]!;
     for (const line of frame.split('\n')) {
       const visible = line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
@@ -166,6 +166,7 @@ describe('follow writer', () => {
 describe('summary and formats', () => {
   it('counts steps by status and names what failed', () => {
     const report: RunReport = {
+      handlers: [],
       status: 'failed',
       phase: 'startup',
       error: 'cannot connect to the Docker engine',
@@ -173,9 +174,9 @@ describe('summary and formats', () => {
     };
     assert.equal(summaryLine(report, 61_000), 'run failed (2 steps: 2 not started) in 1m01s');
     assert.deepEqual(errorLines(report, false), ['run could not start: cannot connect to the Docker engine']);
-    const cancelled: RunReport = { status: 'aborted', phase: null, error: 'cancelled', steps: [stepReport('a', 'cancelled', 'cancelled')] };
+    const cancelled: RunReport = { handlers: [], status: 'aborted', phase: null, error: 'cancelled', steps: [stepReport('a', 'cancelled', 'cancelled')] };
     assert.deepEqual(errorLines(cancelled, true), []);
-    assert.equal(summaryLine({ status: 'partially_succeeded', phase: null, error: null, steps: [stepReport('a', 'succeeded')] }, 12), 'run partially succeeded (1 step: 1 succeeded) in 12ms');
+    assert.equal(summaryLine({ handlers: [], status: 'partially_succeeded', phase: null, error: null, steps: [stepReport('a', 'succeeded')] }, 12), 'run partially succeeded (1 step: 1 succeeded) in 12ms');
   });
 
   it('formats durations and pull bars', () => {

@@ -42,8 +42,9 @@ export function sandbox(extraEnv: NodeJS.ProcessEnv = {}): Sandbox {
 
 export type { RunningCli };
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  return startSkiff(args, { env, cwd: ROOT });
+/** `nodeArgs` go to node before the executable (`--import` a test hook). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): RunningCli {
+  return startSkiff(args, { env, cwd: ROOT, nodeArgs });
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {

@@ -1,6 +1,6 @@
 // `skiff run` end to end on local-only DAGs: exit codes, plain output, the report file.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunReport } from '../../lib/dag/report.js';
@@ -61,15 +61,15 @@ describe('skiff run', () => {
     const reportFile = box.path('fail.json');
     const res = await runCli(['run', '--report', reportFile, fixture('fail.yaml')], box.env);
     assert.equal(res.code, 1, res.stderr);
-    assert.match(res.stdout, new RegExp(`${TIMESTAMP.source.slice(1)}step broken failed \\(exit 3\\): exit status 3$`, 'm'));
+    assert.match(res.stdout, new RegExp(`${TIMESTAMP.source.slice(1)}step broken failed \\(exit 3\\): exit status 3\nrecent stderr \\(tail\\):\nabout to fail$`, 'm'));
     assert.match(res.stdout, /^run failed \(3 steps: 1 succeeded, 1 failed, 1 aborted\) in \S+$/m);
-    assert.match(res.stderr, /^step broken failed: exit status 3$/m);
+    assert.match(res.stderr, /^step broken failed: exit status 3\nrecent stderr \(tail\):\nabout to fail\n  full output: \S+\/broken\.stderr\.log \(stdout: broken\.stdout\.log\)$/m);
     assert.doesNotMatch(res.stderr, /^\s+at /m);
 
     const report = readJson<RunReport>(reportFile);
     assert.equal(report.status, 'failed');
     assert.equal(report.phase, 'step');
-    assert.equal(report.error, 'exit status 3');
+    assert.equal(report.error, 'step "broken": exit status 3\nrecent stderr (tail):\nabout to fail');
     assert.deepEqual(
       report.steps.map((s) => [s.name, s.status, s.exitCode]),
       [
@@ -90,7 +90,7 @@ describe('skiff run', () => {
     const failed = await runCli(['run', '-q', fixture('fail.yaml')], box.env);
     assert.equal(failed.code, 1, failed.stderr);
     assert.match(failed.stdout, /^run failed \(3 steps: 1 succeeded, 1 failed, 1 aborted\) in \S+\n$/);
-    assert.equal(failed.stderr, 'step broken failed: exit status 3\n');
+    assert.match(failed.stderr, /^step broken failed: exit status 3\nrecent stderr \(tail\):\nabout to fail\n  full output: \S+\/broken\.stderr\.log \(stdout: broken\.stdout\.log\)\n$/);
   });
 
   it('rejects bad usage with exit 2 and the usage on stderr', T, async () => {
@@ -119,7 +119,7 @@ describe('skiff run', () => {
     assert.equal(res.code, 2, res.stderr);
     assert.equal(res.stderr, 'no-such-dag.yaml:1:1: cannot read DAG file: no such file\n');
     const report = readJson<RunReport>(reportFile);
-    assert.deepEqual(report, { status: 'failed', phase: 'load', error: 'no-such-dag.yaml:1:1: cannot read DAG file: no such file', steps: [] });
+    assert.deepEqual(report, { status: 'failed', phase: 'load', error: 'no-such-dag.yaml:1:1: cannot read DAG file: no such file', steps: [], handlers: [] });
   });
 
   it('finishes the run when its output pipe is closed (skiff run … | head)', T, async () => {
@@ -133,8 +133,12 @@ describe('skiff run', () => {
   });
 
   it('fails (exit 1) when the report cannot be written, after running the DAG', T, async () => {
-    // A directory where the report file should be: rename onto it fails.
-    const res = await runCli(['run', '--quiet', '--report', box.dir, fixture('ok.yaml')], box.env);
+    // The place was fine when the run started (checked then); the step puts a directory there,
+    // so the rename onto it fails at the end.
+    const reportFile = box.path('taken.json');
+    const dagFile = box.path('take-report-place.yaml');
+    writeFileSync(dagFile, 'steps:\n  - name: take\n    command: mkdir "$SKIFF_TEST_REPORT"\n');
+    const res = await runCli(['run', '--quiet', '--report', reportFile, dagFile], { ...box.env, SKIFF_TEST_REPORT: reportFile });
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stdout, /^run succeeded/);
     assert.match(res.stderr, /^skiff: cannot write the report /m);

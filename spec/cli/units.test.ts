@@ -3,31 +3,42 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { UsageError } from 'clipanion';
-import { splitParams } from '../../cli/commands/run.js';
+import { splitParams } from '../../lib/dag/params-text.js';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_INTERNAL, EXIT_USAGE, exitCodeForError } from '../../cli/exit-codes.js';
 import { debugEnabled, describeError, displayPath } from '../../cli/render/errors.js';
-import { trapInterrupts } from '../../cli/signals.js';
+import { createSignalHub, exitCodeForSignal, trapInterrupts } from '../../cli/signals.js';
 import { DagLoadError } from '../../lib/common/problem.js';
 import { SkiffError } from '../../lib/common/errors.js';
 
-describe('splitParams', () => {
-  it('splits on whitespace, groups quotes, keeps NAME=value', () => {
-    assert.deepEqual(splitParams('a b k=v'), ['a', 'b', 'k=v']);
-    assert.deepEqual(splitParams('  one\t"two words"  K="x y" E= \'it\'\'s\' '), ['one', 'two words', 'K=x y', 'E=', 'its']);
-    assert.deepEqual(splitParams('a\\ b "q\\"uote"'), ['a b', 'q"uote']);
-    assert.deepEqual(splitParams('""'), ['']);
-    assert.deepEqual(splitParams(''), []);
-    assert.throws(() => splitParams('a "b'), UsageError);
+describe('splitParams (Dagu\'s rule, for params: and --params alike)', () => {
+  it('splits on whitespace, unquotes double quotes, keeps NAME=value and backticks', () => {
+    const tokens = (text: string): string[] => {
+      const split = splitParams(text);
+      assert.ok('tokens' in split, text);
+      return split.tokens;
+    };
+    assert.deepEqual(tokens('a b k=v'), ['a', 'b', 'k=v']);
+    assert.deepEqual(tokens('  one\t"two words"  K="x y" E= '), ['one', 'two words', 'K=x y', 'E=']);
+    assert.deepEqual(tokens('"q\\"uote" T=`date +%s` `echo a b`'), ['q"uote', 'T=`date +%s`', '`echo a b`']);
+    // Single quotes and backslashes are ordinary characters; a quote starts a new parameter.
+    assert.deepEqual(tokens("'it s' a\\ b"), ["'it", "s'", 'a\\', 'b']);
+    assert.deepEqual(tokens('a"b c"'), ['a', 'b c']);
+    assert.deepEqual(tokens('""'), ['']);
+    assert.deepEqual(tokens(''), []);
+    assert.deepEqual(splitParams('a "b'), { error: 'unterminated double quote in "a \\"b"' });
+    assert.ok('error' in splitParams('x `date'));
   });
 });
 
 describe('trapInterrupts', () => {
   it('cancels on the first signal, forces on the second, ignores the rest, and lets go', () => {
     const source = new EventEmitter();
+    const hub = createSignalHub(source as never);
     const seen: string[] = [];
-    const traps = trapInterrupts({ source: source as never, onCancel: (s) => seen.push(`cancel ${s}`), onForce: (s) => seen.push(`force ${s}`) });
+    const traps = trapInterrupts({ hub, onCancel: (s) => seen.push(`cancel ${s}`), onForce: (s) => seen.push(`force ${s}`) });
     assert.equal(source.listenerCount('SIGINT'), 1);
     assert.equal(source.listenerCount('SIGTERM'), 1);
+    assert.equal(source.listenerCount('SIGHUP'), 1);
     assert.equal(traps.cancelled, false);
 
     source.emit('SIGTERM', 'SIGTERM');
@@ -37,6 +48,7 @@ describe('trapInterrupts', () => {
     assert.equal((traps.signal.reason as SkiffError).kind, 'aborted');
     assert.equal((traps.signal.reason as SkiffError).message, 'cancelled by user (SIGTERM)');
     assert.equal(traps.cancelled, true);
+    assert.equal(traps.cancelledBy, 'SIGTERM');
 
     source.emit('SIGINT', 'SIGINT');
     assert.equal(traps.forceSignal.aborted, true);
@@ -45,8 +57,25 @@ describe('trapInterrupts', () => {
 
     traps.dispose();
     traps.dispose();
-    assert.equal(source.listenerCount('SIGINT'), 0);
-    assert.equal(source.listenerCount('SIGTERM'), 0);
+    // The process-wide listeners stay for good: a late signal is recorded, never the default death.
+    assert.equal(source.listenerCount('SIGINT'), 1);
+    source.emit('SIGHUP', 'SIGHUP');
+    assert.deepEqual(hub.received, ['SIGTERM', 'SIGINT', 'SIGINT', 'SIGHUP']);
+    assert.deepEqual(seen, ['cancel SIGTERM', 'force SIGINT']);
+  });
+
+  it('hands a signal that arrived before the trap to it at once', () => {
+    const source = new EventEmitter();
+    const hub = createSignalHub(source as never);
+    source.emit('SIGHUP', 'SIGHUP');
+    const traps = trapInterrupts({ hub });
+    assert.equal(traps.signal.aborted, true);
+    assert.equal(traps.cancelledBy, 'SIGHUP');
+    assert.equal(hub.claimed, true);
+  });
+
+  it('exit codes are 128 + the signal number', () => {
+    assert.deepEqual(['SIGHUP', 'SIGINT', 'SIGTERM'].map((s) => exitCodeForSignal(s as NodeJS.Signals)), [129, 130, 143]);
   });
 });
 

@@ -68,7 +68,7 @@ describe('status, history, logs', () => {
     const json = await runCli(['history', fixture('fail.yaml'), '--format', 'json'], box.env);
     const items = JSON.parse(json.stdout) as Array<{ name: string; runId: string; status: string; attempt: number; error?: string }>;
     assert.deepEqual(items.map((i) => [i.name, i.runId, i.status, i.attempt]), [['cli-fail', failedRun, 'failed', 1]]);
-    assert.equal(items[0]!.error, 'exit status 3');
+    assert.equal(items[0]!.error, 'step "broken": exit status 3\nrecent stderr (tail):\nabout to fail');
 
     const csv = await runCli(['history', '--format', 'csv', '--status', 'success'], box.env);
     const rows = csv.stdout.split('\r\n').filter((l) => l !== '');

@@ -51,6 +51,6 @@ export const spec002: ConformanceCase[] = [
     dagu: 'duplicate_root_keys',
     yaml: 'steps:\n  - name: one\n    run: echo one\nsteps:\n  - name: two\n    run: echo two\n',
     exit: 2,
-    stderr: [/unique/i],
+    stderr: ['"steps" is given twice'],
   },
 ];

@@ -46,28 +46,25 @@ function load(text: string): Dag {
 }
 
 describe('YAML syntax and file shape', () => {
-  it('reports bad indentation at the place yaml found it, without a stack', () => {
+  it('reports a key indented under a value at its own line, as what to do, without a stack', () => {
     const err = loadError(fixture('bad-indent.yaml'));
     assert.equal(err.problems.length, 1);
-    assert.deepEqual(err.problems[0], {
-      path: '',
-      message: 'invalid YAML: Nested mappings are not allowed in compact mappings',
-      place: { file: fixture('bad-indent.yaml'), line: 3, col: 14 },
-    });
-    assert.equal(err.message, `${fixture('bad-indent.yaml')}:3:14: invalid YAML: Nested mappings are not allowed in compact mappings`);
+    const message = 'invalid YAML: this line is indented deeper than the keys above it, so YAML reads it as part of the value before it: line it up with those keys';
+    assert.deepEqual(err.problems[0], { path: '', message, place: { file: fixture('bad-indent.yaml'), line: 4, col: 6 } });
+    assert.equal(err.message, `${fixture('bad-indent.yaml')}:4:6: ${message}`);
     assert.doesNotMatch(err.message, /\n\s+at /);
   });
 
   it('reports a list item written at the wrong indentation', () => {
-    assert.deepEqual(problems('steps:\n  - name: a\n   command: echo\n'), ['3:1: invalid YAML: Sequence item without - indicator']);
+    assert.deepEqual(problems('steps:\n  - name: a\n   command: echo\n'), ['3:1: invalid YAML: this line does not line up with the ones above it: indent a key like the other keys of its mapping, and start a list item with "- "']);
   });
 
   it('reports tabs used as indentation', () => {
-    assert.deepEqual(problems('steps:\n\t- echo hi\n'), ['2:1: invalid YAML: Tabs are not allowed as indentation']);
+    assert.deepEqual(problems('steps:\n\t- echo hi\n'), ['2:1: invalid YAML: YAML is indented with spaces, not tabs: replace the tab at the start of this line with spaces']);
   });
 
-  it('reports a duplicated key as YAML does', () => {
-    assert.deepEqual(problems('name: a\nname: b\nsteps: [echo]\n'), ['2:1: invalid YAML: Map keys must be unique']);
+  it('reports a duplicated key by name', () => {
+    assert.deepEqual(problems('name: a\nname: b\nsteps: [echo]\n'), ['2:1: invalid YAML: "name" is given twice in the same mapping: keep one of them']);
   });
 
   it('reports an empty file and a file of comments only', () => {
@@ -142,9 +139,9 @@ describe('keys', () => {
             command: echo ok
       `),
       [
-        '1:1: DAG has invalid key: nmae',
+        '1:1: DAG has invalid key: nmae; did you mean name?',
         '4:45: steps[0] retryPolicy has invalid key: tries',
-        '6:3: handlerOn has invalid key: sucess',
+        '6:3: handlerOn has invalid key: sucess; did you mean success?',
       ],
     );
   });
@@ -171,21 +168,24 @@ describe('keys', () => {
               Type: docker
               config: {image: alpine}
       `),
-      ['5:7: step "a" executor has invalid key: Type', '5:7: steps[0].executor is missing required key: type'],
+      ['5:7: step "a" executor has invalid key: Type; did you mean type?', '5:7: steps[0].executor is missing required key: type'],
     );
   });
 
-  it('ignores unknown keys of the continueOn map, matched exactly (§1.6)', () => {
+  it('refuses unknown keys of the continueOn map, matched exactly (Dagu ignores them: a typo then aborts the run downstream)', () => {
+    assert.deepEqual(
+      problems('steps:\n  - name: a\n    command: exit 3\n    continueOn:\n      Failure: true\n      exitCode: [3]\n      failed: true\n'),
+      ['5:7: step "a" continueOn has invalid key: Failure; did you mean failure?', '7:7: step "a" continueOn has invalid key: failed; did you mean failure?'],
+    );
     const dag = load(`
       steps:
         - name: a
           command: exit 3
           continueOn:
-            Failure: true
+            failure: true
             exitCode: [3]
-            whatever: 1
     `);
-    assert.deepEqual(dag.steps[0]!.continueOn, { failure: false, skipped: false, exitCodes: [3], output: [], markSuccess: false });
+    assert.deepEqual(dag.steps[0]!.continueOn, { failure: true, skipped: false, exitCodes: [3], output: [], markSuccess: false });
   });
 
   it('accepts and ignores the scheduling, history and mail keys', () => {
@@ -445,7 +445,7 @@ describe('steps: names, commands, executors, references', () => {
   });
 
   it('reports an unterminated quote in params', () => {
-    assert.deepEqual(problems('params: \'a "b c\'\nsteps: [echo]\n'), ['1:9: params has an unterminated quote']);
+    assert.deepEqual(problems('params: \'a "b c\'\nsteps: [echo]\n'), ['1:9: params: unterminated double quote in "a \\"b c"']);
   });
 
   it('reports a bad dotenv line at its place in the dotenv file', () => {

@@ -198,7 +198,7 @@ describe('scheduler: failures and continueOn', () => {
     assert.deepEqual(statuses(r.report), { a: 'failed', b: 'aborted', c: 'aborted', free: 'succeeded' });
     assert.deepEqual(
       [r.byName('a').exitCode, r.byName('a').error],
-      [3, 'exit status 3'],
+      [3, 'exit status 3\nrecent stderr (tail):\nboom'],
     );
     for (const n of ['b', 'c']) {
       assert.equal(r.byName(n).error, 'upstream failed');
@@ -207,7 +207,7 @@ describe('scheduler: failures and continueOn', () => {
     }
     assert.equal(r.report.status, 'failed');
     assert.equal(r.report.phase, 'step');
-    assert.equal(r.report.error, 'exit status 3');
+    assert.equal(r.report.error, 'step "a": exit status 3\nrecent stderr (tail):\nboom');
     assert.equal(exitCodeFor(r.report, false), 1);
     assert.equal(readFileSync(r.byName('a').stderrFile!, 'utf8'), 'boom\n');
   });
@@ -218,7 +218,7 @@ describe('scheduler: failures and continueOn', () => {
     assert.equal(r.byName('a').error, 'exit status 1');
     assert.equal(r.report.status, 'partially_succeeded');
     assert.equal(r.report.phase, 'step');
-    assert.equal(r.report.error, 'exit status 1');
+    assert.equal(r.report.error, 'step "a": exit status 1');
     assert.equal(exitCodeFor(r.report, false), 1);
   });
 
@@ -270,7 +270,7 @@ describe('scheduler: failures and continueOn', () => {
     const never: Precondition[] = [{ condition: 'false', negate: false }];
     const r = await run(chain([step('a', 'true', { preconditions: never }), step('b', 'true')]));
     assert.deepEqual(statuses(r.report), { a: 'skipped', b: 'skipped' });
-    assert.equal(r.byName('a').error, null);
+    assert.equal(r.byName('a').error, 'precondition not met: false');
     assert.equal(r.byName('b').error, 'upstream skipped');
     assert.equal(r.report.status, 'succeeded');
 
@@ -618,7 +618,10 @@ describe('scheduler: preconditions, handlers and set-up', () => {
       regex: 'succeeded',
       negated: 'skipped',
     });
-    assert.equal(r.byName('cmd-fails').error, null);
+    assert.deepEqual(
+      ['cmd-fails', 'expected-bad', 'negated'].map((n) => r.byName(n).error),
+      ['precondition not met: test "$MODE" = prod', 'precondition not met: ${MODE} (expected "prod")', 'precondition not met: not true'],
+    );
     assert.equal(r.byName('cmd-fails').stdoutFile, null);
     assert.equal(r.report.status, 'succeeded');
   });
@@ -718,6 +721,7 @@ describe('scheduler: preconditions, handlers and set-up', () => {
       phase: 'startup',
       error: 'failed to start container: boom',
       steps: ['a', 'b'].map((name) => ({ name, status: 'not_started', exitCode: null, error: null, stdoutFile: null, stderrFile: null, outputs: {} })),
+      handlers: [],
     });
     assert.equal(existsSync(marker), false);
     assert.equal(r.closed, 1);

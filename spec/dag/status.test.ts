@@ -117,6 +117,7 @@ describe('status: phase and exit code', () => {
   });
 
   const report = (status: RunStatus, stepStatuses: StepStatus[] = []): RunReport => ({
+    handlers: [],
     status,
     phase: null,
     error: null,

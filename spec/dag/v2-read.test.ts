@@ -66,9 +66,18 @@ describe('which dialect a file is read as', () => {
     assert.equal(load('steps:\n  - name: a\n    command: echo a\n    timeout_sec: 5\n').dialect, 'dagu-2');
   });
 
-  it('a stray snake_case key in a 1.2x file: the first refusal says which key made it 2.x', () => {
+  it('a stray snake_case key in a file with 1.2x-only keys is a typo of the 1.2x key, named with its spelling', () => {
     assert.deepEqual(problems('steps:\n  - name: a\n    command: echo\n    workingDir: /tmp\n    timeout_sec: 5\n'), [
-      '4:5: step "a" has invalid keys: workingDir; use snake_case keys (workingDir -> working_dir) (the file is read as Dagu 2.x because of steps[0].timeout_sec)',
+      '5:5: step "a" has invalid key: timeout_sec; did you mean timeoutSec?',
+    ]);
+    assert.deepEqual(problems('steps:\n  - name: a\n    executor:\n      type: docker\n      config:\n        image: x\n        auto_remove: true\n    command: echo\n'), [
+      '7:22: unknown key auto_remove in the docker executor config; did you mean autoRemove?',
+    ]);
+  });
+
+  it('a 2.x-only step key still makes it 2.x beside a 1.2x-only key, and the refusal says which key', () => {
+    assert.deepEqual(problems('steps:\n  - name: a\n    run: echo\n    workingDir: /tmp\n'), [
+      '4:5: step "a" has invalid keys: workingDir; use snake_case keys (workingDir -> working_dir) (the file is read as Dagu 2.x because of steps[0].run)',
     ]);
   });
 

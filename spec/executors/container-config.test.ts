@@ -176,8 +176,8 @@ describe('keys', () => {
     assert.deepEqual(
       problems.map((p) => [p.path, p.message]),
       [
-        ['container.keep_container', 'container has invalid keys: keep_container'],
-        ['container.pull_policy', 'container has invalid keys: pull_policy'],
+        ['container.keep_container', 'container has invalid keys: keep_container; did you mean keepContainer?'],
+        ['container.pull_policy', 'container has invalid keys: pull_policy; did you mean pullPolicy?'],
       ],
     );
   });

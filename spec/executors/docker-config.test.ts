@@ -11,10 +11,8 @@ import { camelSpelling, caseInsensitivePattern } from '../../lib/executors/docke
 import {
   DockerStepConfigSchema,
   checkDockerStepConfig,
-  dockerConfigWarnings,
   normalizeDockerStepConfig,
   normalizePlatform,
-  unknownDockerConfigKeys,
   type NormalizedDockerConfig,
 } from '../../lib/executors/docker/config.js';
 
@@ -279,10 +277,11 @@ describe('seed step configs', () => {
   });
 
   for (const [name, config] of all) {
+    // examples/seed-001's reference block has `exec` beside `image` and no containerName: Dagu's load error (below).
+    if (name === '001 reference') continue;
     test(`${name}: loads without problems, normalises after expansion, has no unknown keys, fits the schema`, () => {
       assert.deepEqual(check(config), []);
       assert.doesNotThrow(() => normalize(expandLeaves(config)));
-      assert.deepEqual(unknownDockerConfigKeys(config), []);
       assert.equal(schemaValidator().Check(config), true);
     });
   }
@@ -405,20 +404,16 @@ describe('seed step configs', () => {
     });
   });
 
-  test('001 reference: every field; exec without containerName is a warning and unused', () => {
-    assert.deepEqual(normalize(SEED_001.reference), {
-      image: 'alpine:latest',
-      pull: 'missing',
-      autoRemove: true,
-      platform: 'linux/amd64',
-      container: { Image: 'alpine:latest' },
-      host: {},
-      network: {},
-      exec: undefined,
-    });
-    assert.deepEqual(dockerConfigWarnings(SEED_001.reference), [
-      "'exec' options require 'containerName' (exec-in-existing mode): without containerName they are ignored and a new container is created from image",
+  test("001 reference as written: exec beside image with no containerName is Dagu's load error, placed on exec", () => {
+    assert.deepEqual(check(SEED_001.reference), [
+      { path: `${CONFIG}.exec`, message: "'exec' options require 'containerName' (exec-in-existing mode)", place: placeOf(['exec']) },
     ]);
+  });
+
+  test('001 reference with a containerName (as examples/seed-001 has it): every field; exec kept for an existing container', () => {
+    const named = { ...SEED_001.reference, containerName: 'ref' };
+    assert.deepEqual(check(named), []);
+    assert.deepEqual(normalize(named).exec, { User: 'root', WorkingDir: '/work', Env: ['DEBUG=1'] });
   });
 });
 
@@ -436,20 +431,16 @@ describe('top-level keys', () => {
     assert.deepEqual(n.host, { Privileged: true });
   });
 
-  test('unknown and snake_case keys are not problems, only listed for a warning', () => {
-    const raw = { image: 'alpine', container_name: 'x', auto_remove: true, volumes: ['/a:/b'], workingDir: '/w' };
-    assert.deepEqual(check(raw), []);
-    assert.deepEqual(unknownDockerConfigKeys(raw), ['container_name', 'auto_remove', 'volumes', 'workingDir']);
-    assert.deepEqual(dockerConfigWarnings(raw), [
-      'unknown key container_name in the docker executor config (ignored)',
-      'unknown key auto_remove in the docker executor config (ignored)',
-      'unknown key volumes in the docker executor config (ignored)',
-      'unknown key workingDir in the docker executor config (ignored)',
+  test('unknown and snake_case keys are load errors, each with what was probably meant', () => {
+    const raw = { image: 'alpine', container_name: 'x', auto_remove: true, volume: ['/a:/b'], workingDir: '/w', imgae: 'y', autoRemoval: true };
+    assert.deepEqual(messages(raw), [
+      'unknown key container_name in the docker executor config; did you mean containerName?',
+      'unknown key auto_remove in the docker executor config; did you mean autoRemove?',
+      'unknown key volume in the docker executor config; did you mean host.binds (bind mounts) or container.volumes?',
+      'unknown key workingDir in the docker executor config; did you mean container.workingDir?',
+      'unknown key imgae in the docker executor config; did you mean image?',
+      'unknown key autoRemoval in the docker executor config; did you mean autoRemove?',
     ]);
-  });
-
-  test('unknownDockerConfigKeys of a non-map is empty', () => {
-    assert.deepEqual(unknownDockerConfigKeys('x'), []);
   });
 
   test('a key given twice in different case is a problem on the second', () => {
@@ -573,19 +564,16 @@ describe('image / containerName / exec checks', () => {
     assert.equal(normalizeError({ image: '' }), 'containerName or image must be specified');
   });
 
-  test('image + exec without containerName loads, with a warning; exec is unused', () => {
+  test("image + exec without containerName is Dagu's load error, at load and when the step starts", () => {
     const raw = { image: 'alpine', exec: { user: 'root' } };
-    assert.deepEqual(check(raw), []);
-    assert.equal(normalize(raw).exec, undefined);
-    assert.deepEqual(dockerConfigWarnings(raw), [
-      "'exec' options require 'containerName' (exec-in-existing mode): without containerName they are ignored and a new container is created from image",
-    ]);
+    assert.deepEqual(messages(raw), ["'exec' options require 'containerName' (exec-in-existing mode)"]);
+    assert.equal(normalizeError(raw), "'exec' options require 'containerName' (exec-in-existing mode)");
   });
 
-  test('no warning for an empty exec, or when containerName is given or still unexpanded', () => {
-    assert.deepEqual(dockerConfigWarnings({ image: 'alpine', exec: {} }), []);
-    assert.deepEqual(dockerConfigWarnings({ image: 'alpine', containerName: 'c', exec: { user: 'root' } }), []);
-    assert.deepEqual(dockerConfigWarnings({ image: 'alpine', containerName: '${C}', exec: { user: 'root' } }), []);
+  test('no error for an empty exec, or when containerName is given or still unexpanded', () => {
+    assert.deepEqual(check({ image: 'alpine', exec: {} }), []);
+    assert.deepEqual(check({ image: 'alpine', containerName: 'c', exec: { user: 'root' } }), []);
+    assert.deepEqual(check({ image: 'alpine', containerName: '${C}', exec: { user: 'root' } }), []);
   });
 
   test('containerName + exec: exec options are kept (used ones only)', () => {
@@ -753,7 +741,7 @@ describe('host block: keys to HostConfig JSON names', () => {
 
   test('an unknown key under host.resources names the Resources struct', () => {
     assert.deepEqual(messages({ image: 'alpine', host: { resources: { memroy: 1 } } }), [
-      'unknown key host.resources.memroy (not a Docker Resources field)',
+      'unknown key host.resources.memroy (not a Docker Resources field; did you mean Memory?)',
     ]);
   });
 });
@@ -856,15 +844,15 @@ describe('decode errors and unknown keys', () => {
     ['labels as a list', { container: { labels: ['a=b'] } }, ['container', 'labels'], "failed to decode config: 'container.labels' expected a map, got 'slice'"],
     ['an unknown host key', { host: { foo: 1 } }, ['host', 'foo'], 'unknown key host.foo (not a Docker HostConfig field)'],
     ['a snake_case host key, with a hint', { host: { cap_add: ['X'] } }, ['host', 'cap_add'], 'unknown key host.cap_add (not a Docker HostConfig field; did you mean CapAdd?)'],
-    ['an unknown container key', { container: { workdir: '/w' } }, ['container', 'workdir'], 'unknown key container.workdir (not a Docker Config field)'],
+    ['an unknown container key', { container: { workdir: '/w' } }, ['container', 'workdir'], 'unknown key container.workdir (not a Docker Config field; did you mean WorkingDir?)'],
     ['an unknown network key', { network: { aliases: ['a'] } }, ['network', 'aliases'], 'unknown key network.aliases (not a Docker NetworkingConfig field)'],
-    ['an unknown exec key', { containerName: 'c', exec: { workdir: '/w' } }, ['exec', 'workdir'], 'unknown key exec.workdir (not a Docker ExecOptions field)'],
+    ['an unknown exec key', { containerName: 'c', exec: { workdir: '/w' } }, ['exec', 'workdir'], 'unknown key exec.workdir (not a Docker ExecOptions field; did you mean WorkingDir?)'],
     ['an unknown nested key', { host: { logConfig: { driver: 'x' } } }, ['host', 'logConfig', 'driver'], 'unknown key host.logConfig.driver (not a Docker LogConfig field)'],
     [
       'an unknown endpoint key',
       { network: { EndpointsConfig: { 'my-net': { alias: ['a'] } } } },
       ['network', 'EndpointsConfig', 'my-net', 'alias'],
-      'unknown key network.EndpointsConfig.my-net.alias (not a Docker EndpointSettings field)',
+      'unknown key network.EndpointsConfig.my-net.alias (not a Docker EndpointSettings field; did you mean Aliases?)',
     ],
     ['an unknown mount key', { host: { mounts: [{ type: 'bind', src: '/a' }] } }, ['host', 'mounts', 0, 'src'], 'unknown key host.mounts[0].src (not a Docker Mount field)'],
     ['two spellings of one field', { host: { binds: ['/a:/b'], Binds: ['/c:/d'] } }, ['host', 'Binds'], 'duplicate key host.Binds (same field as host.binds)'],

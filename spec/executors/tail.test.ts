@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { TailWriter } from '../../lib/executors/docker/tail.js';
+import { TailWriter } from '../../lib/executors/tail.js';
 
 function write(w: Writable, text: string): Promise<Error | null | undefined> {
   return new Promise((resolve) => w.write(Buffer.from(text), resolve));

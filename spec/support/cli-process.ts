@@ -27,6 +27,8 @@ export interface StartOptions {
   onStdout?(text: string, all: string): NodeJS.Signals | undefined;
   /** SIGKILL the child after this long (the result says `timedOut`). */
   timeoutMs?: number;
+  /** Given to node before the executable (`--import` a test hook). */
+  nodeArgs?: string[];
 }
 
 export interface RunningCli {
@@ -54,7 +56,7 @@ export function cliEnv(overrides: Record<string, string | undefined>, scrub: rea
 }
 
 export function startSkiff(args: string[], options: StartOptions): RunningCli {
-  const child = spawn(process.execPath, [options.bin ?? SKIFF_BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? SKIFF_BIN, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

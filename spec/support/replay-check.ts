@@ -3,7 +3,7 @@
 // fixtures) and scripts/record-fixtures (which writes the committed report.json this way).
 //
 // Volatile in a run report, and only these:
-// - `stdoutFile` / `stderrFile`: absolute paths under the state directory, with the run id
+// - `stdoutFile` / `stderrFile` (of steps and handlers): absolute paths under the state directory, with the run id
 //   (`runs/<dag>/<run id>/attempts/<n>/<step>.stdout.log`); two runs never share them. Whether a step has
 //   a log (a path) or never ran (null) is not volatile and is kept: a path becomes LOG_FILE.
 // Everything else (statuses, exit codes, errors with the stderr tail, outputs) must be equal.
@@ -21,6 +21,11 @@ export function stableReport(report: RunReport): RunReport {
       ...s,
       stdoutFile: s.stdoutFile === null ? null : LOG_FILE,
       stderrFile: s.stderrFile === null ? null : LOG_FILE,
+    })),
+    handlers: report.handlers.map((h) => ({
+      ...h,
+      stdoutFile: h.stdoutFile === null ? null : LOG_FILE,
+      stderrFile: h.stderrFile === null ? null : LOG_FILE,
     })),
   };
 }

@@ -1,7 +1,7 @@
 // Which dialect a file is written in. Dagu itself has no such switch (2.x speaks snake_case only,
 // 1.2x matched any case), so skiff decides per file from what the file contains: a step written
-// with `run`, `action` or `with`, a step-level `container`, `consts`, or any snake_case key at a
-// level Dagu owns makes it a 2.x file. Keys are only read where Dagu defines them: never inside
+// with `run`, `action` or `with`, a step-level `container`, `consts`, or a snake_case key at a
+// level Dagu owns in a file with no 1.2x-only key makes it a 2.x file. Keys are only read where Dagu defines them: never inside
 // env, params, consts or the Docker pass-through blocks, whose keys belong to the user or to the
 // Engine API.
 import { formatPath, type Locate, type Problem } from '../../common/problem.js';
@@ -73,8 +73,12 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
     if (isObject(handlers)) for (const [name, step] of Object.entries(handlers)) scanStep(step, [key, name]);
   }
 
+  // A snake_case key alone makes a 2.x file only when nothing in it is 1.2x-only (an `executor:`
+  // or a camelCase key of Dagu's): in a 1.2x file it is a typo, which the 1.2x reader names with
+  // a did-you-mean, instead of "executor has been removed" for every step.
   const snake = seen.find((s) => isSnake(s.key));
-  if (snake) because(snake.path);
+  const v1Only = seen.some((s) => s.key === 'executor' || isCamel(s.key));
+  if (snake && !v2 && !v1Only) because(snake.path);
 
   // One field, two spellings: name both, once per field.
   const firstCamel = new Map<string, SeenKey>();

@@ -1,17 +1,17 @@
 // A Docker step's `executor.config` (docs/dagu-behavior.md §3.2): checked when the DAG loads, then
 // normalised when the step starts, after its string leaves were `${}`-expanded.
 //
-// Top-level keys match case-insensitively; unknown ones are ignored as in Dagu, but listed by
-// `unknownDockerConfigKeys` so the runner can warn. The four pass-through blocks are decoded by
+// Top-level keys match case-insensitively; unknown ones are load errors with what was probably
+// meant (Dagu ignores them, and a typo then changes what runs unseen). The four pass-through blocks are decoded by
 // decode.ts, with the struct tables of keys.ts, into Engine API JSON. Seed promises kept where
 // Dagu breaks them (§10): resource limits directly under `host`, relative `host.binds` sources
 // resolved against the DAG's directory, the config checked at load time (not when the step
-// runs), and `exec` beside `image` without `containerName` only warned about (examples/seed-001's
-// reference block has exactly that shape).
+// runs). `exec` beside `image` without `containerName` is Dagu's load error.
 import os from 'node:os';
 import nodePath from 'node:path';
 import Type, { type TSchema } from 'typebox';
 import { SkiffError } from '../../common/errors.js';
+import { didYouMeanText } from '../../common/did-you-mean.js';
 import { goKind, goTypeName, isPlainMap, parseGoBool } from '../../common/go-values.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
 import type { PullPolicy } from '../../dag/model.js';
@@ -63,29 +63,31 @@ export const DockerStepConfigSchema: TSchema = caseInsensitiveObject(
   },
 );
 
-/** Top-level keys that mean nothing to the Docker executor (`container_name`, `volumes`…). */
-export function unknownDockerConfigKeys(raw: unknown): string[] {
-  return isPlainMap(raw) ? matchKeys(raw, TOP_LEVEL).unknown : [];
-}
-
 export const EXEC_WITHOUT_CONTAINER_NAME = "'exec' options require 'containerName' (exec-in-existing mode)";
 
-/**
- * What the runner should warn about (the config still loads): ignored top-level keys, and `exec`
- * options beside `image` with no `containerName`, which Dagu rejects (§3.2 check 4).
- */
-export function dockerConfigWarnings(raw: unknown): string[] {
-  if (!isPlainMap(raw)) return [];
-  const { found, unknown } = matchKeys(raw, TOP_LEVEL);
-  const warnings = unknown.map((key) => `unknown key ${key} in the docker executor config (ignored)`);
-  const value = (name: TopLevel): unknown => (found.has(name) ? raw[found.get(name)!] : undefined);
-  const present = (v: unknown): boolean => (typeof v === 'string' ? v.trim() !== '' : v !== null && v !== undefined);
-  const exec = value('exec');
-  const hasExec = exec !== null && exec !== undefined && (!isPlainMap(exec) || Object.keys(exec).length > 0);
-  if (hasExec && present(value('image')) && !present(value('containerName'))) {
-    warnings.push(`${EXEC_WITHOUT_CONTAINER_NAME}: without containerName they are ignored and a new container is created from image`);
-  }
-  return warnings;
+// Where what people write at the top of `config` belongs (Compose and `docker run` habits).
+const BELONGS_ELSEWHERE: Record<string, string> = {
+  volume: 'host.binds (bind mounts) or container.volumes',
+  volumes: 'host.binds (bind mounts) or container.volumes',
+  binds: 'host.binds',
+  mounts: 'host.mounts',
+  env: 'container.env',
+  environment: 'container.env',
+  workingdir: 'container.workingDir',
+  workdir: 'container.workingDir',
+  user: 'container.user',
+  entrypoint: 'container.entrypoint',
+  cmd: 'the step\'s command',
+  command: 'the step\'s command',
+  ports: 'host.portBindings and container.exposedPorts',
+  privileged: 'host.privileged',
+  networkmode: 'host.networkMode',
+};
+
+function unknownTopLevel(key: string): string {
+  const elsewhere = BELONGS_ELSEWHERE[key.toLowerCase().replace(/[_-]/g, '')];
+  const hint = elsewhere !== undefined ? `; did you mean ${elsewhere}?` : didYouMeanText(key, TOP_LEVEL);
+  return `unknown key ${key} in the docker executor config${hint}`;
 }
 
 /** Load-time check. Values that hold `${…}`, `$NAME` or a backtick are checked when the step runs. */
@@ -116,7 +118,9 @@ function analyse(raw: unknown, mode: Mode): { issues: DecodeIssue[]; value?: Nor
   if (raw === null || raw === undefined) return { issues: [{ path: [], message: 'executor config is required' }] };
   if (!isPlainMap(raw)) return { issues: [{ path: [], message: `failed to decode config: expected a map, got '${goKind(raw)}'` }] };
 
-  const { found, duplicates } = matchKeys(raw, TOP_LEVEL);
+  const { found, duplicates, unknown } = matchKeys(raw, TOP_LEVEL);
+  // Dagu ignores other keys here; a typo (`volume`, `auto_remove`) would then change what runs unseen.
+  for (const k of unknown) issues.push({ path: [k], message: unknownTopLevel(k) });
   for (const d of duplicates) issues.push({ path: [d.key], message: `duplicate key ${d.key} (same field as ${d.first})` });
   const key = (name: TopLevel): string | undefined => found.get(name);
   const get = (name: TopLevel): unknown => {
@@ -143,9 +147,10 @@ function analyse(raw: unknown, mode: Mode): { issues: DecodeIssue[]; value?: Nor
   const deferred = mode.deferDynamic && (isDynamic(image) || isDynamic(containerName));
   if (!image && !containerName && !deferred) issues.push({ path: [], message: 'containerName or image must be specified' });
 
-  // 4. Dagu fails a step with `image`, a non-empty `exec` and no `containerName`; examples/seed-001's own
-  //    reference block is written that way and every documented example (examples/seed-*) must run, so skiff only warns
-  //    (dockerConfigWarnings) and creates the container, the exec options unused.
+  // 4. `image` with a non-empty `exec` and no `containerName`: Dagu's load error (the exec options
+  //    would go unused on a new container); nothing is created.
+  const hasExec = execRaw !== null && execRaw !== undefined && (!isPlainMap(execRaw) || Object.keys(execRaw).length > 0);
+  if (hasExec && image && !containerName && !deferred) issues.push({ path: at('exec'), message: EXEC_WITHOUT_CONTAINER_NAME });
   const execUsed = containerName !== undefined;
 
   // 5. autoRemove; top level always wins over host.autoRemove (§3.2)

@@ -9,6 +9,7 @@ import { isIPv4 } from 'node:net';
 import Type, { type TSchema } from 'typebox';
 // Interpreted, as validate.ts does: checked once per run, where compiling would cost more.
 import { Check, Errors } from 'typebox/value';
+import { didYouMeanText } from '../../common/did-you-mean.js';
 import { isSkiffError } from '../../common/errors.js';
 import { expand, type Lookup } from '../../common/expand.js';
 import { goTypeName, isPlainMap } from '../../common/go-values.js';
@@ -72,7 +73,7 @@ export function buildDagContainer(
 
   // Keys: case-insensitive Go field names; unknown keys are load errors (§1.1).
   const { found, unknown, duplicates } = matchKeys(raw, FIELD_NAMES);
-  for (const key of unknown) report([key], `container has invalid keys: ${key}`);
+  for (const key of unknown) report([key], `container has invalid keys: ${key}${didYouMeanText(key, FIELD_NAMES)}`);
   for (const d of duplicates) report([d.key], `container has duplicate keys: ${d.key} (same field as ${d.first})`);
   const keyOf = (field: Field): string => found.get(field) ?? field;
   const get = (field: Field): unknown => {

@@ -11,6 +11,7 @@
 //
 // The tables and key matching are here; decoding a block with them is decode.ts, their JSON
 // Schema key-schemas.ts.
+import { didYouMean } from '../../common/did-you-mean.js';
 
 /** How a field's value is decoded. */
 export type FieldType =
@@ -244,10 +245,9 @@ export function fieldName(t: StructTable, key: string): string | undefined {
   return index.get(key.toLowerCase());
 }
 
-/** For an unknown key: the field it probably meant (`cap_add` → `CapAdd`). */
+/** For an unknown key: the field it probably meant (`cap_add` → `CapAdd`, `evn` → `Env`). */
 export function suggest(t: StructTable, key: string): string | undefined {
-  const squashed = key.replace(/[_-]/g, '');
-  return squashed === key ? undefined : fieldName(t, squashed);
+  return didYouMean(key, Object.keys(t.fields));
 }
 
 /**

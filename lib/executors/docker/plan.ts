@@ -3,7 +3,7 @@
 // pulls and removes nothing, so the engine records no event.
 import type { ContainersApi, ImagesApi } from '../../engine/facets.js';
 import { expandLeaves } from '../../common/expand.js';
-import { dockerConfigWarnings, normalizeDockerStepConfig } from './config.js';
+import { normalizeDockerStepConfig } from './config.js';
 import type { Command, DagContainer, PullPolicy } from '../../dag/model.js';
 import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { StepContext } from '../contract.js';
@@ -37,7 +37,8 @@ export async function planDockerStep(ctx: StepContext, deps: PlanEngine): Promis
   const { step } = ctx;
   if (step.executor.type !== 'docker') throw new SkiffError('config', `step "${step.name}" is not a docker step`);
   const raw = step.executor.config ?? {};
-  const items: PlanItem[] = dockerConfigWarnings(raw).map((message) => ({ kind: 'note', step: step.name, message }));
+  // What the config's top level could be warned about is a load error now (config.ts).
+  const items: PlanItem[] = [];
   const config = normalizeDockerStepConfig(expandLeaves(raw, ctx.lookup), { dir: ctx.dag.dir });
   const command = ctx.command ?? null;
   let replaces: string | undefined;

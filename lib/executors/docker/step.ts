@@ -6,14 +6,14 @@ import type { ContainerInfo } from '../../engine/containers.js';
 import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { Command, Step } from '../../dag/model.js';
 import { expandLeaves } from '../../common/expand.js';
-import { dockerConfigWarnings, normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
+import { normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
 import type { Executor, PrepareContext, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import type { ImagesAhead } from './images-ahead.js';
 import { createContainer, type CreateContainerOptions, type ReadyContainer } from './run.js';
 import { execIn } from './exec.js';
 import { isSkiffOwned, skiffLabels } from './labels.js';
-import { TailWriter } from './tail.js';
+import { TailWriter } from '../tail.js';
 import { stopExecProcess } from './stop-exec.js';
 
 /** A container created ahead of its step, with the plan it was made from. */
@@ -54,7 +54,6 @@ export class DockerStepExecutor implements Executor {
     const { step } = ctx;
     if (step.executor.type !== 'docker') throw new SkiffError('config', `step "${step.name}" is not a docker step`);
     const raw = step.executor.config ?? {};
-    for (const message of dockerConfigWarnings(raw)) ctx.emit({ type: 'warning', step: step.name, message });
     const config = normalizeDockerStepConfig(expandLeaves(raw, ctx.lookup), { dir: ctx.dag.dir });
     const engine = this.#docker.engine();
 
@@ -217,8 +216,7 @@ export class DockerStepExecutor implements Executor {
       throw explainStartFailure(err, image, ctx.command);
     }
     if (result.exitCode === 0) return { exitCode: 0 };
-    const tail = stderr.lines();
-    return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+    return { exitCode: result.exitCode, error: stderr.failure(result.exitCode) };
   }
 
   async #exec(engine: EngineApi, container: ContainerInfo, config: NormalizedDockerConfig, ctx: StepContext): Promise<StepResult> {

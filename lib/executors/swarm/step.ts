@@ -7,7 +7,7 @@ import type { EngineApi } from '../../engine/facets.js';
 import type { Executor, StepContext, StepResult } from '../contract.js';
 import { skiffLabels } from '../docker/labels.js';
 import { argvOf, type DockerRuntime } from '../docker/step.js';
-import { TailWriter } from '../docker/tail.js';
+import { TailWriter } from '../tail.js';
 import { normalizeSwarmStepConfig, type NormalizedSwarmConfig } from './config.js';
 import { runService } from './run.js';
 import { serviceSpec } from './spec.js';
@@ -73,8 +73,7 @@ export class SwarmStepExecutor implements Executor {
       for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await this.#nodeName(engine, node, ctx.signal)}` });
     }
     if (result.exitCode === 0) return { exitCode: 0 };
-    const tail = stderr.lines();
-    return { exitCode: result.exitCode, error: `exit status ${result.exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}` };
+    return { exitCode: result.exitCode, error: stderr.failure(result.exitCode) };
   }
 
   /** `hostname (id)` of a node, asked once per run. */

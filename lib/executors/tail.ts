@@ -1,5 +1,6 @@
 // A bounded tail of a stream, for the step error (`exit status N` + recent stderr, like Dagu's
-// tail.go): the stream passes through untouched, only the last bytes are kept.
+// tail.go): the stream passes through untouched, only the last bytes are kept. Local and
+// container steps alike.
 import { Writable } from 'node:stream';
 
 export class TailWriter extends Writable {
@@ -25,6 +26,18 @@ export class TailWriter extends Writable {
     // Called back when the target is done with the chunk, not merely when it took it: the
     // writer may reuse the chunk then (run.ts, targetsCopy). The tail itself never fails.
     this.#target.write(chunk, () => cb());
+  }
+
+  /** Resolves once every chunk written so far has reached the tail (and was passed on). */
+  async settled(): Promise<void> {
+    if (this.writableLength === 0) return;
+    await new Promise<void>((resolve) => this.once('drain', resolve));
+  }
+
+  /** `exit status N`, plus the last lines of stderr when there were any. */
+  failure(exitCode: number): string {
+    const tail = this.lines();
+    return `exit status ${exitCode}${tail.length ? `\nrecent stderr (tail):\n${tail.join('\n')}` : ''}`;
   }
 
   /** The last `lines` complete or partial lines, without trailing blank lines. */
