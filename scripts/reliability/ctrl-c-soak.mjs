@@ -107,7 +107,7 @@ try {
     if (res.code !== 130) problems.push(`run ${i} (${kind}): exit ${res.code} (signal ${res.signal}), expected 130: ${res.stderr.slice(-300)}`);
     if (rep?.status !== 'aborted') problems.push(`run ${i} (${kind}): report status ${rep?.status ?? '(no report)'}`);
     if (/\n\s+at /.test(res.stderr)) problems.push(`run ${i}: a stack trace on stderr`);
-    const logDir = /logs in (\S+)/.exec(res.stdout + res.stderr)?.[1];
+    const logDir = /logs(?: in|:) (\S+)/.exec(res.stdout + res.stderr)?.[1];
     if (!logDir || !existsSync(logDir)) problems.push(`run ${i}: log dir ${logDir} missing`);
     for (const s of rep?.steps ?? []) {
       for (const f of [s.stdoutFile, s.stderrFile]) if (f && !existsSync(f)) problems.push(`run ${i}: step ${s.name} log ${f} missing`);
