@@ -2,7 +2,7 @@
 // engine connection (live, recorded into a directory, or replayed from one), run it with its
 // events, and hand back the report and the exit code the CLI would use. The composition root of
 // the DAG layer and the executors: `skiff/run` imports it, the package root only on first use.
-import type { Dag } from './dag/model.js';
+import type { Dag } from './common/model.js';
 import type { RunEvent } from './dag/events.js';
 import type { RunReport } from './dag/report.js';
 import { SkiffError } from './common/errors.js';
@@ -10,7 +10,7 @@ import type { ExecutorSet } from './executors/contract.js';
 import type { EngineSelection } from './engine/context.js';
 import type { KeptStep } from './dag/kept-steps.js';
 
-export type { Dag } from './dag/model.js';
+export type { Dag } from './common/model.js';
 export type { RunEvent } from './dag/events.js';
 export { failedBeforeSteps, type RunReport, type RunStatus, type StepReport, type StepStatus } from './dag/report.js';
 export { DagLoadError, type Problem } from './common/problem.js';

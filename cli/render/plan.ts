@@ -1,7 +1,7 @@
 // `skiff dry`: the plan of a run that did not happen. Steps in the order they would start, each
 // with where it would run (the host, a new container, an exec into a running one), then the
 // images to pull and the containers to create or reuse, gathered.
-import type { Command } from '../../lib/dag/model.js';
+import type { Command } from '../../lib/common/model.js';
 import type { PlanItem, PullDecision } from '../../lib/executors/plan.js';
 import type { Paint } from './format.js';
 

@@ -6,7 +6,7 @@ import { SkiffError } from '../common/errors.js';
 import { chainLookups, expand, type Lookup } from '../common/expand.js';
 import type { Locate, Problem } from '../common/problem.js';
 import type { DagSource, KeyPath } from './load.js';
-import type { Dag, EnvList, Precondition } from './model.js';
+import type { Dag, EnvList, Precondition } from '../common/model.js';
 import { withNamespaces } from './v2/refs.js';
 import type { DagFile, EnvFile, PreconditionsFile } from './schema.js';
 import type { Path, Validated } from './validate.js';

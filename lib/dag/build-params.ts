@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { chainLookups, expand } from '../common/expand.js';
 import { formatPath } from '../common/problem.js';
 import { dagLookup, evaluate, expandHome, scalarText, type Build } from './build-context.js';
-import type { Params } from './model.js';
+import type { Params } from '../common/model.js';
 import { splitParams } from './params-text.js';
 import type { ParamsFile } from './schema.js';
 import { isObject, type Path } from './validate.js';

@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import { formatPath } from '../common/problem.js';
 import { configChecksFor } from '../executors/contract.js';
 import { MAX_STEP_NAME_LENGTH, buildPreconditions, dagLookup, envEntries, evaluate, relativeLocate, resolvePath, type Build } from './build-context.js';
-import type { Command, ContinueOn, Handlers, RetryPolicy, Step, StepExecutor } from './model.js';
+import type { Command, ContinueOn, Handlers, RetryPolicy, Step, StepExecutor } from '../common/model.js';
 import type { EnvFile, StepFile } from './schema.js';
 import type { Path } from './validate.js';
 

@@ -14,7 +14,7 @@ import { buildDotenv, buildParams } from './build-params.js';
 import { buildHandlers, buildSteps } from './build-steps.js';
 import { findCycles } from './graph.js';
 import type { DagSource } from './load.js';
-import type { Dag, Dialect } from './model.js';
+import type { Dag, Dialect } from '../common/model.js';
 import { buildRegistryAuths } from './registry-auths.js';
 import type { EnvFile } from './schema.js';
 import type { Validated } from './validate.js';

@@ -1,7 +1,7 @@
 // lib/dag's public surface: load a DAG file into a `Dag`, or publish the file's JSON Schema.
 import { resolve } from 'node:path';
 import { buildDag, type BuildOptions } from './build.js';
-import type { Dag } from './model.js';
+import type { Dag } from '../common/model.js';
 import { readDagSource } from './load.js';
 import { DagLoadError, type Problem } from '../common/problem.js';
 import { isObject, validateDag } from './validate.js';
@@ -53,4 +53,4 @@ export { dagJsonSchemaV2, schemaAt } from './v2/schema.js';
 export { migrateText, type Migration, type MigrationNote } from './v2/migrate.js';
 export { findCycles, topologicalOrder, type GraphNode } from './graph.js';
 export { DagLoadError, type Problem } from '../common/problem.js';
-export type * from './model.js';
+export type * from '../common/model.js';

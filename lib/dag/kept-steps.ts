@@ -1,6 +1,6 @@
 // A retry's kept steps (docs/run-history.md §3): results an earlier attempt of the run keeps. The
 // scheduler counts them as done from the start and runs them no more.
-import type { Dag } from './model.js';
+import type { Dag } from '../common/model.js';
 import type { RunReport, StepStatus } from './report.js';
 
 /** A step's result carried over from an earlier attempt of the run. */

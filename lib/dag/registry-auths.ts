@@ -4,7 +4,7 @@
 // No problem message ever holds a credential: they name keys and types only.
 import Type, { type TSchema } from 'typebox';
 import { expand, type Lookup } from '../common/expand.js';
-import type { RegistryAuths, RegistryCredential } from './model.js';
+import type { RegistryAuths, RegistryCredential } from '../common/model.js';
 import { goTypeName, isPlainMap } from '../common/go-values.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../common/problem.js';
 

@@ -24,7 +24,7 @@ import { SkiffError } from '../common/errors.js';
 import { StopRequest, type Executor, type ExecutorEvent, type ExecutorSet, type ExpandAhead } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
 import { withKept, type KeptStep } from './kept-steps.js';
-import type { Dag, Handlers, Step } from './model.js';
+import type { Dag, Handlers, Step } from '../common/model.js';
 import { LogFile } from './outputs.js';
 import { failedBeforeSteps, type HandlerReport, type RunReport, type StepReport, type StepStatus } from './report.js';
 import { stepLogPaths } from './run-dir.js';

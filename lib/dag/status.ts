@@ -1,7 +1,7 @@
 // Pure status rules (docs/dagu-behavior.md §1.5, §1.6, §1.10): whether a step may start, whether a
 // failure may be continued past, what the run's status, phase, error and exit code are.
 // No I/O: the scheduler gathers the facts (exit codes, log matches) and asks these functions.
-import type { ContinueOn } from './model.js';
+import type { ContinueOn } from '../common/model.js';
 import type { FailurePhase, RunReport, RunStatus, StepStatus } from './report.js';
 
 /** What a finished step looks like to the steps that wait for it. */

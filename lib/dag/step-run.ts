@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { SkiffError } from '../common/errors.js';
 import type { Executor, ExecutorEvent, ExecutorSet } from '../executors/contract.js';
 import type { RunEvent } from './events.js';
-import type { Command, Dag, Precondition, Step } from './model.js';
+import type { Command, Dag, Precondition, Step } from '../common/model.js';
 import { LogFile, StepOutput, logContainsPattern } from './outputs.js';
 import type { StepStatus } from './report.js';
 import { continueAllowedWithoutOutput, retryDelayMs, settleFailure, shouldRetry } from './status.js';

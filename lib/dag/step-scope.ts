@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
 import { chainLookups, expand, expandAsync, expandLeaves, substitutionFailed, type CommandRunner, type Lookup } from '../common/expand.js';
 import type { ExecutorSet, ExpandAhead } from '../executors/contract.js';
-import type { Command, Dag, Dialect, Precondition, Step } from './model.js';
+import type { Command, Dag, Dialect, Precondition, Step } from '../common/model.js';
 import { matchesPattern } from './status.js';
 import { evaluateText, matchesAnyLine, resolveRunText, withNamespaces } from './v2/refs.js';
 

@@ -9,7 +9,7 @@ import type { TSchema } from 'typebox';
 import { SkiffError } from '../common/errors.js';
 import type { Lookup } from '../common/expand.js';
 import type { Locate, Problem } from '../common/problem.js';
-import type { Command, Dag, DagContainer, Step } from '../dag/model.js';
+import type { Command, Dag, DagContainer, Step } from '../common/model.js';
 import { dockerConfigChecks } from './docker/checks.js';
 import { swarmConfigChecks } from './swarm/checks.js';
 

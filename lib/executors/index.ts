@@ -1,6 +1,6 @@
 // Which executor runs which step, for one run. The engine is opened only when a step needs it
 // (a DAG of local steps never touches Docker) and closed with the set.
-import type { Dag, RegistryAuths } from '../dag/model.js';
+import type { Dag, RegistryAuths } from '../common/model.js';
 import type { Dispatcher } from 'undici';
 import { openEngine, type Engine, type EngineSelection, type EngineTarget } from '../engine/index.js';
 import { resolveEngineTarget } from '../engine/host.js';

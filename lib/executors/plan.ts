@@ -1,7 +1,7 @@
 // The executors of a dry run (`skiff dry`, docs/run-history.md §5): the scheduler drives them as in a real run, so order,
 // preconditions (their commands do run, as Dagu's dry run runs them) and handlers are decided as
 // a run would decide them; but each step only says what it would do, as PlanItems, and succeeds.
-import type { Dag } from '../dag/model.js';
+import type { Dag } from '../common/model.js';
 import { openEngine, type Engine, type EngineSelection } from '../engine/index.js';
 import { planDagContainer, planDockerStep, type PlanItem } from './docker/plan.js';
 import type { ExecutorSet } from './contract.js';

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Engine, EngineSelection } from '../engine/index.js';
 import { withEngine } from './load.js';
 import { loadDag, type LoadOptions } from '../dag/index.js';
-import type { Dag } from '../dag/model.js';
+import type { Dag } from '../common/model.js';
 import { pullMissingForPacked } from './pull-policy.js';
 import { verifyPack } from './read.js';
 import { defaultUnpackDir, loadPackImages, unpackFiles, type UnpackEvent, type LoadResult } from './unpack.js';

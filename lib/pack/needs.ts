@@ -6,7 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { SkiffError, type Place } from '../common/errors.js';
-import type { Dag, PullPolicy, Step } from '../dag/model.js';
+import type { Dag, PullPolicy, Step } from '../common/model.js';
 import { readDagSource } from '../dag/load.js';
 import { chainLookups, expand, expandLeaves, type Lookup } from '../common/expand.js';
 import { normalizeDockerStepConfig } from '../executors/docker/config.js';

@@ -1,7 +1,7 @@
 // A DAG run from a pack runs where nothing can be pulled: pull policy `always` would fail on
 // every image the pack brought, so for those images it becomes `missing` (the loaded image is
 // the one wanted). Images the pack did not bring keep their policy.
-import type { Dag, Step } from '../dag/model.js';
+import type { Dag, Step } from '../common/model.js';
 import { matchKeys } from '../executors/docker/keys.js';
 import { packNeeds } from './needs.js';
 

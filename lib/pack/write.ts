@@ -9,7 +9,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/index.js';
 import { SkiffError, formatPlace, isSkiffError } from '../common/errors.js';
-import type { Dag } from '../dag/model.js';
+import type { Dag } from '../common/model.js';
 import { credentialChain } from '../executors/index.js';
 import { encodeRegistryAuth } from '../engine/auth.js';
 import { registryOf } from '../engine/credentials.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { loadDag } from '../../lib/dag/index.js';
-import type { Step } from '../../lib/dag/model.js';
+import type { Step } from '../../lib/common/model.js';
 import { aheadExpander, commandAhead, runScope } from '../../lib/dag/step-scope.js';
 import { yaml } from '../support/dags.js';
 

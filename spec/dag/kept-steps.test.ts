@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunEvent } from '../../lib/dag/events.js';
-import type { ContinueOn, Step } from '../../lib/dag/model.js';
+import type { ContinueOn, Step } from '../../lib/common/model.js';
 import { runDag } from '../../lib/dag/scheduler.js';
 import type { StepContext } from '../../lib/executors/contract.js';
 import { testDag } from '../support/dags.js';

@@ -23,10 +23,15 @@ function resolveFrom(file: string, spec: string, ext: '.ts' | '.js'): string {
   return ext === '.ts' ? target.replace(/\.js$/, '.ts') : target;
 }
 
+/** Every `.ts` file under a folder of the repository, subfolders included. */
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourcesUnder(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : [],
+  );
+}
+
 function dagSources(): string[] {
-  return readdirSync(join(root, 'lib/dag'))
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => `lib/dag/${f}`);
+  return sourcesUnder('lib/dag');
 }
 
 describe('layers', () => {
@@ -37,6 +42,24 @@ describe('layers', () => {
         const target = resolveFrom(file, spec, '.ts');
         if ((target.startsWith('lib/executors/') && target !== CONTRACT) || target.startsWith('lib/engine/') || target.startsWith('cli/')) {
           offending.push(`${file} imports ${target}`);
+        }
+      }
+    }
+    assert.deepEqual(offending, []);
+  });
+
+  it('below the DAG layer nothing imports upward: executors not dag or cli, engine not executors, common only itself', () => {
+    const rules: Array<[string, string[]]> = [
+      ['lib/executors', ['lib/dag/', 'lib/pack/', 'lib/run', 'cli/']],
+      ['lib/engine', ['lib/executors/', 'lib/dag/', 'lib/pack/', 'lib/run', 'cli/']],
+      ['lib/common', ['lib/engine/', 'lib/executors/', 'lib/dag/', 'lib/pack/', 'lib/run', 'cli/']],
+    ];
+    const offending: string[] = [];
+    for (const [dir, forbidden] of rules) {
+      for (const file of sourcesUnder(dir)) {
+        for (const spec of specifiers(readFileSync(join(root, file), 'utf8'))) {
+          const target = resolveFrom(file, spec, '.ts');
+          if (forbidden.some((f) => target.startsWith(f))) offending.push(`${file} imports ${target}`);
         }
       }
     }

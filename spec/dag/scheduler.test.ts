@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleepMs } from 'node:timers/promises';
 import type { RunEvent } from '../../lib/dag/events.js';
-import type { ContinueOn, Dag, Precondition, Step } from '../../lib/dag/model.js';
+import type { ContinueOn, Dag, Precondition, Step } from '../../lib/common/model.js';
 import { LogFile, StepOutput } from '../../lib/dag/outputs.js';
 import type { RunReport, StepReport } from '../../lib/dag/report.js';
 import { newRunId, runDirFor, stateDir, stepLogPaths } from '../../lib/dag/run-dir.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContinueOn } from '../../lib/dag/model.js';
+import type { ContinueOn } from '../../lib/common/model.js';
 import type { RunReport, RunStatus, StepStatus } from '../../lib/dag/report.js';
 import {
   continueAllowedWithoutOutput,

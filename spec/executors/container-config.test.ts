@@ -7,7 +7,7 @@ import { Compile } from 'typebox/compile';
 import type { Place } from '../../lib/common/errors.js';
 import { formatPath, type Locate, type Problem } from '../../lib/common/problem.js';
 import type { Lookup } from '../../lib/common/expand.js';
-import type { DagContainer } from '../../lib/dag/model.js';
+import type { DagContainer } from '../../lib/common/model.js';
 import { DagContainerSchema, buildDagContainer } from '../../lib/executors/docker/container-config.js';
 import { compileLogPattern } from '../../lib/common/log-pattern.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { Dag, Step } from '../../lib/dag/model.js';
+import type { Dag, Step } from '../../lib/common/model.js';
 import { SkiffError } from '../../lib/common/errors.js';
 import { createLocalExecutorSet } from '../support/local-set.js';
 import { testDag } from '../support/dags.js';

@@ -1,7 +1,7 @@
 // Building DAGs in tests: a complete Dag value without a file, and YAML written indented.
 import { join } from 'node:path';
 import { emptyDag } from '../../lib/dag/build.js';
-import type { Dag } from '../../lib/dag/model.js';
+import type { Dag } from '../../lib/common/model.js';
 
 /** A Dag as build.ts makes it for a file `dag.yaml` in `dir` with no keys set, then `extra`. */
 export function testDag(dir: string, extra: Partial<Dag> = {}): Dag {

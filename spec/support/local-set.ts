@@ -1,7 +1,7 @@
 // An executor set for scheduler tests: every `local` step runs as a host process; any other
 // executor type is a configuration error for that step. (The CLI uses lib/executors/index.ts.)
 import { SkiffError } from '../../lib/common/errors.js';
-import type { Step } from '../../lib/dag/model.js';
+import type { Step } from '../../lib/common/model.js';
 import { localExecutor, runProcess } from '../../lib/executors/local.js';
 import type { Executor, ExecutorSet } from '../../lib/executors/contract.js';
 

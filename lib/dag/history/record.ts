@@ -1,7 +1,7 @@
 // The status record of one attempt of a run: what `status`, `history`, `logs` and `retry` read.
 // An attempt's records are appended to its `status.jsonl` as the run goes on (the last line is
 // the current state), so a reader never needs the running process. Pure data and pure updates.
-import type { Command, Dag, Step } from '../model.js';
+import type { Command, Dag, Step } from '../../common/model.js';
 import type { FailurePhase, RunReport, RunStatus, StepStatus } from '../report.js';
 
 export type RecordedRunStatus = RunStatus | 'running';

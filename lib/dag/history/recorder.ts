@@ -5,7 +5,7 @@ import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunEvent } from '../events.js';
-import type { Dag } from '../model.js';
+import type { Dag } from '../../common/model.js';
 import { stepLogPaths } from '../run-dir.js';
 import { DEFINITION_FILE, PID_FILE, STATUS_FILE, attemptDir, runDirFor, type Definition } from './layout.js';
 import { writePidFile } from './liveness.js';

@@ -2,7 +2,7 @@
 // `retry` and `restart` run, whatever the file on disk says now. Relative paths in it still
 // resolve against the original file's directory.
 import { loadDag } from '../index.js';
-import type { Dag } from '../model.js';
+import type { Dag } from '../../common/model.js';
 import type { Definition } from './layout.js';
 import { readDefinition } from './store.js';
 

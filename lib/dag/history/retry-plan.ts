@@ -2,7 +2,7 @@
 // (failed, aborted, cancelled, not started) and everything downstream of one; with a step named,
 // that step alone, or with its descendants. Every other step keeps its status, logs and outputs.
 import { SkiffError } from '../../common/errors.js';
-import type { Step } from '../model.js';
+import type { Step } from '../../common/model.js';
 import type { KeptStep } from '../kept-steps.js';
 import type { RunRecord, StepRecord } from './record.js';
 

@@ -3,7 +3,7 @@
 // behind a source whose places point into the file as written, then built by the same code, and
 // the few 2.x facts the 1.2x shape cannot hold are set on the built model.
 import type { DagSource } from '../load.js';
-import type { Dag, Step } from '../model.js';
+import type { Dag, Step } from '../../common/model.js';
 import { formatPath, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
 import { dagJsonSchema } from '../schema.js';

@@ -14,7 +14,7 @@ import { SkiffError } from '../../common/errors.js';
 import { didYouMeanText } from '../../common/did-you-mean.js';
 import { goKind, goTypeName, isPlainMap, parseGoBool } from '../../common/go-values.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
-import type { PullPolicy } from '../../dag/model.js';
+import type { PullPolicy } from '../../common/model.js';
 import { decodeBlock, isDynamic, type DecodeIssue } from './decode.js';
 import { caseInsensitiveObject, schemaOfTable } from './key-schemas.js';
 import { CONTAINER_CONFIG, EXEC_OPTIONS, HOST_CONFIG, NETWORKING_CONFIG, matchKeys } from './keys.js';

@@ -15,7 +15,7 @@ import { expand, type Lookup } from '../../common/expand.js';
 import { goTypeName, isPlainMap } from '../../common/go-values.js';
 import { compileLogPattern } from '../../common/log-pattern.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
-import type { DagContainer } from '../../dag/model.js';
+import type { DagContainer } from '../../common/model.js';
 import { normalizePlatform, parsePullPolicy, platformError } from './config.js';
 import { caseInsensitiveObject } from './key-schemas.js';
 import { matchKeys } from './keys.js';

@@ -6,7 +6,7 @@
 import type { EngineApi } from '../../engine/facets.js';
 import type { CreateBody } from '../../engine/containers.js';
 import { SkiffError } from '../../common/errors.js';
-import type { Dag, DagContainer } from '../../dag/model.js';
+import type { Dag, DagContainer } from '../../common/model.js';
 import type { Executor, ExecutorEvent, StepContext, StepResult } from '../contract.js';
 import { ensureImage } from './pull.js';
 import { execIn } from './exec.js';

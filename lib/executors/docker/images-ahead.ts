@@ -4,7 +4,7 @@
 // ensureImage's (pull.ts), so `never` and `missing` mean what they mean for a step that pulls
 // itself; a pull that fails is handed to the step that needs it, which reports it as its own.
 import type { EngineApi } from '../../engine/facets.js';
-import type { PullPolicy, Step } from '../../dag/model.js';
+import type { PullPolicy, Step } from '../../common/model.js';
 import { normalizeDockerStepConfig } from './config.js';
 import type { ExpandAhead, ExecutorEvent } from '../contract.js';
 import { ensureImage } from './pull.js';

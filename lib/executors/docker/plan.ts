@@ -4,7 +4,7 @@
 import type { ContainersApi, ImagesApi } from '../../engine/facets.js';
 import { expandLeaves } from '../../common/expand.js';
 import { normalizeDockerStepConfig } from './config.js';
-import type { Command, DagContainer, PullPolicy } from '../../dag/model.js';
+import type { Command, DagContainer, PullPolicy } from '../../common/model.js';
 import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { StepContext } from '../contract.js';
 import { LABEL_DAG, isSkiffOwned } from './labels.js';

@@ -3,7 +3,7 @@
 import type { ImagesApi } from '../../engine/facets.js';
 import type { ImageInfo } from '../../engine/images.js';
 import { PullProgress } from '../../engine/pull-progress.js';
-import type { PullPolicy } from '../../dag/model.js';
+import type { PullPolicy } from '../../common/model.js';
 import type { ExecutorEvent } from '../contract.js';
 
 export interface EnsureImageOptions {

@@ -4,7 +4,7 @@
 import type { EngineApi } from '../../engine/facets.js';
 import type { ContainerInfo } from '../../engine/containers.js';
 import { SkiffError, isSkiffError } from '../../common/errors.js';
-import type { Command, Step } from '../../dag/model.js';
+import type { Command, Step } from '../../common/model.js';
 import { expandLeaves } from '../../common/expand.js';
 import { normalizeDockerStepConfig, type NormalizedDockerConfig } from './config.js';
 import type { Executor, PrepareContext, StepContext, StepResult } from '../contract.js';

@@ -10,7 +10,7 @@ import Type, { type TSchema } from 'typebox';
 import { SkiffError } from '../../common/errors.js';
 import { goKind, isPlainMap } from '../../common/go-values.js';
 import { childPath, type KeyPath, type Locate, type Problem } from '../../common/problem.js';
-import type { PullPolicy } from '../../dag/model.js';
+import type { PullPolicy } from '../../common/model.js';
 import { normalizePlatform, platformError, pullPolicyOf, resolveHostPath, type NormalizedDockerConfig } from '../docker/config.js';
 import { decodeBlock, isDynamic, type DecodeIssue } from '../docker/decode.js';
 import { caseInsensitiveObject, schemaOfTable } from '../docker/key-schemas.js';

@@ -1,7 +1,7 @@
 // The built DAG: what `build.ts` makes from a validated file and what the scheduler and the
 // executors read. Immutable once built; nothing here knows the YAML shape or Docker's wire format.
-import type { Place } from '../common/errors.js';
-import type { Problem } from '../common/problem.js';
+import type { Place } from './errors.js';
+import type { Problem } from './problem.js';
 
 /**
  * The Dockerfile rule (DEVELOPERS.md): a string command is shell form, run by `/bin/sh -c`
