@@ -1,11 +1,11 @@
 // `skiff dry FILE [-- params]`: load, validate, evaluate preconditions and print what a run would
 // do, creating and starting nothing and recording no history (Dagu's `dry`).
-import { Command, Option, UsageError } from 'clipanion';
+import { Command, Option } from 'clipanion';
 import type { RunEvent } from '../../lib/dag/events.js';
 import type { PlanItem } from '../../lib/executors/plan.js';
 import type { PlannedStep } from '../render/plan.js';
 import { EXIT_CANCELLED, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
-import { splitParams } from '../../lib/dag/params-text.js';
+import { paramsFromCli } from './params-option.js';
 import { VerbCommand } from './verb.js';
 import { contextOption, hostOption, engineSelection } from './engine-options.js';
 
@@ -41,13 +41,7 @@ export class DryCommand extends VerbCommand {
   extraParams = Option.Rest({ name: 'params' });
 
   async run(): Promise<number> {
-    const params: string[] = [];
-    for (const text of this.params) {
-      const split = splitParams(text);
-      if ('error' in split) throw new UsageError(`--params: ${split.error}`);
-      params.push(...split.tokens);
-    }
-    params.push(...this.extraParams);
+    const params = paramsFromCli(this.params, this.extraParams);
     const [{ loadDag }, { runDag }, { createPlanExecutors }, { newRunId }, { renderPlan }, { colourEnabled, painter }, { trapInterrupts }, fs, os, path] =
       await Promise.all([
         import('../../lib/dag/index.js'),

@@ -1,10 +1,10 @@
 // `skiff pack FILE`: one file holding a DAG and every image it needs, for a host that cannot
 // pull (lib/pack). `--list` says what would be carried, without pulling or writing anything.
-import { Command, Option, UsageError } from 'clipanion';
+import { Command, Option } from 'clipanion';
 import { basename, extname } from 'node:path';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
 import { contextOption, engineSelection, hostOption } from './engine-options.js';
-import { splitParams } from '../../lib/dag/params-text.js';
+import { paramsFromCli } from './params-option.js';
 import { VerbCommand } from './verb.js';
 
 export class PackCommand extends VerbCommand {
@@ -56,12 +56,7 @@ export class PackCommand extends VerbCommand {
       import('../../lib/dag/index.js'),
       import('../../lib/pack/index.js'),
     ]);
-    const params: string[] = [];
-    for (const text of this.params) {
-      const split = splitParams(text);
-      if ('error' in split) throw new UsageError(`--params: ${split.error}`);
-      params.push(...split.tokens);
-    }
+    const params = paramsFromCli(this.params);
     let dag;
     try {
       dag = loadDag(this.file, { params, env });

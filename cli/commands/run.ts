@@ -6,7 +6,7 @@ import type { AttemptRecorder } from '../../lib/dag/history/recorder.js';
 import type { StepRecord } from '../../lib/dag/history/record.js';
 import type { Dag, RunEvent, RunReport } from '../../lib/run.js';
 import type { EngineSelection } from '../../lib/engine/context.js';
-import { splitParams } from '../../lib/dag/params-text.js';
+import { paramsFromCli } from './params-option.js';
 import { EXIT_FAILED, EXIT_USAGE } from '../exit-codes.js';
 import { SkiffError } from '../../lib/common/errors.js';
 import { VerbCommand } from './verb.js';
@@ -131,13 +131,7 @@ export class RunCommand extends VerbCommand {
   runOptions(debug: boolean): RunOptions {
     if (this.quiet && this.follow) throw new UsageError('--quiet and --follow cannot be used together');
     if (this.record !== undefined && this.replay !== undefined) throw new UsageError('--record and --replay cannot be used together');
-    const params: string[] = [];
-    for (const text of this.params) {
-      const split = splitParams(text);
-      if ('error' in split) throw new UsageError(`--params: ${split.error}`);
-      params.push(...split.tokens);
-    }
-    params.push(...this.extraParams);
+    const params = paramsFromCli(this.params, this.extraParams);
     const engine = engineSelection(this);
     return { file: this.file, params, reportFile: this.report, quiet: this.quiet, follow: this.follow, debug, recordDir: this.record, replayDir: this.replay, engine, unpackDir: this.dir };
   }
