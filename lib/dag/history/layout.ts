@@ -41,4 +41,6 @@ export interface Definition {
   /** The parameters given on the command line (`--params` words, then those after `--`). */
   params: string[];
   createdAt: string;
+  /** Where `text` had registry credentials written inline, taken out before it was stored (redact.ts). */
+  redacted?: string[][];
 }

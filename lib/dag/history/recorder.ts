@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunEvent } from '../events.js';
 import type { Dag } from '../../common/model.js';
 import { stepLogPaths } from '../run-dir.js';
+import { redactDefinitionText } from './redact.js';
 import { DEFINITION_FILE, PID_FILE, STATUS_FILE, attemptDir, runDirFor, type Definition } from './layout.js';
 import { writePidFile } from './liveness.js';
 import { newRunRecord, runEnded, stepEnded, stepStarted, type RunRecord, type StepRecord, type Trigger } from './record.js';
@@ -50,8 +51,9 @@ export class AttemptRecorder {
     const runDir = runDirFor(opts.dag.name, opts.runId, opts.env);
     await mkdir(join(runDir, 'attempts'), { recursive: true });
     if (opts.text !== undefined) {
-      const definition: Definition = { dag: opts.dag.name, runId: opts.runId, file: opts.dag.file, text: opts.text, params: opts.params, createdAt: now().toISOString() };
-      // The file may hold credentials (registryAuths, env): readable by its owner only.
+      const { text, redacted } = redactDefinitionText(opts.text);
+      const definition: Definition = { dag: opts.dag.name, runId: opts.runId, file: opts.dag.file, text, params: opts.params, createdAt: now().toISOString(), ...(redacted.length > 0 ? { redacted } : {}) };
+      // Registry credentials are taken out; the file may still hold others (env): owner only.
       await writeFile(join(runDir, DEFINITION_FILE), `${JSON.stringify(definition, null, 2)}\n`, { mode: 0o600 });
     }
     const attempt = await claimAttempt(runDir);
