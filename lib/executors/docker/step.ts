@@ -192,6 +192,20 @@ export class DockerStepExecutor implements Executor {
       }
     }
     const stderr = new TailWriter(ctx.stderr);
+    const runOptions = {
+      stdout: ctx.stdout,
+      stderr,
+      signal: ctx.signal,
+      stopSignal: step.signalOnStop,
+      graceSec: dag.maxCleanUpTimeSec,
+      ...(plan.create.handOver && {
+        onRemoval: (removed: Promise<void>) => {
+          this.#removals.add(removed);
+          void removed.then(() => this.#removals.delete(removed));
+        },
+      }),
+    };
+    const madeAhead = container !== undefined;
     let result;
     try {
       container ??= await createContainer(engine, plan.create);
@@ -199,19 +213,15 @@ export class DockerStepExecutor implements Executor {
         await container.discard();
         throw new SkiffError('aborted', 'container run cancelled before it started');
       }
-      result = await container.run({
-        stdout: ctx.stdout,
-        stderr,
-        signal: ctx.signal,
-        stopSignal: step.signalOnStop,
-        graceSec: dag.maxCleanUpTimeSec,
-        ...(plan.create.handOver && {
-          onRemoval: (removed: Promise<void>) => {
-            this.#removals.add(removed);
-            void removed.then(() => this.#removals.delete(removed));
-          },
-        }),
-      });
+      try {
+        result = await container.run(runOptions);
+      } catch (err) {
+        // A container made ahead can be gone by the time its step starts (a daemon restart removes
+        // auto-removed containers that never ran): the start's 404 means nothing ran, so it is
+        // made again, as it would have been without creation ahead.
+        if (!madeAhead || !isSkiffError(err) || err.kind !== 'not-found' || ctx.signal.aborted) throw err;
+        result = await (await createContainer(engine, plan.create)).run(runOptions);
+      }
     } catch (err) {
       throw explainStartFailure(err, image, ctx.command);
     }
