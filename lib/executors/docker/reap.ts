@@ -4,6 +4,7 @@
 // user asked to keep.
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineApi } from '../../engine/facets.js';
 import { LABEL_HOST, LABEL_KEEP, LABEL_PID, LABEL_RUN, ownedFilter } from './labels.js';
 
@@ -26,12 +27,26 @@ export async function reapOrphans(engine: EngineApi, options: ReapOptions = {}):
     await engine.containers.remove(c.Id, { force: true, volumes: true, signal: options.signal });
     reaped.containers.push({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), run: c.Labels[LABEL_RUN] ?? '' });
   }
+  // A force removal that met the daemon's own (AutoRemove) answers "already in progress": the
+  // container lingers a moment. Reaping is done when it is gone, and its networks can go then.
+  await untilGone(engine, reaped.containers.map((c) => c.id), options.signal);
   for (const n of await engine.networks.list(ownedFilter(), { signal: options.signal })) {
     if (!orphaned(n.Labels)) continue;
     await engine.networks.remove(n.Id, { signal: options.signal });
     reaped.networks.push({ id: n.Id, name: n.Name, run: n.Labels?.[LABEL_RUN] ?? '' });
   }
   return reaped;
+}
+
+const GONE_WITHIN_MS = 10_000;
+
+async function untilGone(engine: EngineApi, ids: string[], signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + GONE_WITHIN_MS;
+  while (ids.length > 0 && Date.now() < deadline) {
+    const left = await engine.containers.list({ id: ids }, { all: true, ...(signal ? { signal } : {}) });
+    if (left.length === 0) return;
+    await sleep(50, undefined, signal ? { signal } : {});
+  }
 }
 
 /** Is an object with these labels a leftover of a dead skiff process of this host (and not kept)? */
