@@ -29,7 +29,8 @@ import { LogFile } from './outputs.js';
 import { failedBeforeSteps, type HandlerReport, type RunReport, type StepReport, type StepStatus } from './report.js';
 import { stepLogPaths } from './run-dir.js';
 import { phaseFor, readinessFor, runStatusFor, type FinishedStep, type Readiness } from './status.js';
-import { aheadExpander, commandAhead, dagScope, firstUnmet, runScope, type RunScope } from './step-scope.js';
+import { AheadPreparer } from './prepare-ahead.js';
+import { aheadExpander, dagScope, firstUnmet, runScope, type RunScope } from './step-scope.js';
 import { failure, messageOf, runStep, sleep, unmetText, type Outcome, type StepHost } from './step-run.js';
 
 export { exitCodeFor } from './status.js';
@@ -84,10 +85,6 @@ export async function runDag(opts: RunDagOptions): Promise<RunReport> {
 
 type HandlerKind = keyof Handlers;
 
-// Steps prepared ahead at once (containers created before their step may start): the chain's
-// next step, or the next few of a fan-out waiting for a slot.
-const PREPARED_AHEAD = 4;
-
 interface StepState {
   step: Step;
   index: number;
@@ -120,8 +117,7 @@ class DagRun {
   readonly #stopCtrl = new AbortController();
   readonly #force = new AbortController();
   readonly #logNames = new Set<string>();
-  /** Steps handed to their executor's prepare() and not ended yet. */
-  readonly #prepared = new Map<StepState, Executor>();
+  readonly #ahead: AheadPreparer<StepState>;
   readonly #expandAhead: ExpandAhead;
   #stop: Stop | undefined;
   #runLog: LogFile | undefined;
@@ -138,6 +134,7 @@ class DagRun {
       DAG_RUN_LOG_FILE: join(this.#runDir, 'run.log'),
     }, opts.env ?? process.env);
     this.#expandAhead = aheadExpander(this.#scope, this.#dag.steps);
+    this.#ahead = new AheadPreparer({ dag: this.#dag, runId: opts.runId, executors: opts.executors, expandAhead: this.#expandAhead, emit: (event) => this.#emitExecutor(event) });
     this.#stepHost = {
       dag: this.#dag,
       runId: opts.runId,
@@ -291,7 +288,7 @@ class DagRun {
     const max = this.#dag.maxActiveSteps > 0 ? this.#dag.maxActiveSteps : Infinity;
     for (;;) {
       if (!this.#stop) await this.#launchReady(running, max);
-      if (!this.#stop) this.#prepareAhead();
+      if (!this.#stop) this.#ahead.prepare(this.#states);
       if (running.size === 0) break;
       await Promise.race(this.#stop ? running.values() : [...running.values(), stopped]);
     }
@@ -334,50 +331,8 @@ class DagRun {
     }
   }
 
-  /**
-   * Creation ahead: steps that are not ready yet but may be soon (every dependency running or
-   * done, or waiting for a slot under maxActiveSteps) and whose command is already known are
-   * handed to their executor's prepare(); undone (unprepare) if the step ends without running.
-   */
-  #prepareAhead(): void {
-    // Counted until they start: a started step has taken its container (or will, at once).
-    let waiting = [...this.#prepared.keys()].filter((st) => st.phase === 'pending').length;
-    for (const st of this.#states) {
-      if (waiting >= PREPARED_AHEAD) return;
-      if (st.phase !== 'pending' || this.#prepared.has(st) || st.missingDeps.length > 0) continue;
-      if (!st.deps.every((d) => d.phase !== 'pending')) continue;
-      let executor: Executor;
-      try {
-        executor = this.#opts.executors.executorFor(st.step);
-      } catch {
-        continue;
-      }
-      if (!executor.prepare) continue;
-      const command = commandAhead(this.#expandAhead, st.step);
-      if (command === null) continue;
-      this.#prepared.set(st, executor);
-      waiting++;
-      executor.prepare({
-        dag: this.#dag,
-        step: st.step,
-        runId: this.#opts.runId,
-        ...(command ? { command } : {}),
-        expandAhead: this.#expandAhead,
-        emit: (event) => this.#emitExecutor(event),
-      });
-    }
-  }
-
-  /** A step prepared ahead has ended (run or not): its executor drops what run() did not use. */
-  #unprepare(st: StepState): void {
-    const executor = this.#prepared.get(st);
-    if (!executor) return;
-    this.#prepared.delete(st);
-    void executor.unprepare?.(st.step);
-  }
-
   #finishWithout(st: StepState, readiness: Exclude<Readiness, { kind: 'run' }>): void {
-    this.#unprepare(st);
+    this.#ahead.unprepare(st);
     st.phase = 'done';
     st.status = readiness.kind;
     st.error = readiness.error;
@@ -394,7 +349,7 @@ class DagRun {
     } finally {
       this.#controllers.delete(ctrl);
     }
-    this.#unprepare(st);
+    this.#ahead.unprepare(st);
     st.phase = 'done';
     st.status = outcome.status;
     st.exitCode = outcome.exitCode;
