@@ -1,7 +1,7 @@
 // The engine as its users see it: one interface per facet (containers, exec, images, networks,
-// volumes, swarm services and tasks). The facet classes implement them, the executors take them (each function only the
-// members it calls), so a test's fake engine is type-checked against the same signatures as the
-// real one and cannot drift from it.
+// volumes, swarm services and tasks, events). The facet classes implement them, the executors
+// take them (each function only the members it calls), so a test's fake engine is type-checked
+// against the same signatures as the real one and cannot drift from it.
 import type { Readable } from 'node:stream';
 import type { BorrowedStream } from './borrowed.js';
 import type { AttachStreams, ContainerInfo, ContainerSummary, CreateBody, Signalled, WaitResult } from './containers.js';
@@ -12,6 +12,7 @@ import type { ProgressEvent } from './json-lines.js';
 import type { NetworkInfo } from './networks.js';
 import type { VolumeInfo } from './volumes.js';
 import type { NodeInfo, ServiceLogsQuery, ServiceSpec, ServiceSummary, TaskInfo } from './services.js';
+import type { EngineEvent, EventsQuery } from './events.js';
 
 export interface LogsQuery {
   follow?: boolean;
@@ -78,7 +79,12 @@ export interface ServicesApi {
 
 export interface TasksApi {
   list(filters: Record<string, string[]>, options?: Signalled): Promise<TaskInfo[]>;
+  selfNode(options?: Signalled): Promise<string | undefined>;
   node(id: string, options?: Signalled): Promise<NodeInfo>;
+}
+
+export interface EventsApi {
+  stream(query: EventsQuery, options?: Signalled): Promise<AsyncIterable<EngineEvent>>;
 }
 
 /** What the executors use of an engine; `Engine` implements it. */
@@ -90,6 +96,7 @@ export interface EngineApi {
   readonly volumes: VolumesApi;
   readonly services: ServicesApi;
   readonly tasks: TasksApi;
+  readonly events: EventsApi;
   /** Host PIDs the engine reports (exec inspect) are processes on this machine. */
   readonly local: boolean;
 }

@@ -12,6 +12,7 @@ import { Images } from './images.js';
 import { Networks } from './networks.js';
 import { Volumes } from './volumes.js';
 import { Services, Tasks } from './services.js';
+import { Events } from './events.js';
 import type { EngineApi } from './facets.js';
 
 export interface EngineInfo {
@@ -56,6 +57,7 @@ export class Engine implements EngineApi {
   readonly volumes: Volumes;
   readonly services: Services;
   readonly tasks: Tasks;
+  readonly events: Events;
   /**
    * The daemon runs on this host: host PIDs it reports (exec inspect) are processes on this
    * machine. True for a real daemon on a Unix socket, recorded or not; false over TCP and for a
@@ -77,6 +79,7 @@ export class Engine implements EngineApi {
     this.volumes = new Volumes(transport);
     this.services = new Services(transport);
     this.tasks = new Tasks(transport);
+    this.events = new Events(transport);
   }
 
   /** The negotiated API version (pings once). */
@@ -126,7 +129,8 @@ export { SkiffError, isSkiffError, type ErrorKind, type Place } from './errors.j
 export type { EngineSelection, EngineTarget, TlsFiles } from './host.js';
 // Facets, for a type that names one (a test fake, a helper taking `engine.containers`).
 export type { Containers, Execs, Images, Networks, Volumes };
-export type { ContainersApi, EngineApi, ExecApi, ImagesApi, NetworksApi, VolumesApi } from './facets.js';
+export type { ContainersApi, EngineApi, EventsApi, ExecApi, ImagesApi, NetworksApi, VolumesApi } from './facets.js';
+export type { EngineEvent, EventsQuery } from './events.js';
 // The wire types: Docker's own field names, as the Engine API sends and takes them.
 export type { AttachStreams, ContainerInfo, ContainerState, ContainerSummary, CreateBody, Signalled, WaitResult } from './containers.js';
 export type { ExecBody, ExecInfo } from './exec.js';

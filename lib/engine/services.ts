@@ -112,6 +112,12 @@ export class Tasks implements TasksApi {
     return this.#t.json<TaskInfo[]>({ method: 'GET', path: '/tasks', query: { filters: JSON.stringify(filters) }, signal: options.signal, what: 'list tasks' });
   }
 
+  /** The swarm node ID of the engine skiff talks to (GET /info), if it is in a swarm. */
+  async selfNode(options: Signalled = {}): Promise<string | undefined> {
+    const info = await this.#t.json<{ Swarm?: { NodeID?: string } }>({ method: 'GET', path: '/info', signal: options.signal, what: 'read engine info' });
+    return info.Swarm?.NodeID || undefined;
+  }
+
   /** GET /nodes/{id}: where a task ran (for the step's log). */
   node(id: string, options: Signalled = {}): Promise<NodeInfo> {
     return this.#t.json<NodeInfo>({ method: 'GET', path: `/nodes/${encodeURIComponent(id)}`, signal: options.signal, what: 'inspect node' });

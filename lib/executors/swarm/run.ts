@@ -1,16 +1,17 @@
 // One service of run-once tasks (spec.ts) from create to removal, owned here on every path: its output read
 // from the service log as it comes (log-lines.ts), its tasks watched until every replica has
-// ended, and the service removed when the job ends, fails, or is stopped (no service left, ever).
-// A swarm has no wait call for tasks, so their state is polled: often at first (a short step
-// ends within a second), then less often.
+// ended (task-wait.ts), and the service removed when the job ends, fails, or is stopped (no
+// service left, ever).
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { ContainersApi, ServicesApi, TasksApi } from '../../engine/facets.js';
 import { DemuxStream } from '../../engine/demux.js';
 import { SkiffError } from '../../common/errors.js';
-import { TERMINAL_TASK_STATES, type ServiceSpec, type TaskInfo } from '../../engine/services.js';
+import type { ServiceSpec } from '../../engine/services.js';
 import { LogProgress, ServiceLogLines } from './log-lines.js';
 import { forceSignalOf } from '../contract.js';
+import { waitForTasks, type EndedTask } from './task-wait.js';
+import type { TaskExits } from './task-exits.js';
 
 export interface RunServiceOptions {
   spec: ServiceSpec;
@@ -18,6 +19,8 @@ export interface RunServiceOptions {
   stdout: Writable;
   stderr: Writable;
   signal: AbortSignal;
+  /** The run's view of task containers dying on the node skiff talks to. */
+  exits: TaskExits;
   /** The tasks' stop grace period (what a stop waits for at most, plus a margin). */
   graceSec: number;
   /** Called once the service exists. */
@@ -30,6 +33,8 @@ export interface RunServiceOptions {
   onRemoval?(removed: Promise<void>): void;
   /** Told once when a task waits for a node (no node fits its constraints, resources, platform). */
   onPending?(message: string): void;
+  /** Told once per node a task is placed on, as soon as it is known. */
+  onNode?(nodeId: string): void;
 }
 
 export interface RunServiceResult {
@@ -49,8 +54,6 @@ export interface SwarmEngine {
 }
 
 const CLEANUP_MS = 30_000;
-const POLL_FIRST_MS = 50;
-const POLL_MAX_MS = 250;
 
 export async function runService(engine: SwarmEngine, options: RunServiceOptions): Promise<RunServiceResult> {
   const { signal } = options;
@@ -65,17 +68,18 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
     const follow = new AbortController();
     const followed = readLogs(engine, id, options, progress, true, AbortSignal.any([follow.signal, signal]));
     followed.catch(() => undefined);
-    let tasks: TaskInfo[];
+    let ended: EndedTask[];
     try {
-      tasks = await waitForTasks(engine, id, options);
+      const total = Number((options.spec.Mode.Replicated as { Replicas?: number } | undefined)?.Replicas ?? 1);
+      ended = await waitForTasks(engine.tasks, id, { total, signal, exits: options.exits, onPending: options.onPending, onNode: options.onNode });
     } finally {
       follow.abort();
     }
     await followed.catch(() => undefined);
     // What the followed read had not delivered yet, from a complete read of the same log.
     await readLogs(engine, id, options, progress, false, signal);
-    const failed = tasks.find((t) => t.Status.State !== 'complete');
-    const nodes = [...new Set(tasks.map((t) => t.NodeID).filter((n): n is string => !!n))];
+    const failed = ended.find((e) => !e.complete)?.task;
+    const nodes = [...new Set(ended.map((e) => e.task.NodeID).filter((n): n is string => !!n))];
     if (!failed) return { id, exitCode: 0, nodes };
     const exitCode = failed.Status.ContainerStatus?.ExitCode;
     if (exitCode === undefined || exitCode === 0) {
@@ -132,47 +136,4 @@ async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOpti
 
 function endOf(w: Writable): Promise<void> {
   return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
-}
-
-/** Polls the service's tasks until every replica has ended; resolves with the last task of each slot. */
-async function waitForTasks(engine: SwarmEngine, id: string, options: RunServiceOptions): Promise<TaskInfo[]> {
-  const { signal } = options;
-  const total = Number((options.spec.Mode.Replicated as { Replicas?: number } | undefined)?.Replicas ?? 1);
-  let delay = POLL_FIRST_MS;
-  let toldPending = false;
-  for (;;) {
-    const tasks = await engine.tasks.list({ service: [id] }, { signal });
-    const bySlot = new Map<string, TaskInfo>();
-    for (const t of tasks) {
-      const key = t.Slot !== undefined ? String(t.Slot) : t.ID;
-      const seen = bySlot.get(key);
-      if (!seen || (seen.CreatedAt ?? '') < (t.CreatedAt ?? '')) bySlot.set(key, t);
-    }
-    const last = [...bySlot.values()];
-    const ended = last.filter((t) => TERMINAL_TASK_STATES.has(t.Status.State));
-    // A failed task is not replaced (restart condition none): the service is done once nothing runs.
-    if (ended.length === last.length && (last.length >= total || ended.some((t) => t.Status.State !== 'complete'))) return ended;
-    const pending = last.find((t) => t.Status.State === 'pending' && t.Status.Err);
-    if (pending && !toldPending) {
-      toldPending = true;
-      options.onPending?.(`task waits for a node: ${pending.Status.Err}`);
-    }
-    await sleep(delay, signal);
-    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.25));
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

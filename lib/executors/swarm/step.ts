@@ -3,6 +3,7 @@
 // exit code and error come back as a docker step's do (`exit status N` and a stderr tail).
 import { SkiffError } from '../../common/errors.js';
 import { expandLeaves } from '../../common/expand.js';
+import { registryOf } from '../../engine/credentials.js';
 import type { EngineApi } from '../../engine/facets.js';
 import type { Executor, StepContext, StepResult } from '../contract.js';
 import { skiffLabels } from '../docker/labels.js';
@@ -10,6 +11,7 @@ import { argvOf, type DockerRuntime } from '../docker/step.js';
 import { TailWriter } from '../tail.js';
 import { normalizeSwarmStepConfig, type NormalizedSwarmConfig } from './config.js';
 import { runService } from './run.js';
+import { TaskExits } from './task-exits.js';
 import { serviceSpec } from './spec.js';
 
 export class SwarmStepExecutor implements Executor {
@@ -22,6 +24,10 @@ export class SwarmStepExecutor implements Executor {
   readonly #made = new Map<string, number>();
   /** Image reference → the same pinned to its digest, for this run (pull: missing). */
   readonly #pinned = new Map<string, Promise<string>>();
+  /** Task containers dying on the node skiff talks to, followed from the first step on. */
+  #exits: TaskExits | undefined;
+  /** Registry → the credentials sent with its services, looked up once per run (a helper is a process). */
+  readonly #auths = new Map<string, Promise<string | undefined>>();
 
   constructor(runtime: DockerRuntime) {
     this.#runtime = runtime;
@@ -29,6 +35,7 @@ export class SwarmStepExecutor implements Executor {
 
   /** Waits until every service whose removal was handed over is gone (never rejects). */
   async close(): Promise<void> {
+    this.#exits?.close();
     await Promise.all(this.#removals);
   }
 
@@ -37,9 +44,12 @@ export class SwarmStepExecutor implements Executor {
     if (step.executor.type !== 'swarm') throw new SkiffError('config', `step "${step.name}" is not a swarm step`);
     const config = normalizeSwarmStepConfig(expandLeaves(step.executor.config ?? {}, ctx.lookup), { dir: dag.dir });
     const engine = this.#runtime.engine();
+    const exits = this.#exitsOf(engine, ctx.runId);
     const warn = (message: string) => ctx.emit({ type: 'warning', step: step.name, message });
-    const registryAuth = config.pull === 'never' ? undefined : await this.#runtime.registryAuthFor(config.image, warn);
+    const registryAuth = config.pull === 'never' ? undefined : await this.#authFor(config.image, warn);
     const image = await this.#imageFor(engine, config, registryAuth, ctx);
+    // Following before the first service exists, so no task's exit is missed.
+    await exits.open();
     const stderr = new TailWriter(ctx.stderr);
     // At most maxConcurrent replicas at once: in waves of that many, each a service of its own.
     let result = { exitCode: 0, nodes: [] as string[] };
@@ -58,12 +68,15 @@ export class SwarmStepExecutor implements Executor {
           replicas: Math.min(config.maxConcurrent, config.replicas - done),
         }),
         registryAuth,
+        exits,
         stdout: ctx.stdout,
         stderr,
         signal: ctx.signal,
         graceSec: dag.maxCleanUpTimeSec,
         onCreated: (_id, warnings) => warnings.forEach(warn),
         onPending: warn,
+        // Asked while the task runs, so the step's end does not wait for it.
+        onNode: (node) => void this.#nodeName(engine, node, ctx.signal),
         // The next step starts while the swarm removes this service; the run waits for it at close.
         onRemoval: (removed) => {
           this.#removals.add(removed);
@@ -87,6 +100,26 @@ export class SwarmStepExecutor implements Executor {
       this.#nodes.set(id, name);
     }
     return name;
+  }
+
+  #exitsOf(engine: EngineApi, runId: string): TaskExits {
+    if (!this.#exits) {
+      this.#exits = new TaskExits(engine, runId);
+      void this.#exits.open();
+      void this.#exits.self();
+    }
+    return this.#exits;
+  }
+
+  #authFor(image: string, warn: (message: string) => void): Promise<string | undefined> {
+    const registry = registryOf(image);
+    let auth = this.#auths.get(registry);
+    if (!auth) {
+      auth = this.#runtime.registryAuthFor(image, warn);
+      this.#auths.set(registry, auth);
+      auth.catch(() => this.#auths.delete(registry));
+    }
+    return auth;
   }
 
   #serial(step: string): number {
