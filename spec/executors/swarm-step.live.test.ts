@@ -125,6 +125,27 @@ describe('swarm steps', () => {
     assert.equal(readFileSync(step.stderrFile!, 'utf8'), expect('err'));
   });
 
+  test('steps side by side, each ended by its container exiting on the node: every line printed last is there, and the run leaves no service', T, async () => {
+    const lines = (n: number, stream: string) => Array.from({ length: 2000 }, (_, i) => `step ${n} ${stream} ${i + 1}\n`).join('');
+    const steps = [1, 2, 3, 4]
+      .map(
+        (n) => `  - name: s${n}
+    executor: ${LOCAL}
+    command: sleep 1; i=1; while [ $i -le 2000 ]; do echo "step ${n} out $i"; echo "step ${n} err $i" >&2; i=$((i+1)); done
+`,
+      )
+      .join('');
+    const res = await runOnSwarm('swarm-side', steps, { prefix: 'type: graph\nmaxActiveSteps: 4\n' });
+    assert.equal(res.code, 0, res.stderr);
+    for (const [i, step] of res.report!.steps.entries()) {
+      assert.equal(readFileSync(step.stdoutFile!, 'utf8'), lines(i + 1, 'out'), step.name);
+      assert.equal(readFileSync(step.stderrFile!, 'utf8'), lines(i + 1, 'err'), step.name);
+    }
+    // The services were removed while the next steps ran; the run ended only once all were.
+    assert.deepEqual(await servicesOf('swarm-side'), []);
+    await eventually('the tasks\' containers to be removed with their services', async () => ((await engine.containers.list({ label: ['dev.skiff.dag=swarm-side'] }, { all: true })).length ? undefined : true));
+  });
+
   test('a recorded run with swarm steps replays: same report, same logs, every request made', T, async () => {
     const file = await writeDag(
       dir,

@@ -3,8 +3,9 @@
 // The run's event stream (task-exits.ts) tells at once of a task container that dies on the node
 // skiff talks to: that wakes the poll, and an exit 0 there ends its task for skiff (the swarm
 // makes such a task `complete`) while the swarm's own state still says `running`. Any other end,
-// and the exit code and error of a failure, come from the task's state. While every task still
-// running is on this node, and so will be seen to die, nothing is polled but a rare check.
+// and the exit code and error of a failure, come from the task's state. While every task is
+// placed on this node, so its death will be seen, it is polled seldom: for an end with no death
+// (a start that fails), and in case the stream misses one.
 //
 // Each decision rests on a poll's answer and on the exits known when that poll was sent, never on
 // when an event happened to arrive: a replayed run makes the same requests as the recorded one
@@ -34,7 +35,9 @@ const POLL_FIRST_MS = 50;
 const POLL_MAX_MS = 250;
 /** While the swarm catches up with an exit already seen on the node. */
 const POLL_CATCH_UP_MS = 50;
-/** While every running task will be seen to die here: only in case the stream misses it. */
+/** While every task runs on this node, so its death will be seen: for an end with no death (a failed start). */
+const POLL_HERE_MS = 1_000;
+/** While every task is running on this node: only in case the stream misses a death. */
 const POLL_CHECK_MS = 5_000;
 
 /** Polls the service's tasks until every replica has ended; resolves with the last task of each slot. */
@@ -75,7 +78,7 @@ export async function waitForTasks(tasks: Pick<TasksApi, 'list'>, id: string, op
         await exits.died([], POLL_CATCH_UP_MS, signal);
       } else if (last.length >= options.total && (await allHere(open, exits)) && exits.live) {
         // `live` read last, with no wait before the waiter is in: a stream that ends later wakes it.
-        await exits.died(openIds, POLL_CHECK_MS, signal);
+        await exits.died(openIds, open.every((t) => t.Status.State === 'running') ? POLL_CHECK_MS : POLL_HERE_MS, signal);
         delay = POLL_FIRST_MS;
       } else {
         await exits.died(openIds, delay, signal);
@@ -97,9 +100,9 @@ function endOf(t: TaskInfo, exit: number | undefined): EndedTask | undefined {
   return undefined;
 }
 
-/** Every one of `open` runs on the node skiff talks to, so its death will be seen. */
+/** Every one of `open` is placed on the node skiff talks to, so its container's death will be seen. */
 async function allHere(open: TaskInfo[], exits: TaskExits): Promise<boolean> {
-  if (!open.every((t) => t.Status.State === 'running')) return false;
+  if (!open.every((t) => t.NodeID)) return false;
   const self = await exits.self();
   return self !== undefined && open.every((t) => t.NodeID === self);
 }
