@@ -19,6 +19,8 @@ interface Waiter {
 
 /** How far back the daemon's buffer of recent events is asked for (clocks of remote hosts differ). */
 const SINCE_MARGIN_SEC = 60;
+/** How long the first step waits for the daemon to answer before it goes on without the stream. */
+const OPEN_WAIT_MS = 2_000;
 
 export class TaskExits {
   readonly #engine: TaskExitsEngine;
@@ -36,9 +38,18 @@ export class TaskExits {
     this.#runId = runId;
   }
 
-  /** Starts following (once); settles when the daemon has answered, never rejects. */
+  /**
+   * Starts following (once); settles when the daemon has answered, or after a moment without an
+   * answer (a late answer still counts: `since` brings the deaths it would have missed). Never
+   * rejects.
+   */
   open(): Promise<void> {
-    this.#opened ??= this.#engine.events
+    this.#opened ??= this.#open();
+    return this.#opened;
+  }
+
+  #open(): Promise<void> {
+    const answered = this.#engine.events
       .stream(
         { filters: { type: ['container'], event: ['die'], label: [`${LABEL_RUN}=${this.#runId}`] }, since: Date.now() / 1000 - SINCE_MARGIN_SEC },
         { signal: this.#stop.signal },
@@ -51,7 +62,13 @@ export class TaskExits {
         // Without the stream every task's end comes from polling.
         () => undefined,
       );
-    return this.#opened;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, OPEN_WAIT_MS);
+      void answered.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** The stream is open: a task container of the run that dies on this node will be seen. */

@@ -35,7 +35,7 @@ const POLL_FIRST_MS = 50;
 const POLL_MAX_MS = 250;
 /** While the swarm catches up with an exit already seen on the node. */
 const POLL_CATCH_UP_MS = 50;
-/** While every task runs on this node, so its death will be seen: for an end with no death (a failed start). */
+/** While every task is placed on this node, so its death will be seen: for an end with no death (a failed start). */
 const POLL_HERE_MS = 1_000;
 /** While every task is running on this node: only in case the stream misses a death. */
 const POLL_CHECK_MS = 5_000;
