@@ -76,7 +76,9 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
       follow.abort();
     }
     await followed.catch(() => undefined);
-    // What the followed read had not delivered yet, from a complete read of the same log.
+    // What the followed read had not delivered yet, from a complete read of the same log. After
+    // an exit seen from its die event, this read waits until the node's daemon has torn the
+    // container down (docs/engine-api.md §13.4): only then is the output known to be complete.
     await readLogs(engine, id, options, progress, false, signal);
     const failed = ended.find((e) => !e.complete)?.task;
     const nodes = [...new Set(ended.map((e) => e.task.NodeID).filter((n): n is string => !!n))];
