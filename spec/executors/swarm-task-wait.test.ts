@@ -114,6 +114,11 @@ describe('swarm task wait', () => {
     assert.equal(ended[0]!.task.Status.State, 'running');
     // The die wakes one more poll, which is the last.
     assert.deepEqual(tasks.polls, ['pending', 'starting', 'running', 'running']);
+    // The stream is the run's: closing it ends it.
+    assert.equal(exits.live, true);
+    exits.close();
+    await wait(10);
+    assert.equal(exits.live, false);
   });
 
   it('a non-zero exit seen here waits for the swarm to fail the task, with its exit code and error', async () => {
