@@ -1,0 +1,323 @@
+// A reader for the plain block subset of YAML that DAG files are mostly written in: block
+// mappings and sequences, one-line plain and quoted scalars, comments and blank lines. For such
+// a text it gives the value the `yaml` library gives, and the same offsets for every key and
+// value. Anything outside the subset (anchors, aliases, tags, flow collections, block or
+// multi-line scalars, escapes, tabs, several documents, a duplicate key, whatever the library
+// would call an error) makes it give up (undefined), and the caller parses with the library.
+// Why: the library builds a full syntax tree, then a document model, then the value (a
+// 100 000-step file: most of a `validate` of several seconds and ~450 MB); one pass over the
+// lines does it in a fraction of that. Plain scalars are typed by the library's own schema
+// tags, so `1.10`, `yes` or `~` mean exactly what they mean to the library.
+import { LineCounter, isScalar, parseDocument, type DocumentOptions, type Schema, type SchemaOptions } from 'yaml';
+
+export type BlockNode = BlockMap | BlockSeq | BlockScalar;
+
+export interface BlockMap {
+  kind: 'map';
+  /** Offset of the first key: where the library's node range starts. */
+  start: number;
+  keys: string[];
+  keyStarts: number[];
+  values: BlockNode[];
+}
+
+export interface BlockSeq {
+  kind: 'seq';
+  /** Offset of the first item's `-`. */
+  start: number;
+  items: BlockNode[];
+}
+
+export interface BlockScalar {
+  kind: 'scalar';
+  start: number;
+  /** End of the value's text (a plain scalar's, without trailing spaces). */
+  end: number;
+  /** A plain (unquoted) scalar; an empty value (`key:`) is a plain null, as in the library. */
+  plain: boolean;
+}
+
+export interface BlockYaml {
+  /** The value, as the library's `toJS()` gives it. */
+  value: unknown;
+  root: BlockNode;
+  lineCounter: LineCounter;
+}
+
+/** Characters whose handling is left to the library: tabs, CR, control and special line breaks, BOM. */
+const LEFT_TO_LIBRARY = /[\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+/** A plain scalar may not start with these (or it is something else: a flow collection, an anchor, ...). */
+const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`?:']);
+/** The library rejects an implicit key longer than 1024 characters; well under that, be sure. */
+const MAX_KEY = 1000;
+const SPACE = 32;
+const HASH = 35;
+const COLON = 58;
+const DASH = 45;
+
+const GIVE_UP = Symbol('outside the block subset');
+
+let typing: { schema: Schema; options: DocumentOptions & SchemaOptions; given: object } | undefined;
+
+/** The library's value and node places for `text`, or undefined when the text needs the library. */
+export function readBlockYaml(text: string, options: DocumentOptions & SchemaOptions): BlockYaml | undefined {
+  if (LEFT_TO_LIBRARY.test(text)) return undefined;
+  // The schema and options the library composes with for these options, taken from the library.
+  if (typing?.given !== options) {
+    const doc = parseDocument('', options);
+    typing = { schema: doc.schema, options: doc.options, given: options };
+  }
+  // A schema with compatibility tags warns about some values: the library's business.
+  if (typing.schema.compat) return undefined;
+  try {
+    return new Reader(text, typing.schema, typing.options).document();
+  } catch (err) {
+    if (err === GIVE_UP) return undefined;
+    throw err;
+  }
+}
+
+/** Where a key path leads in a block tree, as offsets (the same walk as over the library's nodes). */
+export function walkBlock(root: BlockNode, path: ReadonlyArray<string | number>): { node?: BlockNode; key?: number; parent?: BlockNode } {
+  let node = root;
+  let key: number | undefined;
+  for (const segment of path) {
+    if (node.kind === 'map') {
+      const i = node.keys.indexOf(String(segment));
+      if (i < 0) return { parent: node };
+      key = node.keyStarts[i];
+      node = node.values[i]!;
+    } else if (node.kind === 'seq' && typeof segment === 'number') {
+      const item = node.items[segment];
+      if (item === undefined) return { parent: node };
+      key = undefined;
+      node = item;
+    } else {
+      return { parent: node };
+    }
+  }
+  return { node, key, parent: node };
+}
+
+interface Scalar {
+  node: BlockScalar;
+  value: unknown;
+}
+
+class Reader {
+  /** Lines that hold something (not blank, not only a comment): start, indentation, end. */
+  private readonly starts: number[] = [];
+  private readonly indents: number[] = [];
+  private readonly ends: number[] = [];
+  /** The next line not yet read. */
+  private line = 0;
+  readonly lineCounter = new LineCounter();
+
+  constructor(
+    private readonly text: string,
+    private readonly schema: Schema,
+    private readonly options: DocumentOptions,
+  ) {
+    const { length } = text;
+    this.lineCounter.addNewLine(0);
+    for (let start = 0; ; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = length;
+      let p = start;
+      while (p < end && text.charCodeAt(p) === SPACE) p++;
+      if (p < end && text.charCodeAt(p) !== HASH) {
+        this.starts.push(start);
+        this.indents.push(p - start);
+        this.ends.push(end);
+      }
+      if (end === length) break;
+      start = end + 1;
+      this.lineCounter.addNewLine(start);
+    }
+  }
+
+  document(): BlockYaml {
+    if (this.starts.length === 0) throw GIVE_UP;
+    const first = this.starts[0]!;
+    const col = this.indents[0]!;
+    // `---`, `...` and directives begin with characters no key or list item here begins with,
+    // but `--- a: 1` would read as a key.
+    for (let i = 0; i < this.starts.length; i++) {
+      if (this.indents[i] === 0 && /^(?:---|\.\.\.)/.test(this.text.slice(this.starts[i], this.starts[i]! + 3))) throw GIVE_UP;
+    }
+    const { node, value } = this.block(first + col, col);
+    if (this.line !== this.starts.length) throw GIVE_UP;
+    return { value, root: node, lineCounter: this.lineCounter };
+  }
+
+  /** A mapping or sequence starting at `p` (column `col`) of the current line. */
+  private block(p: number, col: number): { node: BlockMap | BlockSeq; value: unknown } {
+    return this.isDash(p, this.ends[this.line]!) ? this.seq(p, col) : this.map(p, col);
+  }
+
+  private isDash(p: number, end: number): boolean {
+    return this.text.charCodeAt(p) === DASH && (p + 1 === end || this.text.charCodeAt(p + 1) === SPACE);
+  }
+
+  private map(first: number, col: number): { node: BlockMap; value: Record<string, unknown> } {
+    const { text } = this;
+    const node: BlockMap = { kind: 'map', start: first, keys: [], keyStarts: [], values: [] };
+    const value: Record<string, unknown> = {};
+    let p = first;
+    for (;;) {
+      const end = this.ends[this.line]!;
+      const stop = this.plainStop(p, end);
+      if (text.charCodeAt(stop) !== COLON || stop === end || stop - p > MAX_KEY) throw GIVE_UP;
+      const key = this.plainKey(text.slice(p, trimEnd(text, p, stop)));
+      if (Object.hasOwn(value, key)) throw GIVE_UP;
+      node.keys.push(key);
+      node.keyStarts.push(p);
+      let q = stop + 1;
+      while (q < end && text.charCodeAt(q) === SPACE) q++;
+      if (q === end || text.charCodeAt(q) === HASH) {
+        this.line++;
+        const child = this.nested(col, q);
+        node.values.push(child.node);
+        value[key] = child.value;
+      } else {
+        if (this.isDash(q, end)) throw GIVE_UP;
+        const scalar = this.scalar(q, end);
+        node.values.push(scalar.node);
+        value[key] = scalar.value;
+        this.line++;
+      }
+      if (this.line === this.starts.length) break;
+      const indent = this.indents[this.line]!;
+      if (indent < col) break;
+      if (indent > col) throw GIVE_UP;
+      p = this.starts[this.line]! + indent;
+      if (this.isDash(p, this.ends[this.line]!)) throw GIVE_UP;
+    }
+    return { node, value };
+  }
+
+  /** The value of a key with nothing after its colon: a block below it, or an empty value at `empty`. */
+  private nested(col: number, empty: number): { node: BlockNode; value: unknown } {
+    if (this.line < this.starts.length) {
+      const indent = this.indents[this.line]!;
+      const p = this.starts[this.line]! + indent;
+      if (indent > col) return this.block(p, indent);
+      // A list may sit at its key's own indentation.
+      if (indent === col && this.isDash(p, this.ends[this.line]!)) return this.seq(p, col);
+    }
+    return { node: { kind: 'scalar', start: empty, end: empty, plain: true }, value: null };
+  }
+
+  private seq(first: number, col: number): { node: BlockSeq; value: unknown[] } {
+    const { text } = this;
+    const node: BlockSeq = { kind: 'seq', start: first, items: [] };
+    const value: unknown[] = [];
+    let p = first;
+    for (;;) {
+      const end = this.ends[this.line]!;
+      let q = p + 1;
+      while (q < end && text.charCodeAt(q) === SPACE) q++;
+      // An item on the lines below its `-`, an empty item, or `- - x`: left to the library.
+      if (q === end || text.charCodeAt(q) === HASH || this.isDash(q, end)) throw GIVE_UP;
+      const ch = text.charCodeAt(q);
+      if (ch !== 34 && ch !== 39 && text.charCodeAt(this.plainStop(q, end)) === COLON) {
+        const item = this.map(q, col + (q - p));
+        node.items.push(item.node);
+        value.push(item.value);
+      } else {
+        const scalar = this.scalar(q, end);
+        node.items.push(scalar.node);
+        value.push(scalar.value);
+        this.line++;
+      }
+      if (this.line === this.starts.length) break;
+      const indent = this.indents[this.line]!;
+      if (indent > col) throw GIVE_UP;
+      p = this.starts[this.line]! + indent;
+      if (indent < col || !this.isDash(p, this.ends[this.line]!)) break;
+    }
+    return { node, value };
+  }
+
+  /** A one-line scalar value at `p`, followed by nothing but a comment. */
+  private scalar(p: number, end: number): Scalar {
+    const { text } = this;
+    const ch = text.charCodeAt(p);
+    if (ch === 34 || ch === 39) return this.quoted(p, end, ch);
+    const stop = this.plainStop(p, end);
+    // `a: b: c` or a value ending in `:`: the library says no (or reads a mapping).
+    if (stop < end && text.charCodeAt(stop) === COLON) throw GIVE_UP;
+    const valueEnd = trimEnd(text, p, stop);
+    return { node: { kind: 'scalar', start: p, end: valueEnd, plain: true }, value: this.plainValue(text.slice(p, valueEnd)) };
+  }
+
+  private quoted(p: number, end: number, quote: number): Scalar {
+    const { text } = this;
+    let close = p + 1;
+    let value: string;
+    if (quote === 34) {
+      close = text.indexOf('"', close);
+      if (close < 0 || close >= end) throw GIVE_UP;
+      value = text.slice(p + 1, close);
+      if (value.includes('\\')) throw GIVE_UP;
+    } else {
+      for (;;) {
+        close = text.indexOf("'", close);
+        if (close < 0 || close >= end) throw GIVE_UP;
+        if (text.charCodeAt(close + 1) !== 39) break;
+        close += 2;
+      }
+      value = text.slice(p + 1, close).replaceAll("''", "'");
+    }
+    let q = close + 1;
+    while (q < end && text.charCodeAt(q) === SPACE) q++;
+    // Only a comment may follow, and only after a space (a `:` would make the value a key).
+    if (q < end && !(text.charCodeAt(q) === HASH && q > close + 1)) throw GIVE_UP;
+    return { node: { kind: 'scalar', start: p, end: close + 1, plain: false }, value };
+  }
+
+  /**
+   * Where a plain scalar starting at `p` stops: at a `: ` or a final `:`, at a ` #` comment, or
+   * at the end of the line. Gives up on what cannot start a plain scalar here.
+   */
+  private plainStop(p: number, end: number): number {
+    const { text } = this;
+    const first = text[p]!;
+    if (NOT_PLAIN_START.has(first)) throw GIVE_UP;
+    if (first === '-' && !/[0-9A-Za-z.]/.test(text[p + 1] ?? '')) throw GIVE_UP;
+    for (let i = p + 1; i < end; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === COLON && (i + 1 === end || text.charCodeAt(i + 1) === SPACE)) return i;
+      if (ch === HASH && text.charCodeAt(i - 1) === SPACE) return i;
+    }
+    return end;
+  }
+
+  /** A key must be a string to the library (`1:`, `true:`, `<<:` are not) and an ordinary property. */
+  private plainKey(source: string): string {
+    if (source === '__proto__' || this.defaultTag(source, true) !== undefined) throw GIVE_UP;
+    return source;
+  }
+
+  /** A plain value typed as the library types it: the first default tag of its schema that matches. */
+  private plainValue(source: string): unknown {
+    const tag = this.defaultTag(source, false);
+    if (tag === undefined) return source;
+    let failed = false;
+    const resolved = tag.resolve(source, () => (failed = true), this.options);
+    if (failed) throw GIVE_UP;
+    return isScalar(resolved) ? resolved.value : resolved;
+  }
+
+  private defaultTag(source: string, atKey: boolean) {
+    return this.schema.tags.find((tag) => (tag.default === true || (atKey && tag.default === 'key')) && tag.test?.test(source)) as
+      | { resolve: (value: string, onError: (message: string) => void, options: DocumentOptions) => unknown }
+      | undefined;
+  }
+}
+
+function trimEnd(text: string, from: number, to: number): number {
+  let e = to;
+  while (e > from && text.charCodeAt(e - 1) === SPACE) e--;
+  return e;
+}
