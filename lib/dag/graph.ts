@@ -20,30 +20,44 @@ export function findCycles(nodes: readonly GraphNode[]): string[][] {
   const cycles: string[][] = [];
   const seen = new Set<string>();
 
-  const visit = (name: string): void => {
+  const record = (dep: string): void => {
+    const loop = stack.slice(stack.lastIndexOf(dep));
+    const key = [...loop].sort().join('\0');
+    if (seen.has(key)) return;
+    seen.add(key);
+    let first = 0;
+    loop.forEach((n, i) => {
+      if (index.get(n)! < index.get(loop[first]!)!) first = i;
+    });
+    const rotated = [...loop.slice(first), ...loop.slice(0, first)];
+    cycles.push([...rotated, rotated[0]!]);
+  };
+  // Depth first, with the path kept in `stack` and each open node's next dependency in `next`:
+  // no recursion, so a chain of 100 000 steps written last-first does not overflow the call stack.
+  const next: number[] = [];
+  const open = (name: string): void => {
     state.set(name, 'open');
     stack.push(name);
-    for (const dep of nodes[index.get(name)!]!.depends) {
+    next.push(0);
+  };
+  for (const node of nodes) {
+    if (state.has(node.name)) continue;
+    open(node.name);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const depends = nodes[index.get(stack[top]!)!]!.depends;
+      if (next[top]! >= depends.length) {
+        state.set(stack.pop()!, 'done');
+        next.pop();
+        continue;
+      }
+      const dep = depends[next[top]!++]!;
       if (!index.has(dep)) continue;
       const s = state.get(dep);
-      if (s === undefined) visit(dep);
-      else if (s === 'open') {
-        const loop = stack.slice(stack.lastIndexOf(dep));
-        const key = [...loop].sort().join('\0');
-        if (seen.has(key)) continue;
-        seen.add(key);
-        let first = 0;
-        loop.forEach((n, i) => {
-          if (index.get(n)! < index.get(loop[first]!)!) first = i;
-        });
-        const rotated = [...loop.slice(first), ...loop.slice(0, first)];
-        cycles.push([...rotated, rotated[0]!]);
-      }
+      if (s === undefined) open(dep);
+      else if (s === 'open') record(dep);
     }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  for (const node of nodes) if (!state.has(node.name)) visit(node.name);
+  }
   return cycles.sort((a, b) => index.get(a[0]!)! - index.get(b[0]!)!);
 }
 

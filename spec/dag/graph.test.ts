@@ -21,6 +21,28 @@ describe('findCycles', () => {
       ['b', 'c', 'b'],
     ]);
   });
+
+  it('follows a chain of 100 000 steps written last-first without running out of stack', () => {
+    const n = 100_000;
+    const chain = Array.from({ length: n }, (_, i) => (i < n - 1 ? node(`s${i}`, `s${i + 1}`) : node(`s${i}`)));
+    assert.deepEqual(findCycles(chain), []);
+    // The same chain closed into a loop: one cycle through every step, from the first listed.
+    chain[n - 1] = node(`s${n - 1}`, 's0');
+    const [cycle, ...others] = findCycles(chain);
+    assert.deepEqual(others, []);
+    assert.equal(cycle!.length, n + 1);
+    assert.deepEqual([cycle![0], cycle![1], cycle![n - 1], cycle![n]], ['s0', 's1', `s${n - 1}`, 's0']);
+  });
+
+  it('finds every cycle reached through shared nodes, in list order of their first step', () => {
+    const graph = [node('a', 'b', 'c'), node('b', 'a'), node('c', 'd'), node('d', 'c', 'a'), node('e', 'e', 'a')];
+    assert.deepEqual(findCycles(graph), [
+      ['a', 'b', 'a'],
+      ['a', 'c', 'd', 'a'],
+      ['c', 'd', 'c'],
+      ['e', 'e'],
+    ]);
+  });
 });
 
 describe('topologicalOrder', () => {
