@@ -229,8 +229,6 @@ function pointerToPath(pointer: string, root: unknown): Path {
   return out;
 }
 
-const isPrefix = (prefix: Path, path: Path) => prefix.length < path.length && prefix.every((s, i) => s === path[i]);
-
 /**
  * One problem per failing value. A union reports every branch it tried; the deepest errors are
  * the ones about the branch that fits the value (a map where a step map is allowed), so errors
@@ -245,11 +243,17 @@ function describeErrors(
   const relevant = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'boolean' && e.keyword !== 'additionalProperties');
   // A `required` error is about the object itself (its path is the object's), so it is kept, and
   // it still shows that the branch taking that object was the one tried.
-  const kept = relevant.filter((e) => e.keyword === 'required' || !relevant.some((o) => isPrefix(e.path, o.path)));
+  // Paths with an error below them, gathered once (a file with an error in each of 100 000
+  // steps must not compare every error with every other).
+  const above = new Set<string>();
+  for (const e of relevant) for (let n = 0; n < e.path.length; n++) above.add(JSON.stringify(e.path.slice(0, n)));
   const groups = new Map<string, SchemaError[]>();
-  for (const e of kept) {
+  for (const e of relevant) {
     const key = JSON.stringify(e.path);
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    if (e.keyword !== 'required' && above.has(key)) continue;
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
   }
   const out: Problem[] = [];
   for (const group of groups.values()) {
