@@ -111,6 +111,16 @@ class Reader {
   private readonly ends: number[] = [];
   /** The next line not yet read. */
   private line = 0;
+  /**
+   * Entries of the collections being read, nested ones above their parents': each collection
+   * takes its own off the top when it ends, into arrays of exactly its size (grown arrays keep
+   * room for more, which for 100 000 small step maps is most of the memory).
+   */
+  private readonly pendingKeys: string[] = [];
+  private readonly pendingKeyStarts: number[] = [];
+  private readonly pendingNodes: BlockNode[] = [];
+  /** Keys already judged, each kept once (a large file repeats the same few keys in every step). */
+  private readonly knownKeys = new Map<string, string>();
   readonly lineCounter = new LineCounter();
 
   constructor(
@@ -161,7 +171,9 @@ class Reader {
 
   private map(first: number, col: number): { node: BlockMap; value: Record<string, unknown> } {
     const { text } = this;
-    const node: BlockMap = { kind: 'map', start: first, keys: [], keyStarts: [], values: [] };
+    const { pendingKeys, pendingKeyStarts, pendingNodes } = this;
+    const keyBase = pendingKeys.length;
+    const nodeBase = pendingNodes.length;
     const value: Record<string, unknown> = {};
     let p = first;
     for (;;) {
@@ -170,19 +182,19 @@ class Reader {
       if (text.charCodeAt(stop) !== COLON || stop === end || stop - p > MAX_KEY) throw GIVE_UP;
       const key = this.plainKey(text.slice(p, trimEnd(text, p, stop)));
       if (Object.hasOwn(value, key)) throw GIVE_UP;
-      node.keys.push(key);
-      node.keyStarts.push(p);
+      pendingKeys.push(key);
+      pendingKeyStarts.push(p);
       let q = stop + 1;
       while (q < end && text.charCodeAt(q) === SPACE) q++;
       if (q === end || text.charCodeAt(q) === HASH) {
         this.line++;
         const child = this.nested(col, q);
-        node.values.push(child.node);
+        pendingNodes.push(child.node);
         value[key] = child.value;
       } else {
         if (this.isDash(q, end)) throw GIVE_UP;
         const scalar = this.scalar(q, end);
-        node.values.push(scalar.node);
+        pendingNodes.push(scalar.node);
         value[key] = scalar.value;
         this.line++;
       }
@@ -193,6 +205,9 @@ class Reader {
       p = this.starts[this.line]! + indent;
       if (this.isDash(p, this.ends[this.line]!)) throw GIVE_UP;
     }
+    const node: BlockMap = { kind: 'map', start: first, keys: pendingKeys.slice(keyBase), keyStarts: pendingKeyStarts.slice(keyBase), values: pendingNodes.slice(nodeBase) };
+    pendingKeys.length = pendingKeyStarts.length = keyBase;
+    pendingNodes.length = nodeBase;
     return { node, value };
   }
 
@@ -210,7 +225,8 @@ class Reader {
 
   private seq(first: number, col: number): { node: BlockSeq; value: unknown[] } {
     const { text } = this;
-    const node: BlockSeq = { kind: 'seq', start: first, items: [] };
+    const { pendingNodes } = this;
+    const base = pendingNodes.length;
     const value: unknown[] = [];
     let p = first;
     for (;;) {
@@ -222,11 +238,11 @@ class Reader {
       const ch = text.charCodeAt(q);
       if (ch !== 34 && ch !== 39 && text.charCodeAt(this.plainStop(q, end)) === COLON) {
         const item = this.map(q, col + (q - p));
-        node.items.push(item.node);
+        pendingNodes.push(item.node);
         value.push(item.value);
       } else {
         const scalar = this.scalar(q, end);
-        node.items.push(scalar.node);
+        pendingNodes.push(scalar.node);
         value.push(scalar.value);
         this.line++;
       }
@@ -236,6 +252,8 @@ class Reader {
       p = this.starts[this.line]! + indent;
       if (indent < col || !this.isDash(p, this.ends[this.line]!)) break;
     }
+    const node: BlockSeq = { kind: 'seq', start: first, items: pendingNodes.slice(base) };
+    pendingNodes.length = base;
     return { node, value };
   }
 
@@ -295,7 +313,10 @@ class Reader {
 
   /** A key must be a string to the library (`1:`, `true:`, `<<:` are not) and an ordinary property. */
   private plainKey(source: string): string {
+    const known = this.knownKeys.get(source);
+    if (known !== undefined) return known;
     if (source === '__proto__' || this.defaultTag(source, true) !== undefined) throw GIVE_UP;
+    this.knownKeys.set(source, source);
     return source;
   }
 
