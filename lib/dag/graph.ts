@@ -15,7 +15,10 @@ export interface GraphNode {
  */
 export function findCycles(nodes: readonly GraphNode[]): string[][] {
   const index = new Map(nodes.map((n, i) => [n.name, i]));
-  const state = new Map<string, 'open' | 'done'>();
+  // By index (a name's last, as `index` says): 0 unvisited, 1 open, 2 done.
+  const state = new Uint8Array(nodes.length);
+  const OPEN = 1;
+  const DONE = 2;
   const stack: string[] = [];
   const cycles: string[][] = [];
   const seen = new Set<string>();
@@ -36,26 +39,26 @@ export function findCycles(nodes: readonly GraphNode[]): string[][] {
   // no recursion, so a chain of 100 000 steps written last-first does not overflow the call stack.
   const next: number[] = [];
   const open = (name: string): void => {
-    state.set(name, 'open');
+    state[index.get(name)!] = OPEN;
     stack.push(name);
     next.push(0);
   };
   for (const node of nodes) {
-    if (state.has(node.name)) continue;
+    if (state[index.get(node.name)!] !== 0) continue;
     open(node.name);
     while (stack.length > 0) {
       const top = stack.length - 1;
       const depends = nodes[index.get(stack[top]!)!]!.depends;
       if (next[top]! >= depends.length) {
-        state.set(stack.pop()!, 'done');
+        state[index.get(stack.pop()!)!] = DONE;
         next.pop();
         continue;
       }
       const dep = depends[next[top]!++]!;
-      if (!index.has(dep)) continue;
-      const s = state.get(dep);
-      if (s === undefined) open(dep);
-      else if (s === 'open') record(dep);
+      const at = index.get(dep);
+      if (at === undefined) continue;
+      if (state[at] === 0) open(dep);
+      else if (state[at] === OPEN) record(dep);
     }
   }
   return cycles.sort((a, b) => index.get(a[0]!)! - index.get(b[0]!)!);
