@@ -1,7 +1,7 @@
 // The one connection pool to the engine. A Pool, never a single Client: a blocking wait or a
 // followed log holds its connection for minutes and must not stall create/start (docs/engine-api.md
 // §1.1). Engine code receives a Dispatcher; only this file builds the live one.
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { Pool } from './undici.js';
 import type { EngineTarget } from './host.js';
@@ -45,7 +45,9 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
         cert: target.tls.cert,
         key: target.tls.key,
         rejectUnauthorized: target.tls.verify,
-        servername: target.host,
+        // SNI carries names only: an address there draws Node's DEP0123 warning on every run
+        // (the certificate is still checked against the address).
+        ...(isIP(target.host) === 0 && { servername: target.host }),
       }),
     },
   });
