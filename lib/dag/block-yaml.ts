@@ -1,5 +1,6 @@
 // A reader for the plain block subset of YAML that DAG files are mostly written in: block
-// mappings and sequences, one-line plain and quoted scalars, comments and blank lines. For such
+// mappings and sequences, one-line plain and quoted scalars and `[…]` lists of them, comments
+// and blank lines. For such
 // a text it gives the value the `yaml` library gives, and the same offsets for every key and
 // value. Anything outside the subset (anchors, aliases, tags, flow collections, block or
 // multi-line scalars, escapes, tabs, several documents, a duplicate key, whatever the library
@@ -50,7 +51,14 @@ const LEFT_TO_LIBRARY = /[\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufff
 const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`?:']);
 /** The library rejects an implicit key longer than 1024 characters; well under that, be sure. */
 const MAX_KEY = 1000;
+/** Characters that end a plain item of a `[…]` list here, or make it the library's. */
+const FLOW_PLAIN_STOP = new Set([...',[]{}#:\'"']);
 const SPACE = 32;
+const COMMA = 44;
+const DOUBLE_QUOTE = 34;
+const SINGLE_QUOTE = 39;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
 const HASH = 35;
 const COLON = 58;
 const DASH = 45;
@@ -193,7 +201,7 @@ class Reader {
         value[key] = child.value;
       } else {
         if (this.isDash(q, end)) throw GIVE_UP;
-        const scalar = this.scalar(q, end);
+        const scalar = this.inline(q, end);
         pendingNodes.push(scalar.node);
         value[key] = scalar.value;
         this.line++;
@@ -236,12 +244,12 @@ class Reader {
       // An item on the lines below its `-`, an empty item, or `- - x`: left to the library.
       if (q === end || text.charCodeAt(q) === HASH || this.isDash(q, end)) throw GIVE_UP;
       const ch = text.charCodeAt(q);
-      if (ch !== 34 && ch !== 39 && text.charCodeAt(this.plainStop(q, end)) === COLON) {
+      if (ch !== DOUBLE_QUOTE && ch !== SINGLE_QUOTE && ch !== OPEN_BRACKET && text.charCodeAt(this.plainStop(q, end)) === COLON) {
         const item = this.map(q, col + (q - p));
         pendingNodes.push(item.node);
         value.push(item.value);
       } else {
-        const scalar = this.scalar(q, end);
+        const scalar = this.inline(q, end);
         pendingNodes.push(scalar.node);
         value.push(scalar.value);
         this.line++;
@@ -257,23 +265,41 @@ class Reader {
     return { node, value };
   }
 
-  /** A one-line scalar value at `p`, followed by nothing but a comment. */
-  private scalar(p: number, end: number): Scalar {
+  /** A one-line value at `p` (a scalar or a `[…]` list of scalars), followed by nothing but a comment. */
+  private inline(p: number, end: number): { node: BlockNode; value: unknown } {
     const { text } = this;
     const ch = text.charCodeAt(p);
-    if (ch === 34 || ch === 39) return this.quoted(p, end, ch);
-    const stop = this.plainStop(p, end);
-    // `a: b: c` or a value ending in `:`: the library says no (or reads a mapping).
-    if (stop < end && text.charCodeAt(stop) === COLON) throw GIVE_UP;
-    const valueEnd = trimEnd(text, p, stop);
-    return { node: { kind: 'scalar', start: p, end: valueEnd, plain: true }, value: this.plainValue(text.slice(p, valueEnd)) };
+    let close: number;
+    let read: { node: BlockNode; value: unknown };
+    if (ch === OPEN_BRACKET) {
+      const seq = this.flowSeq(p, end);
+      ({ close } = seq);
+      read = seq;
+    } else if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE) {
+      read = this.quoted(p, end, ch);
+      close = (read.node as BlockScalar).end;
+    } else {
+      const stop = this.plainStop(p, end);
+      // `a: b: c` or a value ending in `:`: the library says no (or reads a mapping).
+      if (stop < end && text.charCodeAt(stop) === COLON) throw GIVE_UP;
+      return this.plain(p, trimEnd(text, p, stop));
+    }
+    // After a closing quote or bracket, only a comment, and only after a space (a `:` would make it a key).
+    const q = skipSpaces(text, close, end);
+    if (q < end && !(text.charCodeAt(q) === HASH && q > close)) throw GIVE_UP;
+    return read;
   }
 
+  private plain(start: number, end: number): Scalar {
+    return { node: { kind: 'scalar', start, end, plain: true }, value: this.plainValue(this.text.slice(start, end)) };
+  }
+
+  /** A quoted scalar without escapes or line breaks; its node ends after the closing quote. */
   private quoted(p: number, end: number, quote: number): Scalar {
     const { text } = this;
     let close = p + 1;
     let value: string;
-    if (quote === 34) {
+    if (quote === DOUBLE_QUOTE) {
       close = text.indexOf('"', close);
       if (close < 0 || close >= end) throw GIVE_UP;
       value = text.slice(p + 1, close);
@@ -282,16 +308,51 @@ class Reader {
       for (;;) {
         close = text.indexOf("'", close);
         if (close < 0 || close >= end) throw GIVE_UP;
-        if (text.charCodeAt(close + 1) !== 39) break;
+        if (text.charCodeAt(close + 1) !== SINGLE_QUOTE) break;
         close += 2;
       }
       value = text.slice(p + 1, close).replaceAll("''", "'");
     }
-    let q = close + 1;
-    while (q < end && text.charCodeAt(q) === SPACE) q++;
-    // Only a comment may follow, and only after a space (a `:` would make the value a key).
-    if (q < end && !(text.charCodeAt(q) === HASH && q > close + 1)) throw GIVE_UP;
     return { node: { kind: 'scalar', start: p, end: close + 1, plain: false }, value };
+  }
+
+  /**
+   * `[a, "b c", 1]` on one line: plain items without flow indicators, `:` or `#`, and quoted
+   * ones. Empty items, a trailing comma, nested collections and pairs are the library's.
+   */
+  private flowSeq(p: number, end: number): { node: BlockSeq; value: unknown[]; close: number } {
+    const { text } = this;
+    const items: BlockNode[] = [];
+    const value: unknown[] = [];
+    let q = skipSpaces(text, p + 1, end);
+    if (text.charCodeAt(q) !== CLOSE_BRACKET) {
+      for (;;) {
+        if (q >= end) throw GIVE_UP;
+        const ch = text.charCodeAt(q);
+        let item: Scalar;
+        let after: number;
+        if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE) {
+          item = this.quoted(q, end, ch);
+          after = item.node.end;
+        } else {
+          checkPlainStart(text, q);
+          after = q;
+          while (after < end && !FLOW_PLAIN_STOP.has(text[after]!)) after++;
+          const c = text[after];
+          if (c !== ',' && c !== ']') throw GIVE_UP;
+          item = this.plain(q, trimEnd(text, q, after));
+        }
+        items.push(item.node);
+        value.push(item.value);
+        q = skipSpaces(text, after, end);
+        const c = text.charCodeAt(q);
+        if (c === CLOSE_BRACKET) break;
+        if (c !== COMMA) throw GIVE_UP;
+        q = skipSpaces(text, q + 1, end);
+        if (text.charCodeAt(q) === CLOSE_BRACKET || text.charCodeAt(q) === COMMA) throw GIVE_UP;
+      }
+    }
+    return { node: { kind: 'seq', start: p, items }, value, close: q + 1 };
   }
 
   /**
@@ -300,9 +361,7 @@ class Reader {
    */
   private plainStop(p: number, end: number): number {
     const { text } = this;
-    const first = text[p]!;
-    if (NOT_PLAIN_START.has(first)) throw GIVE_UP;
-    if (first === '-' && !/[0-9A-Za-z.]/.test(text[p + 1] ?? '')) throw GIVE_UP;
+    checkPlainStart(text, p);
     for (let i = p + 1; i < end; i++) {
       const ch = text.charCodeAt(i);
       if (ch === COLON && (i + 1 === end || text.charCodeAt(i + 1) === SPACE)) return i;
@@ -335,6 +394,19 @@ class Reader {
       | { resolve: (value: string, onError: (message: string) => void, options: DocumentOptions) => unknown }
       | undefined;
   }
+}
+
+/** Gives up on what cannot start a plain scalar here. */
+function checkPlainStart(text: string, p: number): void {
+  const first = text[p]!;
+  if (NOT_PLAIN_START.has(first)) throw GIVE_UP;
+  if (first === '-' && !/[0-9A-Za-z.]/.test(text[p + 1] ?? '')) throw GIVE_UP;
+}
+
+function skipSpaces(text: string, from: number, end: number): number {
+  let q = from;
+  while (q < end && text.charCodeAt(q) === SPACE) q++;
+  return q;
 }
 
 function trimEnd(text: string, from: number, to: number): number {

@@ -59,6 +59,7 @@ const SCALARS = [
   'no', 'on', '~', 'null', 'Null', 'a#b', 'a:b', 'http://x:1/y', 'x=1 y=2', '-x', '"quoted # not a comment"', "'it''s'", '""', "''",
   '"a: b"', "'x' # c", 'v  # comment', 'ünïcödé ✓', '$HOME/${X}', '12:30', '2024-01-01', '-.5', '+.5e-3', '1_000', '0.',
 ];
+const LISTS = ['[]', '[ ]', '[a]', '[a, b]', '[ a ,b ]', '[1, true, ~, null, 0x1F]', '["x, y", \'it\'\'s\', plain text]', '[-1, .5] # c', '[a]   # c'];
 const KEYS = ['name', 'command', 'depends', 'env', 'x', 'constructor', 'toString', 'a-b', 'a.b', 'k:v', 'ключ', 'on', 'y', 'n', '-k'];
 
 /** A random document in (and sometimes just outside) the block subset. */
@@ -78,7 +79,8 @@ function randomDoc(next: () => number): string {
       extra();
       if (seq) {
         const r = next();
-        if (r < 0.4 || depth > 2) lines.push(`${pad}- ${pick(SCALARS)}`);
+        if (r < 0.3 || depth > 2) lines.push(`${pad}- ${pick(SCALARS)}`);
+        else if (r < 0.4) lines.push(`${pad}- ${pick(LISTS)}`);
         else {
           // A compact mapping as the item: its keys line up after "- ".
           const gap = ' '.repeat(1 + Math.floor(next() * 2));
@@ -102,7 +104,8 @@ function randomDoc(next: () => number): string {
     if (used.has(key) && next() < 0.9) key = `${key}${used.size}`;
     used.add(key);
     const r = next();
-    if (r < 0.55 || depth > 2) lines.push(`${pad}${key}: ${pick(SCALARS)}`);
+    if (r < 0.45 || depth > 2) lines.push(`${pad}${key}: ${pick(SCALARS)}`);
+    else if (r < 0.55) lines.push(`${pad}${key}: ${pick(LISTS)}`);
     else if (r < 0.65) lines.push(`${pad}${key}:${next() < 0.5 ? '' : '   # empty'}`);
     else {
       lines.push(`${pad}${key}:${next() < 0.2 ? ' # below' : ''}`);
@@ -146,7 +149,12 @@ describe('block-subset YAML reader', () => {
       anchor: 'a: &x 1\nb: *x\n',
       'merge key': 'a:\n  <<: b\n',
       tag: 'a: !!str 1\n',
-      'flow sequence': 'depends: [a, b]\n',
+      'nested flow sequence': 'depends: [a, [b]]\n',
+      'flow sequence with a trailing comma': 'depends: [a, ]\n',
+      'flow sequence with an empty item': 'depends: [a, , b]\n',
+      'flow pair': 'depends: [a: 1]\n',
+      'flow sequence over lines': 'depends: [a,\n  b]\n',
+      'text after a flow sequence': 'depends: [a] b\n',
       'flow mapping': 'env: {A: 1}\n',
       'block scalar': 'script: |\n  echo a\n',
       'folded scalar': 'script: >\n  echo a\n',
