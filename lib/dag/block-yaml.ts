@@ -1,10 +1,10 @@
 // A reader for the plain block subset of YAML that DAG files are mostly written in: block
-// mappings and sequences, one-line plain and quoted scalars and `[…]` lists of them, comments
-// and blank lines. For such
-// a text it gives the value the `yaml` library gives, and the same offsets for every key and
-// value. Anything outside the subset (anchors, aliases, tags, flow collections, block or
-// multi-line scalars, escapes, tabs, several documents, a duplicate key, whatever the library
-// would call an error) makes it give up (undefined), and the caller parses with the library.
+// mappings and sequences, one-line plain and quoted scalars and `[…]` lists of them, `|`
+// blocks, comments and blank lines. For such a text it gives the value the `yaml` library
+// gives, and the same offsets for every key and value. Anything outside the subset (anchors,
+// aliases, tags, flow mappings, folded or multi-line scalars, escapes, tabs, several documents,
+// a duplicate key, whatever the library would call an error) makes it give up (undefined), and
+// the caller parses with the library.
 // Why: the library builds a full syntax tree, then a document model, then the value (a
 // 100 000-step file: most of a `validate` of several seconds and ~450 MB); one pass over the
 // lines does it in a fraction of that. Plain scalars are typed by the library's own schema
@@ -59,6 +59,7 @@ const DOUBLE_QUOTE = 34;
 const SINGLE_QUOTE = 39;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
+const PIPE = 124;
 const HASH = 35;
 const COLON = 58;
 const DASH = 45;
@@ -201,10 +202,9 @@ class Reader {
         value[key] = child.value;
       } else {
         if (this.isDash(q, end)) throw GIVE_UP;
-        const scalar = this.inline(q, end);
+        const scalar = this.inline(q, end, col);
         pendingNodes.push(scalar.node);
         value[key] = scalar.value;
-        this.line++;
       }
       if (this.line === this.starts.length) break;
       const indent = this.indents[this.line]!;
@@ -244,15 +244,14 @@ class Reader {
       // An item on the lines below its `-`, an empty item, or `- - x`: left to the library.
       if (q === end || text.charCodeAt(q) === HASH || this.isDash(q, end)) throw GIVE_UP;
       const ch = text.charCodeAt(q);
-      if (ch !== DOUBLE_QUOTE && ch !== SINGLE_QUOTE && ch !== OPEN_BRACKET && text.charCodeAt(this.plainStop(q, end)) === COLON) {
+      if (ch !== DOUBLE_QUOTE && ch !== SINGLE_QUOTE && ch !== OPEN_BRACKET && ch !== PIPE && text.charCodeAt(this.plainStop(q, end)) === COLON) {
         const item = this.map(q, col + (q - p));
         pendingNodes.push(item.node);
         value.push(item.value);
       } else {
-        const scalar = this.inline(q, end);
+        const scalar = this.inline(q, end, col);
         pendingNodes.push(scalar.node);
         value.push(scalar.value);
-        this.line++;
       }
       if (this.line === this.starts.length) break;
       const indent = this.indents[this.line]!;
@@ -265,10 +264,15 @@ class Reader {
     return { node, value };
   }
 
-  /** A one-line value at `p` (a scalar or a `[…]` list of scalars), followed by nothing but a comment. */
-  private inline(p: number, end: number): { node: BlockNode; value: unknown } {
+  /**
+   * A value that starts on its key's (or `-`'s) line at `p`: a scalar or a `[…]` list of scalars,
+   * followed by nothing but a comment, or a `|` block below. The lines it takes are read.
+   */
+  private inline(p: number, end: number, col: number): { node: BlockNode; value: unknown } {
     const { text } = this;
     const ch = text.charCodeAt(p);
+    if (ch === PIPE) return this.literal(p, end, col);
+    this.line++;
     let close: number;
     let read: { node: BlockNode; value: unknown };
     if (ch === OPEN_BRACKET) {
@@ -288,6 +292,51 @@ class Reader {
     const q = skipSpaces(text, close, end);
     if (q < end && !(text.charCodeAt(q) === HASH && q > close)) throw GIVE_UP;
     return read;
+  }
+
+  /**
+   * `|` or `|-`: the lines below, more indented than the key (`col`), taken as they are written
+   * less that indentation, ending in one line break (`|`) or none (`|-`). Blank lines before the
+   * text or with more spaces than it is indented, an explicit indentation or `|+`, folding (`>`),
+   * and a last line without a line break are the library's.
+   */
+  private literal(p: number, end: number, col: number): Scalar {
+    const { text } = this;
+    let h = p + 1;
+    const strip = text.charCodeAt(h) === DASH;
+    if (strip) h++;
+    const q = skipSpaces(text, h, end);
+    if (q < end && !(text.charCodeAt(q) === HASH && q > h)) throw GIVE_UP;
+    // Read from the text itself: here a line starting with `#` is text, and blank lines count.
+    const lines: string[] = [];
+    let indent = -1;
+    let blank = 0;
+    let stop = text.length;
+    for (let s = end + 1; s < text.length; ) {
+      let e = text.indexOf('\n', s);
+      if (e < 0) e = text.length;
+      const spaces = skipSpaces(text, s, e) - s;
+      if (s + spaces === e) {
+        if (indent < 0 || spaces > indent) throw GIVE_UP;
+        blank++;
+      } else {
+        if (indent < 0) {
+          if (spaces <= col) throw GIVE_UP;
+          indent = spaces;
+        }
+        if (spaces < indent) {
+          stop = s;
+          break;
+        }
+        if (e === text.length) throw GIVE_UP;
+        for (; blank > 0; blank--) lines.push('');
+        lines.push(text.slice(s + indent, e));
+      }
+      s = e + 1;
+    }
+    if (indent < 0) throw GIVE_UP;
+    while (this.line < this.starts.length && this.starts[this.line]! < stop) this.line++;
+    return { node: { kind: 'scalar', start: p, end: p, plain: false }, value: lines.join('\n') + (strip ? '' : '\n') };
   }
 
   private plain(start: number, end: number): Scalar {

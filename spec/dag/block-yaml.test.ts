@@ -60,6 +60,12 @@ const SCALARS = [
   '"a: b"', "'x' # c", 'v  # comment', 'ünïcödé ✓', '$HOME/${X}', '12:30', '2024-01-01', '-.5', '+.5e-3', '1_000', '0.',
 ];
 const LISTS = ['[]', '[ ]', '[a]', '[a, b]', '[ a ,b ]', '[1, true, ~, null, 0x1F]', '["x, y", \'it\'\'s\', plain text]', '[-1, .5] # c', '[a]   # c'];
+const BLOCKS = [
+  ['|', '  echo a', '  echo b'],
+  ['|-', '  echo a', '', '  # not a comment', '    indented more  '],
+  ['| # note', '    deep', '  ', '    deeper'],
+  ['|', '  last', '', ''],
+];
 const KEYS = ['name', 'command', 'depends', 'env', 'x', 'constructor', 'toString', 'a-b', 'a.b', 'k:v', 'ключ', 'on', 'y', 'n', '-k'];
 
 /** A random document in (and sometimes just outside) the block subset. */
@@ -69,6 +75,11 @@ function randomDoc(next: () => number): string {
   const extra = () => {
     if (next() < 0.1) lines.push('');
     if (next() < 0.1) lines.push(`${' '.repeat(Math.floor(next() * 6))}# note`);
+  };
+  /** A `|` block after `lead`, its text indented one or two spaces more than `pad`. */
+  const literal = (pad: string, lead: string) => {
+    const [header, ...body] = pick(BLOCKS);
+    lines.push(`${pad}${lead}${header}`, ...body.map((l) => (l.trim() === '' ? l : `${pad}${' '.repeat(1 + Math.floor(next() * 2))}${l}`)));
   };
   const block = (indent: number, depth: number, asSeqAtKey = false): void => {
     const pad = ' '.repeat(indent);
@@ -81,6 +92,9 @@ function randomDoc(next: () => number): string {
         const r = next();
         if (r < 0.3 || depth > 2) lines.push(`${pad}- ${pick(SCALARS)}`);
         else if (r < 0.4) lines.push(`${pad}- ${pick(LISTS)}`);
+        else if (r < 0.45) {
+          literal(pad, '- ');
+        }
         else {
           // A compact mapping as the item: its keys line up after "- ".
           const gap = ' '.repeat(1 + Math.floor(next() * 2));
@@ -106,6 +120,9 @@ function randomDoc(next: () => number): string {
     const r = next();
     if (r < 0.45 || depth > 2) lines.push(`${pad}${key}: ${pick(SCALARS)}`);
     else if (r < 0.55) lines.push(`${pad}${key}: ${pick(LISTS)}`);
+    else if (r < 0.6) {
+      literal(pad, `${key}: `);
+    }
     else if (r < 0.65) lines.push(`${pad}${key}:${next() < 0.5 ? '' : '   # empty'}`);
     else {
       lines.push(`${pad}${key}:${next() < 0.2 ? ' # below' : ''}`);
@@ -156,7 +173,12 @@ describe('block-subset YAML reader', () => {
       'flow sequence over lines': 'depends: [a,\n  b]\n',
       'text after a flow sequence': 'depends: [a] b\n',
       'flow mapping': 'env: {A: 1}\n',
-      'block scalar': 'script: |\n  echo a\n',
+      'kept block scalar': 'script: |+\n  echo a\n\n',
+      'indentation indicator': 'script: |2\n   echo a\n',
+      'block scalar with a blank first line': 'script: |\n\n  echo a\n',
+      'block scalar without a last line break': 'script: |\n  echo a',
+      'empty block scalar': 'script: |\nx: 1\n',
+      'block scalar over-indented blank line': 'script: |\n  a\n      \n  b\n',
       'folded scalar': 'script: >\n  echo a\n',
       'multi-line plain scalar': 'command: echo a\n  b\n',
       'double-quoted escape': 'command: "a\\tb"\n',
