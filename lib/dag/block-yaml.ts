@@ -7,9 +7,9 @@
 // the caller parses with the library.
 // Why: the library builds a full syntax tree, then a document model, then the value (a
 // 100 000-step file: most of a `validate` of several seconds and ~450 MB); one pass over the
-// lines does it in a fraction of that. Plain scalars are typed by the library's own schema
-// tags, so `1.10`, `yes` or `~` mean exactly what they mean to the library.
-import { LineCounter, isScalar, parseDocument, type DocumentOptions, type Schema, type SchemaOptions } from 'yaml';
+// lines does it in a fraction of that. The scalar forms: block-yaml-scalars.ts.
+import { LineCounter, parseDocument, type DocumentOptions, type Schema, type SchemaOptions } from 'yaml';
+import { COLON, DASH, DOUBLE_QUOTE, GIVE_UP, HASH, OPEN_BRACKET, PIPE, SINGLE_QUOTE, SPACE, Scalars, skipSpaces, trimEnd } from './block-yaml-scalars.js';
 
 export type BlockNode = BlockMap | BlockSeq | BlockScalar;
 
@@ -47,24 +47,8 @@ export interface BlockYaml {
 
 /** Characters whose handling is left to the library: tabs, CR, control and special line breaks, BOM. */
 const LEFT_TO_LIBRARY = /[\t\r\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
-/** A plain scalar may not start with these (or it is something else: a flow collection, an anchor, ...). */
-const NOT_PLAIN_START = new Set([...',[]{}#&*!|>\'"%@`?:']);
 /** The library rejects an implicit key longer than 1024 characters; well under that, be sure. */
 const MAX_KEY = 1000;
-/** Characters that end a plain item of a `[…]` list here, or make it the library's. */
-const FLOW_PLAIN_STOP = new Set([...',[]{}#:\'"']);
-const SPACE = 32;
-const COMMA = 44;
-const DOUBLE_QUOTE = 34;
-const SINGLE_QUOTE = 39;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const PIPE = 124;
-const HASH = 35;
-const COLON = 58;
-const DASH = 45;
-
-const GIVE_UP = Symbol('outside the block subset');
 
 let typing: { schema: Schema; options: DocumentOptions & SchemaOptions; given: object } | undefined;
 
@@ -108,11 +92,6 @@ export function walkBlock(root: BlockNode, path: ReadonlyArray<string | number>)
   return { node, key, parent: node };
 }
 
-interface Scalar {
-  node: BlockScalar;
-  value: unknown;
-}
-
 class Reader {
   /** Lines that hold something (not blank, not only a comment): start, indentation, end. */
   private readonly starts: number[] = [];
@@ -128,15 +107,15 @@ class Reader {
   private readonly pendingKeys: string[] = [];
   private readonly pendingKeyStarts: number[] = [];
   private readonly pendingNodes: BlockNode[] = [];
-  /** Keys already judged, each kept once (a large file repeats the same few keys in every step). */
-  private readonly knownKeys = new Map<string, string>();
+  private readonly scalars: Scalars;
   readonly lineCounter = new LineCounter();
 
   constructor(
     private readonly text: string,
-    private readonly schema: Schema,
-    private readonly options: DocumentOptions,
+    schema: Schema,
+    options: DocumentOptions,
   ) {
+    this.scalars = new Scalars(text, schema, options);
     const { length } = text;
     this.lineCounter.addNewLine(0);
     for (let start = 0; ; ) {
@@ -187,14 +166,13 @@ class Reader {
     let p = first;
     for (;;) {
       const end = this.ends[this.line]!;
-      const stop = this.plainStop(p, end);
+      const stop = this.scalars.plainStop(p, end);
       if (text.charCodeAt(stop) !== COLON || stop === end || stop - p > MAX_KEY) throw GIVE_UP;
-      const key = this.plainKey(text.slice(p, trimEnd(text, p, stop)));
+      const key = this.scalars.plainKey(text.slice(p, trimEnd(text, p, stop)));
       if (Object.hasOwn(value, key)) throw GIVE_UP;
       pendingKeys.push(key);
       pendingKeyStarts.push(p);
-      let q = stop + 1;
-      while (q < end && text.charCodeAt(q) === SPACE) q++;
+      const q = skipSpaces(text, stop + 1, end);
       if (q === end || text.charCodeAt(q) === HASH) {
         this.line++;
         const child = this.nested(col, q);
@@ -239,12 +217,11 @@ class Reader {
     let p = first;
     for (;;) {
       const end = this.ends[this.line]!;
-      let q = p + 1;
-      while (q < end && text.charCodeAt(q) === SPACE) q++;
+      const q = skipSpaces(text, p + 1, end);
       // An item on the lines below its `-`, an empty item, or `- - x`: left to the library.
       if (q === end || text.charCodeAt(q) === HASH || this.isDash(q, end)) throw GIVE_UP;
       const ch = text.charCodeAt(q);
-      if (ch !== DOUBLE_QUOTE && ch !== SINGLE_QUOTE && ch !== OPEN_BRACKET && ch !== PIPE && text.charCodeAt(this.plainStop(q, end)) === COLON) {
+      if (ch !== DOUBLE_QUOTE && ch !== SINGLE_QUOTE && ch !== OPEN_BRACKET && ch !== PIPE && text.charCodeAt(this.scalars.plainStop(q, end)) === COLON) {
         const item = this.map(q, col + (q - p));
         pendingNodes.push(item.node);
         value.push(item.value);
@@ -269,197 +246,32 @@ class Reader {
    * followed by nothing but a comment, or a `|` block below. The lines it takes are read.
    */
   private inline(p: number, end: number, col: number): { node: BlockNode; value: unknown } {
-    const { text } = this;
+    const { text, scalars } = this;
     const ch = text.charCodeAt(p);
-    if (ch === PIPE) return this.literal(p, end, col);
+    if (ch === PIPE) {
+      const literal = scalars.literal(p, end, col);
+      while (this.line < this.starts.length && this.starts[this.line]! < literal.stop) this.line++;
+      return literal;
+    }
     this.line++;
     let close: number;
     let read: { node: BlockNode; value: unknown };
     if (ch === OPEN_BRACKET) {
-      const seq = this.flowSeq(p, end);
+      const seq = scalars.flowSeq(p, end);
       ({ close } = seq);
       read = seq;
     } else if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE) {
-      read = this.quoted(p, end, ch);
+      read = scalars.quoted(p, end, ch);
       close = (read.node as BlockScalar).end;
     } else {
-      const stop = this.plainStop(p, end);
+      const stop = scalars.plainStop(p, end);
       // `a: b: c` or a value ending in `:`: the library says no (or reads a mapping).
       if (stop < end && text.charCodeAt(stop) === COLON) throw GIVE_UP;
-      return this.plain(p, trimEnd(text, p, stop));
+      return scalars.plain(p, trimEnd(text, p, stop));
     }
     // After a closing quote or bracket, only a comment, and only after a space (a `:` would make it a key).
     const q = skipSpaces(text, close, end);
     if (q < end && !(text.charCodeAt(q) === HASH && q > close)) throw GIVE_UP;
     return read;
   }
-
-  /**
-   * `|` or `|-`: the lines below, more indented than the key (`col`), taken as they are written
-   * less that indentation, ending in one line break (`|`) or none (`|-`). Blank lines before the
-   * text or with more spaces than it is indented, an explicit indentation or `|+`, folding (`>`),
-   * and a last line without a line break are the library's.
-   */
-  private literal(p: number, end: number, col: number): Scalar {
-    const { text } = this;
-    let h = p + 1;
-    const strip = text.charCodeAt(h) === DASH;
-    if (strip) h++;
-    const q = skipSpaces(text, h, end);
-    if (q < end && !(text.charCodeAt(q) === HASH && q > h)) throw GIVE_UP;
-    // Read from the text itself: here a line starting with `#` is text, and blank lines count.
-    const lines: string[] = [];
-    let indent = -1;
-    let blank = 0;
-    let stop = text.length;
-    for (let s = end + 1; s < text.length; ) {
-      let e = text.indexOf('\n', s);
-      if (e < 0) e = text.length;
-      const spaces = skipSpaces(text, s, e) - s;
-      if (s + spaces === e) {
-        if (indent < 0 || spaces > indent) throw GIVE_UP;
-        blank++;
-      } else {
-        if (indent < 0) {
-          if (spaces <= col) throw GIVE_UP;
-          indent = spaces;
-        }
-        if (spaces < indent) {
-          stop = s;
-          break;
-        }
-        if (e === text.length) throw GIVE_UP;
-        for (; blank > 0; blank--) lines.push('');
-        lines.push(text.slice(s + indent, e));
-      }
-      s = e + 1;
-    }
-    if (indent < 0) throw GIVE_UP;
-    while (this.line < this.starts.length && this.starts[this.line]! < stop) this.line++;
-    return { node: { kind: 'scalar', start: p, end: p, plain: false }, value: lines.join('\n') + (strip ? '' : '\n') };
-  }
-
-  private plain(start: number, end: number): Scalar {
-    return { node: { kind: 'scalar', start, end, plain: true }, value: this.plainValue(this.text.slice(start, end)) };
-  }
-
-  /** A quoted scalar without escapes or line breaks; its node ends after the closing quote. */
-  private quoted(p: number, end: number, quote: number): Scalar {
-    const { text } = this;
-    let close = p + 1;
-    let value: string;
-    if (quote === DOUBLE_QUOTE) {
-      close = text.indexOf('"', close);
-      if (close < 0 || close >= end) throw GIVE_UP;
-      value = text.slice(p + 1, close);
-      if (value.includes('\\')) throw GIVE_UP;
-    } else {
-      for (;;) {
-        close = text.indexOf("'", close);
-        if (close < 0 || close >= end) throw GIVE_UP;
-        if (text.charCodeAt(close + 1) !== SINGLE_QUOTE) break;
-        close += 2;
-      }
-      value = text.slice(p + 1, close).replaceAll("''", "'");
-    }
-    return { node: { kind: 'scalar', start: p, end: close + 1, plain: false }, value };
-  }
-
-  /**
-   * `[a, "b c", 1]` on one line: plain items without flow indicators, `:` or `#`, and quoted
-   * ones. Empty items, a trailing comma, nested collections and pairs are the library's.
-   */
-  private flowSeq(p: number, end: number): { node: BlockSeq; value: unknown[]; close: number } {
-    const { text } = this;
-    const items: BlockNode[] = [];
-    const value: unknown[] = [];
-    let q = skipSpaces(text, p + 1, end);
-    if (text.charCodeAt(q) !== CLOSE_BRACKET) {
-      for (;;) {
-        if (q >= end) throw GIVE_UP;
-        const ch = text.charCodeAt(q);
-        let item: Scalar;
-        let after: number;
-        if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE) {
-          item = this.quoted(q, end, ch);
-          after = item.node.end;
-        } else {
-          checkPlainStart(text, q);
-          after = q;
-          while (after < end && !FLOW_PLAIN_STOP.has(text[after]!)) after++;
-          const c = text[after];
-          if (c !== ',' && c !== ']') throw GIVE_UP;
-          item = this.plain(q, trimEnd(text, q, after));
-        }
-        items.push(item.node);
-        value.push(item.value);
-        q = skipSpaces(text, after, end);
-        const c = text.charCodeAt(q);
-        if (c === CLOSE_BRACKET) break;
-        if (c !== COMMA) throw GIVE_UP;
-        q = skipSpaces(text, q + 1, end);
-        if (text.charCodeAt(q) === CLOSE_BRACKET || text.charCodeAt(q) === COMMA) throw GIVE_UP;
-      }
-    }
-    return { node: { kind: 'seq', start: p, items }, value, close: q + 1 };
-  }
-
-  /**
-   * Where a plain scalar starting at `p` stops: at a `: ` or a final `:`, at a ` #` comment, or
-   * at the end of the line. Gives up on what cannot start a plain scalar here.
-   */
-  private plainStop(p: number, end: number): number {
-    const { text } = this;
-    checkPlainStart(text, p);
-    for (let i = p + 1; i < end; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch === COLON && (i + 1 === end || text.charCodeAt(i + 1) === SPACE)) return i;
-      if (ch === HASH && text.charCodeAt(i - 1) === SPACE) return i;
-    }
-    return end;
-  }
-
-  /** A key must be a string to the library (`1:`, `true:`, `<<:` are not) and an ordinary property. */
-  private plainKey(source: string): string {
-    const known = this.knownKeys.get(source);
-    if (known !== undefined) return known;
-    if (source === '__proto__' || this.defaultTag(source, true) !== undefined) throw GIVE_UP;
-    this.knownKeys.set(source, source);
-    return source;
-  }
-
-  /** A plain value typed as the library types it: the first default tag of its schema that matches. */
-  private plainValue(source: string): unknown {
-    const tag = this.defaultTag(source, false);
-    if (tag === undefined) return source;
-    let failed = false;
-    const resolved = tag.resolve(source, () => (failed = true), this.options);
-    if (failed) throw GIVE_UP;
-    return isScalar(resolved) ? resolved.value : resolved;
-  }
-
-  private defaultTag(source: string, atKey: boolean) {
-    return this.schema.tags.find((tag) => (tag.default === true || (atKey && tag.default === 'key')) && tag.test?.test(source)) as
-      | { resolve: (value: string, onError: (message: string) => void, options: DocumentOptions) => unknown }
-      | undefined;
-  }
-}
-
-/** Gives up on what cannot start a plain scalar here. */
-function checkPlainStart(text: string, p: number): void {
-  const first = text[p]!;
-  if (NOT_PLAIN_START.has(first)) throw GIVE_UP;
-  if (first === '-' && !/[0-9A-Za-z.]/.test(text[p + 1] ?? '')) throw GIVE_UP;
-}
-
-function skipSpaces(text: string, from: number, end: number): number {
-  let q = from;
-  while (q < end && text.charCodeAt(q) === SPACE) q++;
-  return q;
-}
-
-function trimEnd(text: string, from: number, to: number): number {
-  let e = to;
-  while (e > from && text.charCodeAt(e - 1) === SPACE) e--;
-  return e;
 }
