@@ -38,12 +38,35 @@ export interface Detection {
 }
 
 export function detectDialect(value: unknown, locateKey: Locate): Detection {
-  const seen: SeenKey[] = [];
   let v2 = false;
   if (!isObject(value)) return { dialect: 'dagu-1.2x', problems: [], mixed: new Set() };
 
+  // What the keys of Dagu's own maps tell, gathered as they are met (in file order): the first
+  // snake_case key, whether a 1.2x-only one is there, and the first of each spelling of a field.
+  // Each spelling is judged once: a large file repeats the same few keys in every step.
+  const kinds = new Map<string, { camel: boolean; snake: boolean }>();
+  const kind = (key: string) => {
+    let k = kinds.get(key);
+    if (!k) kinds.set(key, (k = { camel: isCamel(key), snake: isSnake(key) }));
+    return k;
+  };
+  let snake: SeenKey | undefined;
+  let v1Only = false;
+  const firstCamel = new Map<string, SeenKey>();
+  const firstSnake = new Map<string, SeenKey>();
   const note = (map: Record<string, unknown>, base: Path) => {
-    for (const key of Object.keys(map)) seen.push({ key, base });
+    for (const key of Object.keys(map)) {
+      const k = kind(key);
+      if (k.snake) {
+        snake ??= { key, base };
+        if (!firstSnake.has(key)) firstSnake.set(key, { key, base });
+      }
+      if (k.camel) {
+        const field = snakeOf(key);
+        if (!firstCamel.has(field)) firstCamel.set(field, { key, base });
+      }
+      if (key === 'executor' || k.camel) v1Only = true;
+    }
   };
   let reason: string | undefined;
   const because = (path: Path) => {
@@ -79,25 +102,9 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
   // A snake_case key alone makes a 2.x file only when nothing in it is 1.2x-only (an `executor:`
   // or a camelCase key of Dagu's): in a 1.2x file it is a typo, which the 1.2x reader names with
   // a did-you-mean, instead of "executor has been removed" for every step.
-  // Each spelling is judged once: a large file repeats the same few keys in every step.
-  const kinds = new Map<string, { camel: boolean; snake: boolean }>();
-  const kind = (key: string) => {
-    let k = kinds.get(key);
-    if (!k) kinds.set(key, (k = { camel: isCamel(key), snake: isSnake(key) }));
-    return k;
-  };
-  const snake = seen.find((s) => kind(s.key).snake);
-  const v1Only = seen.some((s) => s.key === 'executor' || kind(s.key).camel);
   if (snake && !v2 && !v1Only) because(pathOf(snake));
 
   // One field, two spellings: name both, once per field.
-  const firstCamel = new Map<string, SeenKey>();
-  const firstSnake = new Map<string, SeenKey>();
-  for (const s of seen) {
-    const { camel, snake } = kind(s.key);
-    if (camel && !firstCamel.has(snakeOf(s.key))) firstCamel.set(snakeOf(s.key), s);
-    if (snake && !firstSnake.has(s.key)) firstSnake.set(s.key, s);
-  }
   const problems: Problem[] = [];
   const mixed = new Set<string>();
   for (const [snake, camel] of firstCamel) {
