@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import { Pool } from './undici.js';
 import type { EngineTarget } from './host.js';
 import { SshConnection } from './ssh.js';
+import { SshMaster } from './ssh-master.js';
 
 export function createDispatcher(target: EngineTarget): Dispatcher {
   const common = {
@@ -22,12 +23,14 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
   if (target.kind === 'ssh') {
     // Each connection the pool opens is an ssh process of its own, as for the docker CLI; the
     // pool closes it like any socket (idle timeout, close, destroy), which stops the process.
+    // They share one login (ssh-master.ts), which lives while one of them does.
+    const master = SshMaster.wanted(target) ? new SshMaster(target) : undefined;
     return new Pool('http://docker', {
       ...common,
       // undici's type says net.Socket; it uses only the Duplex side and, when present, ref/unref.
       // It needs the callback on a later turn, as a real connect gives it.
       connect: (_options, callback) => {
-        const connection = new SshConnection(target);
+        const connection = new SshConnection(target, master);
         connection.started.then(
           () => callback(null, connection as unknown as Socket),
           (err: Error) => callback(err, null),
