@@ -102,11 +102,19 @@ export function validateDag(source: DagSource): Validated {
       const valueSchema = isObject(s.patternProperties) ? Object.values(s.patternProperties)[0] : undefined;
       if (!valueSchema) return node;
       const out: Json = {};
-      for (const [k, v] of Object.entries(node)) out[k] = fold(valueSchema as TSchema, v, [...canon, k], [...orig, k], ownerOf(canon.concat(k), orig.concat(k), v, owner));
+      for (const [k, v] of Object.entries(node)) {
+        const childCanon = [...canon, k];
+        const childOrig = [...orig, k];
+        out[k] = fold(valueSchema as TSchema, v, childCanon, childOrig, ownerOf(childCanon, childOrig, v, owner));
+      }
       return out;
     }
     if (s.type === 'array' && Array.isArray(node) && isObject(s.items)) {
-      return node.map((item, i) => fold(s.items as TSchema, item, [...canon, i], [...orig, i], ownerOf(canon.concat(i), orig.concat(i), item, owner)));
+      return node.map((item, i) => {
+        const childCanon = [...canon, i];
+        const childOrig = [...orig, i];
+        return fold(s.items as TSchema, item, childCanon, childOrig, ownerOf(childCanon, childOrig, item, owner));
+      });
     }
     return node;
   };
