@@ -3,7 +3,6 @@
 // so `1.10`, `yes` or `~` mean exactly what they mean to the library. Whatever is not surely
 // read as the library reads it throws GIVE_UP, and the file goes to the library.
 import { isScalar, type DocumentOptions, type Schema } from 'yaml';
-import type { BlockNode, BlockScalar, BlockSeq } from './block-yaml.js';
 
 /** Thrown (and caught by the reader) for anything outside the subset. */
 export const GIVE_UP = Symbol('outside the block subset');
@@ -23,8 +22,13 @@ export const PIPE = 124;
 const COMMA = 44;
 const CLOSE_BRACKET = 93;
 
+/** A scalar as read: where the library's node range starts and its text ends, and its value. */
 export interface Scalar {
-  node: BlockScalar;
+  start: number;
+  /** End of the value's text (a plain scalar's, without trailing spaces). */
+  end: number;
+  /** A plain (unquoted) scalar, whose text as written is kept for numbers (load.ts scalarText). */
+  plain: boolean;
   value: unknown;
 }
 
@@ -79,11 +83,11 @@ export class Scalars {
       s = e + 1;
     }
     if (indent < 0) throw GIVE_UP;
-    return { node: { kind: 'scalar', start: p, end: p, plain: false }, value: lines.join('\n') + (strip ? '' : '\n'), stop };
+    return { start: p, end: p, plain: false, value: lines.join('\n') + (strip ? '' : '\n'), stop };
   }
 
   plain(start: number, end: number): Scalar {
-    return { node: { kind: 'scalar', start, end, plain: true }, value: this.plainValue(this.text.slice(start, end)) };
+    return { start, end, plain: true, value: this.plainValue(this.text.slice(start, end)) };
   }
 
   /** A quoted scalar without escapes or line breaks; its node ends after the closing quote. */
@@ -105,17 +109,16 @@ export class Scalars {
       }
       value = text.slice(p + 1, close).replaceAll("''", "'");
     }
-    return { node: { kind: 'scalar', start: p, end: close + 1, plain: false }, value };
+    return { start: p, end: close + 1, plain: false, value };
   }
 
   /**
    * `[a, "b c", 1]` on one line: plain items without flow indicators, `:` or `#`, and quoted
    * ones. Empty items, a trailing comma, nested collections and pairs are the library's.
    */
-  flowSeq(p: number, end: number): { node: BlockSeq; value: unknown[]; close: number } {
+  flowSeq(p: number, end: number): { items: Scalar[]; close: number } {
     const { text } = this;
-    const items: BlockNode[] = [];
-    const value: unknown[] = [];
+    const items: Scalar[] = [];
     let q = skipSpaces(text, p + 1, end);
     if (text.charCodeAt(q) !== CLOSE_BRACKET) {
       for (;;) {
@@ -125,7 +128,7 @@ export class Scalars {
         let after: number;
         if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE) {
           item = this.quoted(q, end, ch);
-          after = item.node.end;
+          after = item.end;
         } else {
           checkPlainStart(text, q);
           after = q;
@@ -134,8 +137,7 @@ export class Scalars {
           if (c !== ',' && c !== ']') throw GIVE_UP;
           item = this.plain(q, trimEnd(text, q, after));
         }
-        items.push(item.node);
-        value.push(item.value);
+        items.push(item);
         q = skipSpaces(text, after, end);
         const c = text.charCodeAt(q);
         if (c === CLOSE_BRACKET) break;
@@ -144,7 +146,7 @@ export class Scalars {
         if (text.charCodeAt(q) === CLOSE_BRACKET || text.charCodeAt(q) === COMMA) throw GIVE_UP;
       }
     }
-    return { node: { kind: 'seq', start: p, items }, value, close: q + 1 };
+    return { items, close: q + 1 };
   }
 
   /**

@@ -9,40 +9,60 @@
 // 100 000-step file: most of a `validate` of several seconds and ~450 MB); one pass over the
 // lines does it in a fraction of that. The scalar forms: block-yaml-scalars.ts.
 import { LineCounter, parseDocument, type DocumentOptions, type Schema, type SchemaOptions } from 'yaml';
-import { COLON, DASH, DOUBLE_QUOTE, GIVE_UP, HASH, OPEN_BRACKET, PIPE, SINGLE_QUOTE, SPACE, Scalars, skipSpaces, trimEnd } from './block-yaml-scalars.js';
+import { COLON, DASH, DOUBLE_QUOTE, GIVE_UP, HASH, OPEN_BRACKET, PIPE, SINGLE_QUOTE, SPACE, Scalars, skipSpaces, trimEnd, type Scalar } from './block-yaml-scalars.js';
 
-export type BlockNode = BlockMap | BlockSeq | BlockScalar;
-
-export interface BlockMap {
-  kind: 'map';
-  /** Offset of the first key: where the library's node range starts. */
+/**
+ * A mapping or list. Its entries are rows `first` to `first + count - 1` of the document's
+ * tables (BlockTables), not arrays of its own: 100 000 small step maps as objects and arrays
+ * were most of the memory of a large file, and the time its garbage collection took.
+ */
+export interface BlockCollection {
+  kind: 'map' | 'seq';
+  /** Where the library's node range starts: the first key, the first `-`, or the `[`. */
   start: number;
-  keys: string[];
-  keyStarts: number[];
-  values: BlockNode[];
+  first: number;
+  count: number;
 }
 
-export interface BlockSeq {
-  kind: 'seq';
-  /** Offset of the first item's `-`. */
-  start: number;
-  items: BlockNode[];
-}
+/** A node: a collection, or a scalar's row in the scalar tables. */
+export type BlockValue = BlockCollection | number;
 
-export interface BlockScalar {
-  kind: 'scalar';
-  start: number;
-  /** End of the value's text (a plain scalar's, without trailing spaces). */
-  end: number;
-  /** A plain (unquoted) scalar; an empty value (`key:`) is a plain null, as in the library. */
-  plain: boolean;
+/** Every entry and scalar of a document, in rows. */
+export class BlockTables {
+  readonly keys: string[] = [];
+  readonly keyStarts: number[] = [];
+  readonly mapValues: BlockValue[] = [];
+  readonly items: BlockValue[] = [];
+  readonly scalarStarts: number[] = [];
+  readonly scalarEnds: number[] = [];
+  readonly scalarPlain: boolean[] = [];
+
+  scalar(read: Scalar): number {
+    this.scalarStarts.push(read.start);
+    this.scalarEnds.push(read.end);
+    this.scalarPlain.push(read.plain);
+    return this.scalarStarts.length - 1;
+  }
+
+  startOf(node: BlockValue): number {
+    return typeof node === 'number' ? this.scalarStarts[node]! : node.start;
+  }
 }
 
 export interface BlockYaml {
   /** The value, as the library's `toJS()` gives it. */
   value: unknown;
-  root: BlockNode;
+  root: BlockCollection;
+  tables: BlockTables;
   lineCounter: LineCounter;
+}
+
+/** Offsets where a key path leads: its value, its key, the deepest node reached; a plain scalar's text. */
+export interface BlockSpot {
+  node?: number;
+  key?: number;
+  parent?: number;
+  plain?: readonly [start: number, end: number];
 }
 
 /** Characters whose handling is left to the library: tabs, CR, control and special line breaks, BOM. */
@@ -70,26 +90,32 @@ export function readBlockYaml(text: string, options: DocumentOptions & SchemaOpt
   }
 }
 
-/** Where a key path leads in a block tree, as offsets (the same walk as over the library's nodes). */
-export function walkBlock(root: BlockNode, path: ReadonlyArray<string | number>): { node?: BlockNode; key?: number; parent?: BlockNode } {
-  let node = root;
+/** Where a key path leads in a block document (the same walk as over the library's nodes). */
+export function walkBlock(doc: BlockYaml, path: ReadonlyArray<string | number>): BlockSpot {
+  const { tables } = doc;
+  let node: BlockValue = doc.root;
   let key: number | undefined;
   for (const segment of path) {
+    if (typeof node === 'number') return { parent: tables.startOf(node) };
+    const first: number = node.first;
+    const count: number = node.count;
     if (node.kind === 'map') {
-      const i = node.keys.indexOf(String(segment));
-      if (i < 0) return { parent: node };
-      key = node.keyStarts[i];
-      node = node.values[i]!;
-    } else if (node.kind === 'seq' && typeof segment === 'number') {
-      const item = node.items[segment];
-      if (item === undefined) return { parent: node };
+      const name = String(segment);
+      let row: number = first;
+      while (row < first + count && tables.keys[row] !== name) row++;
+      if (row === first + count) return { parent: node.start };
+      key = tables.keyStarts[row];
+      node = tables.mapValues[row]!;
+    } else if (typeof segment === 'number' && Number.isInteger(segment) && segment >= 0 && segment < count) {
       key = undefined;
-      node = item;
+      node = tables.items[first + segment]!;
     } else {
-      return { parent: node };
+      return { parent: node.start };
     }
   }
-  return { node, key, parent: node };
+  const start = tables.startOf(node);
+  const plain = typeof node === 'number' && tables.scalarPlain[node] ? ([start, tables.scalarEnds[node]!] as const) : undefined;
+  return { node: start, key, parent: start, plain };
 }
 
 class Reader {
@@ -101,12 +127,12 @@ class Reader {
   private line = 0;
   /**
    * Entries of the collections being read, nested ones above their parents': each collection
-   * takes its own off the top when it ends, into arrays of exactly its size (grown arrays keep
-   * room for more, which for 100 000 small step maps is most of the memory).
+   * moves its own off the top into the tables when it ends, so that its rows are consecutive.
    */
   private readonly pendingKeys: string[] = [];
   private readonly pendingKeyStarts: number[] = [];
-  private readonly pendingNodes: BlockNode[] = [];
+  private readonly pendingNodes: BlockValue[] = [];
+  private readonly tables = new BlockTables();
   private readonly scalars: Scalars;
   readonly lineCounter = new LineCounter();
 
@@ -145,11 +171,11 @@ class Reader {
     }
     const { node, value } = this.block(first + col, col);
     if (this.line !== this.starts.length) throw GIVE_UP;
-    return { value, root: node, lineCounter: this.lineCounter };
+    return { value, root: node, tables: this.tables, lineCounter: this.lineCounter };
   }
 
   /** A mapping or sequence starting at `p` (column `col`) of the current line. */
-  private block(p: number, col: number): { node: BlockMap | BlockSeq; value: unknown } {
+  private block(p: number, col: number): { node: BlockCollection; value: unknown } {
     return this.isDash(p, this.ends[this.line]!) ? this.seq(p, col) : this.map(p, col);
   }
 
@@ -157,7 +183,7 @@ class Reader {
     return this.text.charCodeAt(p) === DASH && (p + 1 === end || this.text.charCodeAt(p + 1) === SPACE);
   }
 
-  private map(first: number, col: number): { node: BlockMap; value: Record<string, unknown> } {
+  private map(first: number, col: number): { node: BlockCollection; value: Record<string, unknown> } {
     const { text } = this;
     const { pendingKeys, pendingKeyStarts, pendingNodes } = this;
     const keyBase = pendingKeys.length;
@@ -191,14 +217,20 @@ class Reader {
       p = this.starts[this.line]! + indent;
       if (this.isDash(p, this.ends[this.line]!)) throw GIVE_UP;
     }
-    const node: BlockMap = { kind: 'map', start: first, keys: pendingKeys.slice(keyBase), keyStarts: pendingKeyStarts.slice(keyBase), values: pendingNodes.slice(nodeBase) };
+    const { tables } = this;
+    const node: BlockCollection = { kind: 'map', start: first, first: tables.keys.length, count: pendingKeys.length - keyBase };
+    for (let i = keyBase, j = nodeBase; i < pendingKeys.length; i++, j++) {
+      tables.keys.push(pendingKeys[i]!);
+      tables.keyStarts.push(pendingKeyStarts[i]!);
+      tables.mapValues.push(pendingNodes[j]!);
+    }
     pendingKeys.length = pendingKeyStarts.length = keyBase;
     pendingNodes.length = nodeBase;
     return { node, value };
   }
 
   /** The value of a key with nothing after its colon: a block below it, or an empty value at `empty`. */
-  private nested(col: number, empty: number): { node: BlockNode; value: unknown } {
+  private nested(col: number, empty: number): { node: BlockValue; value: unknown } {
     if (this.line < this.starts.length) {
       const indent = this.indents[this.line]!;
       const p = this.starts[this.line]! + indent;
@@ -206,10 +238,10 @@ class Reader {
       // A list may sit at its key's own indentation.
       if (indent === col && this.isDash(p, this.ends[this.line]!)) return this.seq(p, col);
     }
-    return { node: { kind: 'scalar', start: empty, end: empty, plain: true }, value: null };
+    return { node: this.tables.scalar({ start: empty, end: empty, plain: true, value: null }), value: null };
   }
 
-  private seq(first: number, col: number): { node: BlockSeq; value: unknown[] } {
+  private seq(first: number, col: number): { node: BlockCollection; value: unknown[] } {
     const { text } = this;
     const { pendingNodes } = this;
     const base = pendingNodes.length;
@@ -236,8 +268,7 @@ class Reader {
       p = this.starts[this.line]! + indent;
       if (indent < col || !this.isDash(p, this.ends[this.line]!)) break;
     }
-    const node: BlockSeq = { kind: 'seq', start: first, items: pendingNodes.slice(base) };
-    pendingNodes.length = base;
+    const node = this.list(first, base);
     return { node, value };
   }
 
@@ -245,33 +276,46 @@ class Reader {
    * A value that starts on its key's (or `-`'s) line at `p`: a scalar or a `[…]` list of scalars,
    * followed by nothing but a comment, or a `|` block below. The lines it takes are read.
    */
-  private inline(p: number, end: number, col: number): { node: BlockNode; value: unknown } {
-    const { text, scalars } = this;
+  private inline(p: number, end: number, col: number): { node: BlockValue; value: unknown } {
+    const { text, scalars, tables } = this;
     const ch = text.charCodeAt(p);
     if (ch === PIPE) {
       const literal = scalars.literal(p, end, col);
       while (this.line < this.starts.length && this.starts[this.line]! < literal.stop) this.line++;
-      return literal;
+      return { node: tables.scalar(literal), value: literal.value };
     }
     this.line++;
     let close: number;
-    let read: { node: BlockNode; value: unknown };
+    let read: { node: BlockValue; value: unknown };
     if (ch === OPEN_BRACKET) {
       const seq = scalars.flowSeq(p, end);
-      ({ close } = seq);
-      read = seq;
+      const base = this.pendingNodes.length;
+      for (const item of seq.items) this.pendingNodes.push(tables.scalar(item));
+      read = { node: this.list(p, base), value: seq.items.map((item) => item.value) };
+      close = seq.close;
     } else if (ch === DOUBLE_QUOTE || ch === SINGLE_QUOTE) {
-      read = scalars.quoted(p, end, ch);
-      close = (read.node as BlockScalar).end;
+      const quoted = scalars.quoted(p, end, ch);
+      read = { node: tables.scalar(quoted), value: quoted.value };
+      close = quoted.end;
     } else {
       const stop = scalars.plainStop(p, end);
       // `a: b: c` or a value ending in `:`: the library says no (or reads a mapping).
       if (stop < end && text.charCodeAt(stop) === COLON) throw GIVE_UP;
-      return scalars.plain(p, trimEnd(text, p, stop));
+      const plain = scalars.plain(p, trimEnd(text, p, stop));
+      return { node: tables.scalar(plain), value: plain.value };
     }
     // After a closing quote or bracket, only a comment, and only after a space (a `:` would make it a key).
     const q = skipSpaces(text, close, end);
     if (q < end && !(text.charCodeAt(q) === HASH && q > close)) throw GIVE_UP;
     return read;
+  }
+
+  /** A list starting at `start` whose items are the pending nodes from `base` on, moved into the tables. */
+  private list(start: number, base: number): BlockCollection {
+    const { pendingNodes, tables } = this;
+    const node: BlockCollection = { kind: 'seq', start, first: tables.items.length, count: pendingNodes.length - base };
+    for (let i = base; i < pendingNodes.length; i++) tables.items.push(pendingNodes[i]!);
+    pendingNodes.length = base;
+    return node;
   }
 }

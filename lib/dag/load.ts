@@ -48,17 +48,12 @@ const YAML_OPTIONS = { merge: true } as const;
 export function fromBlockYaml(file: string, text: string): DagSource | undefined {
   const read = readBlockYaml(text, YAML_OPTIONS);
   if (!read) return undefined;
-  const { root, lineCounter } = read;
-  const spots = (path: KeyPath): Spots => {
-    const found = walkBlock(root, path);
-    return { node: found.node?.start, key: found.key, parent: found.parent?.start };
-  };
+  const spots = (path: KeyPath): Spots => walkBlock(read, path);
   const scalarText = (path: KeyPath): string | undefined => {
-    const { node } = walkBlock(root, path);
-    if (node?.kind !== 'scalar' || !node.plain) return undefined;
-    return text.slice(node.start, node.end).trim();
+    const { plain } = walkBlock(read, path);
+    return plain && text.slice(plain[0], plain[1]).trim();
   };
-  return placed(file, read.value, [], lineCounter, spots, scalarText);
+  return placed(file, read.value, [], read.lineCounter, spots, scalarText);
 }
 
 /** Any YAML, read by the library, its syntax errors explained (yaml-errors.ts). */
