@@ -69,20 +69,37 @@ export function findCycles(nodes: readonly GraphNode[]): string[][] {
  * ready together, list order is kept. Throws a `config` SkiffError naming a cycle if there is one.
  */
 export function topologicalOrder<T extends GraphNode>(nodes: readonly T[]): T[] {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const waiting = new Map(nodes.map((n) => [n.name, new Set(n.depends.filter((d) => byName.has(d) && d !== n.name))]));
-  const order: T[] = [];
-  const placed = new Set<string>();
-  while (order.length < nodes.length) {
-    const ready = nodes.filter((n) => !placed.has(n.name) && [...waiting.get(n.name)!].every((d) => placed.has(d)));
-    if (ready.length === 0 || nodes.some((n) => n.depends.includes(n.name))) {
-      const cycle = findCycles(nodes)[0] ?? [];
-      throw new SkiffError('config', `dependency cycle: ${cycle.join(' -> ')}`);
+  // In waves: a node comes in the wave after the last of its dependencies (the first when it has
+  // none), and in file order within a wave. Kahn's algorithm gives each node its wave in one pass.
+  const index = new Map(nodes.map((n, i) => [n.name, i]));
+  const waiting = new Array<number>(nodes.length).fill(0);
+  const dependents: number[][] = nodes.map(() => []);
+  nodes.forEach((n, i) => {
+    for (const d of new Set(n.depends)) {
+      const j = index.get(d);
+      if (j === undefined) continue;
+      if (j === i) throw cycleError(nodes);
+      waiting[i]!++;
+      dependents[j]!.push(i);
     }
-    for (const n of ready) {
-      placed.add(n.name);
-      order.push(n);
+  });
+  const wave = new Array<number>(nodes.length).fill(0);
+  const ready = nodes.map((_, i) => i).filter((i) => waiting[i] === 0);
+  for (let k = 0; k < ready.length; k++) {
+    const i = ready[k]!;
+    for (const j of dependents[i]!) {
+      wave[j] = Math.max(wave[j]!, wave[i]! + 1);
+      if (--waiting[j]! === 0) ready.push(j);
     }
   }
-  return order;
+  if (ready.length < nodes.length) throw cycleError(nodes);
+  return nodes
+    .map((n, i) => ({ n, i }))
+    .sort((a, b) => wave[a.i]! - wave[b.i]! || a.i - b.i)
+    .map(({ n }) => n);
+}
+
+function cycleError(nodes: readonly GraphNode[]): SkiffError {
+  const cycle = findCycles(nodes)[0] ?? [];
+  return new SkiffError('config', `dependency cycle: ${cycle.join(' -> ')}`);
 }
