@@ -4,8 +4,7 @@
 // task's state; tasks elsewhere, or a run without the event stream, are polled to their end.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import type { EngineEvent, EventsQuery } from '../../lib/engine/events.js';
-import type { Signalled } from '../../lib/engine/containers.js';
+import { ScriptedEvents } from '../support/scripted-events.js';
 import type { TaskInfo, TaskState } from '../../lib/engine/services.js';
 import { TaskExits } from '../../lib/executors/swarm/task-exits.js';
 import { waitForTasks } from '../../lib/executors/swarm/task-wait.js';
@@ -26,45 +25,6 @@ function task(state: TaskState, options: { node?: string; desired?: TaskState; e
       ...(options.exitCode !== undefined && { ContainerStatus: { ContainerID: 'c1', ExitCode: options.exitCode } }),
     },
   };
-}
-
-/** The node's event stream, fed by the test. */
-class ScriptedEvents {
-  readonly queries: EventsQuery[] = [];
-  refuse = false;
-  #queue: EngineEvent[] = [];
-  #ended = false;
-  #wake: (() => void) | undefined;
-
-  async stream(query: EventsQuery, options: Signalled = {}): Promise<AsyncIterable<EngineEvent>> {
-    if (this.refuse) throw new Error('events: not here');
-    this.queries.push(query);
-    const signal = options.signal;
-    const next = (): Promise<void> =>
-      new Promise((resolve, reject) => {
-        this.#wake = resolve;
-        signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-      });
-    const queue = this.#queue;
-    const ended = () => this.#ended;
-    return (async function* () {
-      for (;;) {
-        while (queue.length) yield queue.shift()!;
-        if (ended()) return;
-        await next();
-      }
-    })();
-  }
-
-  die(taskId: string, exitCode: number): void {
-    this.#queue.push({ Type: 'container', Action: 'die', Actor: { ID: 'c1', Attributes: { 'com.docker.swarm.task.id': taskId, exitCode: String(exitCode) } } });
-    this.#wake?.();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#wake?.();
-  }
 }
 
 /** Task states by poll: `states[i]` answers the i-th poll (the last one again after the end); `after(i)` runs once it is answered. */
@@ -104,7 +64,7 @@ describe('swarm task wait', () => {
   it('follows only die events of the run, and ends a task whose container exits 0 here while the swarm still shows it running', async () => {
     const events = new ScriptedEvents();
     const tasks = scriptedTasks([task('pending'), task('starting'), task('running')], (poll) => {
-      if (poll === 2) events.die('task-1', 0);
+      if (poll === 2) events.dieOfTask('task-1', 0);
     });
     const exits = await exitsOn(events, tasks);
     const ended = await waitForTasks(tasks.api, 'svc', { total: 1, signal: AbortSignal.timeout(20_000), exits });
@@ -125,7 +85,7 @@ describe('swarm task wait', () => {
     const events = new ScriptedEvents();
     const failed = task('failed', { exitCode: 3, err: 'task: non-zero exit (3)' });
     const tasks = scriptedTasks([task('running'), task('running'), task('running'), failed], (poll) => {
-      if (poll === 0) events.die('task-1', 3);
+      if (poll === 0) events.dieOfTask('task-1', 3);
     });
     const exits = await exitsOn(events, tasks);
     const [end] = await waitForTasks(tasks.api, 'svc', { total: 1, signal: AbortSignal.timeout(20_000), exits });
@@ -139,7 +99,7 @@ describe('swarm task wait', () => {
     const events = new ScriptedEvents();
     const stopping = task('running', { desired: 'shutdown' });
     const tasks = scriptedTasks([task('running'), stopping, stopping, task('shutdown', { desired: 'shutdown' })], (poll) => {
-      if (poll === 0) events.die('task-1', 0);
+      if (poll === 0) events.dieOfTask('task-1', 0);
     });
     const exits = await exitsOn(events, tasks);
     const [end] = await waitForTasks(tasks.api, 'svc', { total: 1, signal: AbortSignal.timeout(20_000), exits });
@@ -155,7 +115,7 @@ describe('swarm task wait', () => {
     // Several of the longest poll intervals.
     await wait(1_000);
     assert.equal(tasks.polls.length, 1);
-    events.die('task-1', 0);
+    events.dieOfTask('task-1', 0);
     const [end] = await ended;
     assert.equal(end!.complete, true);
     assert.equal(tasks.polls.length, 2);
