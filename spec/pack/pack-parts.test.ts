@@ -14,7 +14,7 @@ import { isSkiffError } from '../../lib/common/errors.js';
 import { packNeeds } from '../../lib/pack/needs.js';
 import { parseHead } from '../../lib/pack/format.js';
 import { pullMissingForPacked } from '../../lib/pack/pull-policy.js';
-import { TarFileWriter, readRanges, scanTar, type TarEntry } from '../../lib/pack/tar-file.js';
+import { TarFileWriter, readMembers, scanTar, type TarEntry } from '../../lib/pack/tar-file.js';
 import { bulkExchange } from '../../lib/engine/bulk.js';
 
 const ENV = { HOME: '/home/tester', PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -149,12 +149,26 @@ describe('the pack file', () => {
     assert.deepEqual(seen, ['one.txt', long, 'empty']);
     assert.equal(data.get(long), 'world\n');
     assert.equal(entries[1]!.mode, 0o755);
-    const pieces: string[] = [];
-    for await (const piece of readRanges(path, entries.slice(0, 2) as TarEntry[])) pieces.push(piece.toString());
-    assert.equal(pieces.join(''), 'helloworld\n');
+    const members: string[] = [];
+    const checked: string[] = [];
+    const check = async (m: TarEntry, d: Buffer): Promise<void> => void checked.push(`${m.name.length}:${d.toString()}`);
+    for await (const member of readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(6), Buffer.alloc(6)], check })) members.push(member.toString());
+    assert.deepEqual(members, ['hello', 'world\n'], 'each member whole');
+    assert.deepEqual(checked, ['7:hello', `${long.length}:world\n`], 'each checked before it is handed out');
+    const refused = readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(5), Buffer.alloc(5)] });
+    await assert.rejects(async () => {
+      for await (const _ of refused);
+    }, new RegExp(`member ${long} holds 6 bytes, more than the 5 of a part`));
+    const failing = readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(6), Buffer.alloc(6)], check: async (m) => { if (m.name === long) throw new Error('bad'); } });
+    const before: string[] = [];
+    await assert.rejects(async () => {
+      for await (const m of failing) before.push(m.toString());
+    }, /bad/);
+    assert.deepEqual(before, ['hello'], 'nothing of a member that fails its check is handed out');
 
     truncateSync(path, entries[1]!.offset + 3);
     await assert.rejects(scanTar(path, { onEntry() {}, onData() {} }), new RegExp(`the pack is truncated: it ends inside member ${long} \\(3 of 6 bytes\\)`));
+    await assert.rejects(scanTar(path, { onEntry() {} }), new RegExp(`the pack is truncated: it ends inside member ${long} \\(3 of 6 bytes\\)`), 'from the headers alone too');
     assert.ok(readFileSync(path).length > 0);
   });
 });
