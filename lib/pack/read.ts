@@ -4,7 +4,7 @@
 // unpacked. Image parts are checked as they are read (checkedParts): each part whole, before any
 // byte of it goes on, so the engine is never sent a byte that did not match. A changed member is
 // named with what was expected and what was found.
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { HEAD_MEMBER, IMAGE_PREFIX, PART_BYTES, SUMS_MEMBER, packError, parseHead, parseSums, safeMemberName, type PackHead } from './format.js';
 import { READ_PIECE_BYTES, readMembers, readSmall, scanTar, type TarEntry } from './tar-file.js';
@@ -119,15 +119,18 @@ export function partBuffers(): Buffer[] {
 /**
  * An image's parts, in order, each whole and checked against its sum before it is handed out
  * (a view of one of the two `buffers` from partBuffers(), valid until the next part is asked
- * for); the next part is read and hashed (in the thread pool: the main thread stays free to
- * feed the engine's socket) while the last one is in use. A part that does not match throws,
+ * for); the next part is read and hashed, a piece at a time so the socket that takes the last
+ * one is served in between, while the last one is in use. A part that does not match throws,
  * naming it, before any byte of it is handed out.
  */
 export function checkedParts(pack: VerifiedPack, parts: readonly TarEntry[], buffers: readonly Buffer[], signal?: AbortSignal): AsyncGenerator<Buffer> {
   return readMembers(pack.path, parts, {
     buffers,
     signal,
-    check: async (part, data) => expectSum(pack, part.name, process.env.XHASH ? sha256(data) : Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex')),
+    check: (part) => {
+      const hash = createHash('sha256');
+      return { update: (piece) => hash.update(piece), end: () => expectSum(pack, part.name, hash.digest('hex')) };
+    },
   });
 }
 

@@ -167,23 +167,37 @@ export async function scanTar(path: string, visit: TarVisitor, signal?: AbortSig
   }
 }
 
+/** What a reader of whole members does with each one as it is read: sees its pieces, then judges it (a throw refuses it). */
+export interface MemberCheck {
+  update(piece: Buffer): void;
+  end(): void;
+}
+
 /**
- * Members (from scanTar) whole, each read into one of the two `buffers` (in turn) and passed to
- * `check` before it is handed out; the next one is read and checked while the last is in use, so
- * a member's buffer may be reused once the next one is asked for. Callers that read one set of
- * members after another share the buffers. A member larger than a buffer is refused.
+ * Members (from scanTar) whole, each read (in pieces of READ_PIECE_BYTES, each shown to its
+ * `check`) into one of the two `buffers` in turn and judged before it is handed out; the next one
+ * is read while the last is in use, so a member's buffer may be reused once the next one is
+ * asked for. Callers that read one set of members after another share the buffers. A member
+ * larger than a buffer is refused.
  */
-export async function* readMembers(path: string, members: readonly TarEntry[], options: { buffers: readonly Buffer[]; check?(member: TarEntry, data: Buffer): Promise<void>; signal?: AbortSignal }): AsyncGenerator<Buffer> {
-  const { buffers, check, signal } = options;
+export async function* readMembers(path: string, members: readonly TarEntry[], options: { buffers: readonly Buffer[]; check?(member: TarEntry): MemberCheck; signal?: AbortSignal }): AsyncGenerator<Buffer> {
+  const { buffers, signal } = options;
   const cap = buffers[0]!.length;
   const fh = await openPack(path);
   try {
     let turn = 0;
     const readNext = async (member: TarEntry): Promise<Buffer> => {
       if (member.size > cap) throw packError(path, `member ${member.name} holds ${member.size} bytes, more than the ${cap} of a part`);
-      const data = await readPiece(fh, buffers[turn++ % 2]!, member.size, member.offset);
-      await check?.(member, data);
-      return data;
+      const buf = buffers[turn++ % 2]!;
+      const check = options.check?.(member);
+      for (let done = 0; done < member.size; ) {
+        if (signal?.aborted) throw signal.reason;
+        const piece = await readPiece(fh, buf.subarray(done), Math.min(READ_PIECE_BYTES, member.size - done), member.offset + done);
+        check?.update(piece);
+        done += piece.length;
+      }
+      check?.end();
+      return buf.subarray(0, member.size);
     };
     let next = 0;
     let pending = members.length > 0 ? readNext(members[next++]!) : undefined;

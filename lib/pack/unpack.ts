@@ -136,7 +136,7 @@ export async function loadPackImages(engine: Engine, pack: VerifiedPack, options
         throw err;
       }),
     );
-    await (process.env.XSERIAL ? done : Promise.race([sent, done])).catch(() => {});
+    await Promise.race([sent, done]).catch(() => {});
     sending.splice(sending.indexOf(stop), 1);
     if (failed) break;
   }

@@ -14,7 +14,7 @@ import { isSkiffError } from '../../lib/common/errors.js';
 import { packNeeds } from '../../lib/pack/needs.js';
 import { parseHead } from '../../lib/pack/format.js';
 import { pullMissingForPacked } from '../../lib/pack/pull-policy.js';
-import { TarFileWriter, readMembers, scanTar, type TarEntry } from '../../lib/pack/tar-file.js';
+import { TarFileWriter, readMembers, scanTar, type MemberCheck, type TarEntry } from '../../lib/pack/tar-file.js';
 import { bulkExchange } from '../../lib/engine/bulk.js';
 
 const ENV = { HOME: '/home/tester', PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -150,16 +150,25 @@ describe('the pack file', () => {
     assert.equal(data.get(long), 'world\n');
     assert.equal(entries[1]!.mode, 0o755);
     const members: string[] = [];
-    const checked: string[] = [];
-    const check = async (m: TarEntry, d: Buffer): Promise<void> => void checked.push(`${m.name.length}:${d.toString()}`);
-    for await (const member of readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(6), Buffer.alloc(6)], check })) members.push(member.toString());
+    const seenPieces: string[] = [];
+    const check = (m: TarEntry): MemberCheck => ({ update: (piece) => void seenPieces.push(piece.toString()), end: () => void seenPieces.push(`end ${m.name.length}`) });
+    const buffers = [Buffer.alloc(6), Buffer.alloc(6)];
+    for await (const member of readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers, check })) members.push(member.toString());
     assert.deepEqual(members, ['hello', 'world\n'], 'each member whole');
-    assert.deepEqual(checked, ['7:hello', `${long.length}:world\n`], 'each checked before it is handed out');
+    assert.deepEqual(seenPieces, ['hello', 'end 7', 'world\n', `end ${long.length}`], 'each checked before it is handed out');
     const refused = readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(5), Buffer.alloc(5)] });
     await assert.rejects(async () => {
       for await (const _ of refused);
     }, new RegExp(`member ${long} holds 6 bytes, more than the 5 of a part`));
-    const failing = readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(6), Buffer.alloc(6)], check: async (m) => { if (m.name === long) throw new Error('bad'); } });
+    const failing = readMembers(path, entries.slice(0, 2) as TarEntry[], {
+      buffers,
+      check: (m) => ({
+        update() {},
+        end() {
+          if (m.name === long) throw new Error('bad');
+        },
+      }),
+    });
     const before: string[] = [];
     await assert.rejects(async () => {
       for await (const m of failing) before.push(m.toString());
