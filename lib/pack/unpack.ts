@@ -128,14 +128,15 @@ export async function loadPackImages(engine: Engine, pack: VerifiedPack, options
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const { done, sent } = loadImage(engine, pack, image, buffers, signal, emit);
     sending.push(stop);
-    loads.push(
-      done.catch((err: unknown) => {
-        // The loads still sending stop (they can never complete); those whose archive went are let finish, then removed.
-        if (!failed) for (const other of sending) other.abort();
-        failed = true;
-        throw err;
-      }),
-    );
+    const load = done.catch((err: unknown) => {
+      // The loads still sending stop (they can never complete); those whose archive went are let finish, then removed.
+      if (!failed) for (const other of sending) other.abort();
+      failed = true;
+      throw err;
+    });
+    // Met by allSettled below; until then it must not count as unhandled.
+    load.catch(() => {});
+    loads.push(load);
     await Promise.race([sent, done]).catch(() => {});
     sending.splice(sending.indexOf(stop), 1);
     if (failed) break;

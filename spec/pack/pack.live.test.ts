@@ -295,12 +295,14 @@ describe('skiff pack fails cleanly', () => {
     assert.match(full.stderr, /cannot write the pack \/dev\/full: the disk is full/);
   });
 
-  test('Ctrl-C while the pack is being written: exit 130, and no pack nor partial file left', async () => {
+  test('Ctrl-C while the pack is being written (the next image asked for ahead): exit 130, and no pack nor partial file left', async () => {
     const ref = `skiff-pack-test-big-${PID}:1`;
+    const next = `skiff-pack-test-next-${PID}:1`;
     ids.push(await buildMarkedImage(engine, ref, `big-${PID}`, 96 * 1024 * 1024));
+    ids.push(await buildMarkedImage(engine, next, `next-${PID}`));
     const sub = join(dir, 'interrupted');
     await mkdir(sub);
-    await writeDag(sub, 'big.yaml', `steps:\n  - name: s\n    executor:\n      type: docker\n      config:\n        image: ${ref}\n    command: "true"\n`);
+    await writeDag(sub, 'big.yaml', `steps:\n${dockerStep('s', ref)}${dockerStep('t', next)}`);
     let interrupted = false;
     const result = await skiff(['pack', 'big.yaml', '-o', 'big.pack.tar'], {
       cwd: sub,
@@ -359,8 +361,7 @@ describe('a pack is checked as it is loaded: nothing of a changed image reaches 
     ids.push(await buildMarkedImage(engine, big, `late-big-${PID}`, 10 * 1024 * 1024));
     const sub = join(dir, 'late');
     await mkdir(sub);
-    const step = (name: string, image: string): string => `  - name: ${name}\n    executor:\n      type: docker\n      config:\n        image: ${image}\n    command: "true"\n`;
-    await writeDag(sub, 'late.yaml', `steps:\n${step('small', small)}${step('big', big)}`);
+    await writeDag(sub, 'late.yaml', `steps:\n${dockerStep('small', small)}${dockerStep('big', big)}`);
     const packed = await skiff(['pack', '-q', 'late.yaml', '-o', 'late.pack.tar'], { cwd: sub });
     assert.equal(packed.code, 0, show(packed));
     const bytes = await readFile(join(sub, 'late.pack.tar'));
@@ -381,6 +382,11 @@ describe('a pack is checked as it is loaded: nothing of a changed image reaches 
     for (const id of ids.slice(-2)) assert.equal(await engine.images.find(id), undefined, `${id} is not in the engine`);
   });
 });
+
+/** A DAG step that runs `true` in `image`. */
+function dockerStep(name: string, image: string): string {
+  return `  - name: ${name}\n    executor:\n      type: docker\n      config:\n        image: ${image}\n    command: "true"\n`;
+}
 
 /** Byte offset of a member's data in a tar held in memory (its header is the 512 bytes before). */
 function memberOffset(bytes: Buffer, name: string): number {
