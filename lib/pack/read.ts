@@ -66,7 +66,9 @@ export async function openPack(path: string, signal?: AbortSignal): Promise<Veri
         if (name === SUMS_MEMBER) sumsEntry = entry;
         if (name.startsWith(IMAGE_PREFIX)) {
           const prefix = name.slice(0, name.lastIndexOf('/') + 1);
-          parts.set(prefix, [...(parts.get(prefix) ?? []), entry]);
+          const list = parts.get(prefix);
+          if (list) list.push(entry);
+          else parts.set(prefix, [entry]);
         }
       },
     },
