@@ -4,7 +4,8 @@
 // else runs from the single-file bundle (dist/skiff.cjs, with a V8 code cache: load-bundle.js)
 // when it is newer than every source file (a clone edited since its last bundle uses dist/cli):
 // one file loads much faster than a hundred modules.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 // First thing: the stop signals are recorded from now on (cli/signals.ts takes them over, same
@@ -36,33 +37,36 @@ function mtime(url) {
 
 // Sources, not dist/cli: tsc rewrites every output file even when nothing changed, so a type
 // check alone would make the bundle look stale (and the CLI three times slower to start).
-function newestSource() {
-  let newest = -1;
-  for (const dir of ['lib/', 'cli/']) {
-    const base = new URL(`../${dir}`, import.meta.url);
-    let names = [];
-    try {
-      names = readdirSync(base, { recursive: true });
-    } catch {
-      continue;
-    }
-    for (const name of names) if (name.endsWith('.ts')) newest = Math.max(newest, mtime(new URL(name, base)));
-  }
-  return newest;
+// Asynchronous, so that the stat calls run on libuv's threads while V8 compiles the bundle.
+async function newerSourceThan(made) {
+  const found = await Promise.all(
+    ['lib/', 'cli/'].map(async (dir) => {
+      const base = new URL(`../${dir}`, import.meta.url);
+      const names = await readdir(base, { recursive: true }).catch(() => []);
+      const times = await Promise.all(names.filter((n) => n.endsWith('.ts')).map((n) => stat(new URL(n, base)).then((s) => s.mtimeMs, () => -1)));
+      return times.some((t) => t > made);
+    }),
+  );
+  return found.includes(true);
 }
 
-function bundleIsCurrent() {
+let bundled;
+async function bundleIsCurrent() {
   const made = mtime(bundle);
-  return made > 0 && (installed || made >= newestSource());
+  if (made <= 0) return false;
+  const stale = installed ? Promise.resolve(false) : newerSourceThan(made);
+  const { loadBundle } = await import('./load-bundle.js');
+  const command = ['run', 'validate', 'schema', 'cleanup'].includes(args[0]) ? args[0] : 'other';
+  // Compiling and evaluating the bundle's top level starts nothing: its main() is what runs.
+  bundled = loadBundle(fileURLToPath(bundle), command);
+  return !(await stale);
 }
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
-} else if (bundleIsCurrent()) {
-  const { loadBundle } = await import('./load-bundle.js');
-  const command = ['run', 'validate', 'schema', 'cleanup'].includes(args[0]) ? args[0] : 'other';
-  await loadBundle(fileURLToPath(bundle), command).main(args);
+} else if (await bundleIsCurrent()) {
+  await bundled.main(args);
 } else {
   let runExit;
   try {

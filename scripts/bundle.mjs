@@ -29,7 +29,33 @@ for (const dir of ['lib', 'cli', 'spec']) {
   }
 }
 
+// undici's HTTP/2 client requires node:http2 when it loads, only to read header-name constants;
+// skiff never speaks HTTP/2 to an engine. Loading http2 (and the tls and http it pulls in) is a
+// measurable part of a cold start, so the bundle gets a stand-in: the same constants, copied
+// from this node at build time (plain strings and numbers), and everything else from the real
+// module on first use.
+const lazyHttp2 = {
+  name: 'lazy-http2',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
+      args.namespace === 'lazy-http2' ? { path: 'node:http2', external: true } : { path: 'http2', namespace: 'lazy-http2' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-http2' }, async () => {
+      const { constants } = await import('node:http2');
+      return {
+        loader: 'js',
+        contents: `const constants = ${JSON.stringify(constants)};
+let real;
+module.exports = new Proxy({ constants }, {
+  get(target, key) { return key === 'constants' ? constants : (real ??= require('node:http2'))[key]; },
+});`,
+      };
+    });
+  },
+};
+
 await build({
+  plugins: [lazyHttp2],
   stdin: {
     contents: `
       export async function main(args) {

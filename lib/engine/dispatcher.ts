@@ -1,11 +1,12 @@
 // The one connection pool to the engine. A Pool, never a single Client: a blocking wait or a
 // followed log holds its connection for minutes and must not stall create/start (docs/engine-api.md
 // §1.1). Engine code receives a Dispatcher; only this file builds the live one.
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { Pool } from './undici.js';
 import type { EngineTarget } from './host.js';
 import { SshConnection } from './ssh.js';
+import { SshMaster } from './ssh-master.js';
 
 export function createDispatcher(target: EngineTarget): Dispatcher {
   const common = {
@@ -22,12 +23,14 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
   if (target.kind === 'ssh') {
     // Each connection the pool opens is an ssh process of its own, as for the docker CLI; the
     // pool closes it like any socket (idle timeout, close, destroy), which stops the process.
+    // They share one login (ssh-master.ts), which lives while one of them does.
+    const master = SshMaster.wanted(target) ? new SshMaster(target) : undefined;
     return new Pool('http://docker', {
       ...common,
       // undici's type says net.Socket; it uses only the Duplex side and, when present, ref/unref.
       // It needs the callback on a later turn, as a real connect gives it.
       connect: (_options, callback) => {
-        const connection = new SshConnection(target);
+        const connection = new SshConnection(target, master);
         connection.started.then(
           () => callback(null, connection as unknown as Socket),
           (err: Error) => callback(err, null),
@@ -45,7 +48,9 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
         cert: target.tls.cert,
         key: target.tls.key,
         rejectUnauthorized: target.tls.verify,
-        servername: target.host,
+        // SNI carries names only: an address there draws Node's DEP0123 warning on every run
+        // (the certificate is still checked against the address).
+        ...(isIP(target.host) === 0 && { servername: target.host }),
       }),
     },
   });

@@ -5,9 +5,12 @@
 // session of its own (as the CLI starts it), so a Ctrl-C at the terminal reaches skiff, which
 // still needs the connection to stop its containers, and not ssh. ssh's own failures (host key,
 // login, no docker over there) are its last line of stderr, given back as the connection's error.
+// With a master (ssh-master.ts) the process goes through the master's login instead of its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { SkiffError } from './errors.js';
+import type { SshMaster } from './ssh-master.js';
+import { forgetProcess, trackProcess } from './ssh-processes.js';
 import type { SshTarget } from './ssh-url.js';
 
 const STDERR_TAIL = 4096;
@@ -20,27 +23,39 @@ export class SshConnection extends Duplex {
    * the PATH): the moment a socket would be connected.
    */
   readonly started: Promise<void>;
-  readonly #child: ChildProcess;
+  /** Absent while the master logs in; the connection is not handed out before it exists. */
+  #child: ChildProcess | undefined;
   #stderr = '';
-  /** ssh could not be started: there is no process to wait for. */
+  /** ssh could not be started (or never will be: destroyed first): there is no process to wait for. */
   #neverStarted = false;
+  #master: SshMaster | undefined;
 
-  constructor(target: SshTarget) {
+  constructor(target: SshTarget, master?: SshMaster) {
     super();
-    const child = spawn('ssh', target.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.#master = master;
+    this.started = (master ? master.acquire() : Promise.resolve(undefined)).then((controlPath) => this.#spawn(target, controlPath));
+    // Nobody may be waiting for it (the caller gets the failure from `started` or as an error).
+    this.started.catch(() => undefined);
+  }
+
+  #spawn(target: SshTarget, controlPath: string | undefined): Promise<void> {
+    if (this.destroyed) {
+      this.#neverStarted = true;
+      throw new SkiffError('engine-unreachable', `the connection to ${target.url} was closed before it opened`);
+    }
+    const args = controlPath ? ['-S', controlPath, '-o', 'ControlMaster=no', ...target.args] : target.args;
+    const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.#child = child;
-    track(child);
+    trackProcess(child);
     let spawned = false;
     let failedToStart: (err: Error) => void = () => undefined;
-    this.started = new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       failedToStart = reject;
       child.once('spawn', () => {
         spawned = true;
         resolve();
       });
     });
-    // Nobody may be waiting for it (the caller gets the failure from `started` or as an error).
-    this.started.catch(() => undefined);
     child.stdout!.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout!.pause();
     });
@@ -54,61 +69,93 @@ export class SshConnection extends Duplex {
       if (spawned) return;
       // Before `started`, nobody listens for errors on this stream yet: the promise carries it.
       this.#neverStarted = true;
-      forget(child);
+      this.#forget(child);
       failedToStart(spawnFailure(target, err));
       this.destroy();
     });
-    child.on('exit', () => forget(child));
+    child.on('exit', () => this.#forget(child));
     // After the exit and the end of its output: EOF when ssh succeeded, else ssh's reason.
     child.on('close', (code, signal) => {
       if (this.destroyed) return;
       if (code === 0) this.push(null);
       else this.destroy(sshFailure(target, code, signal, this.#stderr));
     });
+    return started;
+  }
+
+  /** The process is gone: it no longer needs stopping at exit, nor the master. */
+  #forget(child: ChildProcess): void {
+    forgetProcess(child);
+    this.#releaseMaster();
+  }
+
+  /** Settles once the master this connection used is released (and, when it was the last user, gone). */
+  #released: Promise<void> = Promise.resolve();
+
+  #releaseMaster(): void {
+    const master = this.#master;
+    this.#master = undefined;
+    if (master) this.#released = master.release();
   }
 
   get #exited(): boolean {
-    return this.#neverStarted || this.#child.exitCode !== null || this.#child.signalCode !== null;
+    const child = this.#child;
+    return this.#neverStarted || child === undefined || child.exitCode !== null || child.signalCode !== null;
   }
 
   override _read(): void {
-    this.#child.stdout!.resume();
+    this.#child?.stdout!.resume();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // Called back once the pipe took it: that is the backpressure. A failed write is reported by
     // the exit status instead.
+    if (!this.#child) return callback(new Error('ssh has not started'));
     this.#child.stdin!.write(chunk, () => callback());
   }
 
   /** A half-close (stdin EOF of an exec) travels as ssh's EOF; output keeps coming. */
   override _final(callback: (error?: Error | null) => void): void {
-    this.#child.stdin!.end();
+    this.#child?.stdin!.end();
     callback();
   }
 
   /** Closed once ssh has exited (and is reaped): closing the pool then leaves no process behind. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#exited) return callback(error);
-    this.#child.once('exit', () => callback(error));
-    this.#stop();
+    const child = this.#child;
+    if (child === undefined) {
+      // Still waiting for the master: #spawn sees `destroyed` and starts nothing.
+      this.#releaseUnstarted();
+      return callback(error);
+    }
+    if (this.#exited) return void this.#released.then(() => callback(error));
+    // After #forget (registered first), so the master's release is known by then.
+    child.once('exit', () => void this.#released.then(() => callback(error)));
+    this.#stop(child);
+  }
+
+  #releaseUnstarted(): void {
+    this.started.catch(() => undefined).finally(() => {
+      if (this.#child === undefined) this.#releaseMaster();
+    });
   }
 
   // undici unrefs an idle keep-alive connection so that it never holds the process open.
   ref(): this {
-    this.#child.ref();
-    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as { ref?(): void } | null)?.ref?.();
+    const child = this.#child;
+    child?.ref();
+    for (const pipe of [child?.stdin, child?.stdout, child?.stderr]) (pipe as { ref?(): void } | null | undefined)?.ref?.();
     return this;
   }
 
   unref(): this {
-    this.#child.unref();
-    for (const pipe of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (pipe as { unref?(): void } | null)?.unref?.();
+    const child = this.#child;
+    child?.unref();
+    for (const pipe of [child?.stdin, child?.stdout, child?.stderr]) (pipe as { unref?(): void } | null | undefined)?.unref?.();
     return this;
   }
 
-  #stop(): void {
-    const child = this.#child;
+  #stop(child: ChildProcess): void {
     // An idle connection was unref'd: its exit must still be waited for (closing waits on it).
     child.ref();
     child.stdin!.destroy();
@@ -119,23 +166,6 @@ export class SshConnection extends Duplex {
       if (!this.#exited) child.kill('SIGKILL');
     }, KILL_GRACE_MS).unref();
   }
-}
-
-// The processes of every connection still open: stopped if the process exits with them open.
-const running = new Set<ChildProcess>();
-
-function track(child: ChildProcess): void {
-  if (running.size === 0) process.on('exit', stopAll);
-  running.add(child);
-}
-
-function forget(child: ChildProcess): void {
-  if (!running.delete(child)) return;
-  if (running.size === 0) process.off('exit', stopAll);
-}
-
-function stopAll(): void {
-  for (const child of running) child.kill('SIGTERM');
 }
 
 function spawnFailure(target: SshTarget, err: Error): SkiffError {

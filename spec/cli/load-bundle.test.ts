@@ -1,8 +1,9 @@
 // bin/load-bundle.js: the bundle compiled with a V8 code cache beside it. The cache must be made
 // once, be used afterwards, and never run the code of an older bundle.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { constants as http2Constants } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -84,4 +85,31 @@ test('the built bundle is one-byte text: V8 keeps it at one byte a character, no
     [],
     'characters beyond U+00FF in dist/skiff.cjs',
   );
+});
+
+// scripts/bundle.mjs gives undici a stand-in for node:http2 (constants copied at build time, the
+// real module on first use), so a cold start does not load http2, tls and their kin.
+test('the built bundle does not load node:http2 until something uses it, and its constants are the real ones', () => {
+  const real = join(ROOT, 'dist', 'skiff.cjs');
+  const code = `
+    const { loadBundle } = await import(${JSON.stringify(loader)});
+    const { main } = loadBundle(${JSON.stringify(real)}, 'test-http2');
+    const before = new Set(process.moduleLoadList);
+    process.on('exit', () => {
+      const loaded = process.moduleLoadList.filter((m) => !before.has(m));
+      process.stdout.write('\\n' + JSON.stringify({ undiciH2: loaded.includes('NativeModule http2'), tls: loaded.includes('NativeModule tls') }));
+    });
+    await main(['cleanup']);`;
+  // `cleanup` loads the engine client (undici), then fails: no engine answers there.
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', DOCKER_HOST: 'unix:///nowhere-skiff-test' } });
+  assert.match(run.stderr, /cannot reach the Docker engine/);
+  const out = run.stdout;
+  const facts = JSON.parse(out.slice(out.lastIndexOf('\n') + 1));
+  assert.deepEqual(facts, { undiciH2: false, tls: false });
+  // The stand-in's constants, as the bundle holds them, match this node's.
+  const source = readFileSync(real, 'utf8');
+  const m = /"lazy-http2:http2"[^{]*\{\s*(?:var|const|let) \w+\s*=\s*(\{.*?\});/s.exec(source);
+  assert.ok(m, 'the bundle holds the http2 stand-in');
+  assert.deepEqual(JSON.parse(m[1] ?? ""), JSON.parse(JSON.stringify(http2Constants)));
+  rmSync(`${real}.test-http2.cache`, { force: true });
 });

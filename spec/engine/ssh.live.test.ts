@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { TEST_IMAGE, engineEnv, liveEngine, reap, repoRoot, testLabels } from '../support/live.js';
-import { sshProcessesWith } from '../support/processes.js';
+import { sshProcessesWith, tcpConnectionsTo } from '../support/processes.js';
 
 const T = { timeout: 60_000 };
 const SSH_URL = `ssh://root@127.0.0.1:${engineEnv.SKIFF_SSH_PORT}`;
@@ -43,16 +43,35 @@ async function noSshWithin(ms: number): Promise<number[]> {
 }
 
 describe('ssh connections, live', () => {
-  it('one ssh process per connection; closing the engine stops them all', T, async () => {
+  it('one ssh process per connection, all through one login; closing the engine stops them all, the login too', T, async () => {
     const engine = openEngine({ host: SSH_URL, env: { SKIFF_SSH_OPTS: `-F ${configFile}` } });
     assert.equal(engine.local, false, 'PIDs an engine over ssh reports are not this machine\'s');
     await engine.version();
     // Three streams that never end on their own: three connections at once.
     const streams = await Promise.all([1, 2, 3].map(() => engine.transport.call({ method: 'GET', path: '/events', long: true, what: 'follow events' })));
-    assert.equal(sshProcessesWith(configFile).length, 3);
+    const pids = sshProcessesWith(configFile);
+    const dialers = sshProcessesWith('dial-stdio');
+    const masters = sshProcessesWith('-M').filter((pid) => pids.includes(pid));
+    assert.equal(pids.filter((pid) => dialers.includes(pid)).length, 3, 'one dial-stdio process per connection');
+    assert.equal(masters.length, 1, 'and one master holding the login');
+    assert.equal(pids.length, 4);
+    // Only the master speaks TCP to sshd: the connections' ssh processes go through its socket.
+    assert.equal(tcpConnectionsTo(pids, Number(engineEnv.SKIFF_SSH_PORT)), 1);
     for (const s of streams) s.body.on('error', () => undefined);
     await engine.destroy();
-    assert.deepEqual(sshProcessesWith(configFile), [], 'destroy() returns once every ssh process has exited');
+    assert.deepEqual(sshProcessesWith(configFile), [], 'destroy() returns once every ssh process has exited, the master included');
+  });
+
+  it('with ControlMaster or ControlPath of the user\'s own (SKIFF_SSH_OPTS), each connection logs in itself', T, async () => {
+    const engine = openEngine({ host: SSH_URL, env: { SKIFF_SSH_OPTS: `-F ${configFile} -o ControlMaster=no` } });
+    await engine.version();
+    const streams = await Promise.all([1, 2].map(() => engine.transport.call({ method: 'GET', path: '/events', long: true, what: 'follow events' })));
+    const pids = sshProcessesWith(configFile);
+    assert.equal(pids.length, 2);
+    assert.equal(tcpConnectionsTo(pids, Number(engineEnv.SKIFF_SSH_PORT)), 2);
+    for (const s of streams) s.body.on('error', () => undefined);
+    await engine.destroy();
+    assert.deepEqual(sshProcessesWith(configFile), []);
   });
 
   // An exec's stream outlives its stdin (skiff half-closes it at once), so ssh's stdin ending

@@ -1,5 +1,5 @@
 // Watching processes and files from tests that start local steps.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 /** kill -0, counting a zombie (killed, not yet reaped by an init that may never reap) as gone. */
@@ -42,4 +42,31 @@ export function sshProcessesWith(arg: string): number[] {
     }
   }
   return pids;
+}
+
+/** Established TCP connections to 127.0.0.1:`port` that the processes `pids` hold open. */
+export function tcpConnectionsTo(pids: number[], port: number): number {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m) inodes.add(m[1]!);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  // /proc/net/tcp: local and remote addresses in hex (127.0.0.1 is 0100007F), state 01 is ESTABLISHED.
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[2] === remote && f[3] === '01' && inodes.has(f[9] ?? '')) n++;
+  }
+  return n;
 }
