@@ -87,7 +87,8 @@ export async function writePack(engine: Engine, dag: Dag, needs: PackNeeds, opti
  * Each image's `docker save` archive into the pack, one after another. The engine writes a whole
  * export before it sends its first byte, so the next image's save is asked for as soon as the
  * last one's is (its answer left unread on the socket until its turn): the engine exports one
- * image while the one before is written, as it does with all the images of one `docker save`.
+ * image while the one before is written. Its export is work the engine does for the images of
+ * one `docker save` too, before that archive's first byte.
  */
 async function saveImages(engine: Engine, images: readonly PackImage[], tar: TarFileWriter, options: { seekable: boolean; sums: Array<[string, string]>; signal?: AbortSignal; emit(event: PackEvent): void }): Promise<void> {
   const stop = new AbortController();
