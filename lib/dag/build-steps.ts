@@ -84,9 +84,14 @@ export function buildSteps(b: Build): void {
   b.dag.steps = entries.map((e) => {
     const step = buildStep(b, e);
     const declared = resolveDepends(b, e, byName, idToName);
-    step.depends = [...new Set([...(implicit.get(e) ?? []), ...declared])];
+    step.depends = unique([...(implicit.get(e) ?? []), ...declared]);
     return step;
   });
+}
+
+/** First occurrences, in order; a step's few names need no set. */
+function unique(names: string[]): string[] {
+  return names.length <= 8 ? names.filter((n, i) => names.indexOf(n) === i) : [...new Set(names)];
 }
 
 function assignNames(b: Build, entries: StepEntry[]): void {
@@ -95,9 +100,9 @@ function assignNames(b: Build, entries: StepEntry[]): void {
     const explicit = e.raw.name?.trim() || e.mapKey?.trim();
     if (!explicit) continue;
     e.name = explicit;
-    const namePath = e.raw.name?.trim() ? [...e.path, 'name'] : e.path;
-    if (taken.has(explicit)) b.problems.push(b.v.problem(namePath, `step name must be unique: ${explicit}`));
-    if (explicit.length >= MAX_STEP_NAME_LENGTH) b.problems.push(b.v.problem(namePath, `step name must be less than ${MAX_STEP_NAME_LENGTH} characters: ${explicit}`));
+    const namePath = () => (e.raw.name?.trim() ? [...e.path, 'name'] : e.path);
+    if (taken.has(explicit)) b.problems.push(b.v.problem(namePath(), `step name must be unique: ${explicit}`));
+    if (explicit.length >= MAX_STEP_NAME_LENGTH) b.problems.push(b.v.problem(namePath(), `step name must be less than ${MAX_STEP_NAME_LENGTH} characters: ${explicit}`));
     taken.add(explicit);
   }
   const hasContainer = b.data.container !== undefined;
@@ -114,15 +119,18 @@ function assignNames(b: Build, entries: StepEntry[]): void {
 
 function resolveDepends(b: Build, e: StepEntry, byName: Map<string, StepEntry>, idToName: Map<string, string>): string[] {
   const raw = e.raw.depends;
-  const list: Array<[string, Path]> = raw === undefined ? [] : typeof raw === 'string' ? [[raw, [...e.path, 'depends']]] : raw.map((d, i) => [d, [...e.path, 'depends', i]]);
+  const list = raw === undefined ? [] : typeof raw === 'string' ? [raw] : raw;
   const out: string[] = [];
-  for (const [dep, path] of list) {
+  list.forEach((dep, i) => {
     const name = dep.trim();
-    if (name === '') continue;
+    if (name === '') return;
     const target = byName.has(name) ? name : idToName.get(name);
-    if (target === undefined) b.problems.push(b.v.problem(path, `step ${e.name} depends on non-existent step ${name}`));
-    else out.push(target);
-  }
+    if (target !== undefined) out.push(target);
+    else {
+      const path = typeof raw === 'string' ? [...e.path, 'depends'] : [...e.path, 'depends', i];
+      b.problems.push(b.v.problem(path, `step ${e.name} depends on non-existent step ${name}`));
+    }
+  });
   return out;
 }
 

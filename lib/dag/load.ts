@@ -1,10 +1,13 @@
-// Read a DAG file and parse its YAML, keeping every node's position so that any key path can be
-// reported as `file:line:col`. No validation happens here: this only turns bytes into a value
-// plus the means to point back into the text.
+// Read a DAG file and parse its YAML, keeping every node's offset so that any key path can be
+// reported as `file:line:col` (worked out only for the paths asked about). Plain block YAML is
+// read by block-yaml.ts, the rest by the `yaml` library; both give the same value and places.
+// No validation happens here: this only turns bytes into a value plus the means to point back
+// into the text.
 import { readFileSync } from 'node:fs';
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Place } from '../common/errors.js';
 import type { Locate, Problem } from '../common/problem.js';
+import { readBlockYaml, walkBlock } from './block-yaml.js';
 import { aliasProblems, explainYamlError, shortMessage, type YamlProblem } from './yaml-errors.js';
 
 export type KeyPath = ReadonlyArray<string | number>;
@@ -26,7 +29,6 @@ export interface DagSource {
 
 /** `text`: the file's content when the caller has it already (a run's stored definition). */
 export function readDagSource(file: string, given?: string): DagSource {
-  const start: Place = { file, line: 1, col: 1 };
   let text: string;
   try {
     text = given ?? readFileSync(file, 'utf8');
@@ -36,9 +38,29 @@ export function readDagSource(file: string, given?: string): DagSource {
     return unreadable(file, `cannot read DAG file: ${why}`);
   }
 
+  return fromBlockYaml(file, text) ?? fromYamlLibrary(file, text);
+}
+
+/** `merge: true`: Dagu's YAML decoder honours `<<: *anchor`. */
+const YAML_OPTIONS = { merge: true } as const;
+
+/** A file in the plain block subset of YAML (block-yaml.ts), read without the library's document model. */
+export function fromBlockYaml(file: string, text: string): DagSource | undefined {
+  const read = readBlockYaml(text, YAML_OPTIONS);
+  if (!read) return undefined;
+  const spots = (path: KeyPath): Spots => walkBlock(read, path);
+  const scalarText = (path: KeyPath): string | undefined => {
+    const { plain } = walkBlock(read, path);
+    return plain && text.slice(plain[0], plain[1]).trim();
+  };
+  return placed(file, read.value, [], read.lineCounter, spots, scalarText);
+}
+
+/** Any YAML, read by the library, its syntax errors explained (yaml-errors.ts). */
+export function fromYamlLibrary(file: string, text: string): DagSource {
+  const start: Place = { file, line: 1, col: 1 };
   const lineCounter = new LineCounter();
-  // `merge: true`: Dagu's YAML decoder honours `<<: *anchor`.
-  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true });
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter, prettyErrors: true });
   const placeAt = (offset: number): Place => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
@@ -69,20 +91,40 @@ export function readDagSource(file: string, given?: string): DagSource {
     }
   }
 
-  const nodePlace = (node: Node | null | undefined): Place | undefined => (node?.range ? placeAt(node.range[0]) : undefined);
-
-  const locate: Locate = (path) => {
+  const spots = (path: KeyPath): Spots => {
     const found = walk(doc, path);
-    return nodePlace(found.node) ?? nodePlace(found.key) ?? nodePlace(found.parent) ?? start;
-  };
-  const locateKey: Locate = (path) => {
-    const found = walk(doc, path);
-    return nodePlace(found.key) ?? nodePlace(found.node) ?? nodePlace(found.parent) ?? start;
+    return { node: found.node?.range?.[0], key: found.key?.range?.[0], parent: found.parent?.range?.[0] };
   };
   const scalarText = (path: KeyPath): string | undefined => {
     const { node } = walk(doc, path);
     if (!isScalar(node) || node.type !== 'PLAIN' || !node.range) return undefined;
     return text.slice(node.range[0], node.range[1]).trim();
+  };
+  return placed(file, value, problems, lineCounter, spots, scalarText);
+}
+
+/** Offsets where a key path leads: its value, its key, the deepest node reached. */
+interface Spots {
+  node?: number;
+  key?: number;
+  parent?: number;
+}
+
+/** A source whose places are worked out only for the paths asked about. */
+function placed(file: string, value: unknown, problems: Problem[], lineCounter: LineCounter, spots: (path: KeyPath) => Spots, scalarText: DagSource['scalarText']): DagSource {
+  const start: Place = { file, line: 1, col: 1 };
+  const placeAt = (offset: number | undefined): Place => {
+    if (offset === undefined) return start;
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  };
+  const locate: Locate = (path) => {
+    const found = spots(path);
+    return placeAt(found.node ?? found.key ?? found.parent);
+  };
+  const locateKey: Locate = (path) => {
+    const found = spots(path);
+    return placeAt(found.key ?? found.node ?? found.parent);
   };
   return { file, value, problems, locate, locateKey, scalarText };
 }

@@ -39,6 +39,14 @@ const lowerKeys = (table: Record<string, Unsupported>) => new Map(Object.entries
 const UNSUPPORTED_DAG = lowerKeys(UNSUPPORTED_DAG_KEYS);
 const UNSUPPORTED_STEP = lowerKeys(UNSUPPORTED_STEP_KEYS);
 
+/** An object schema's property names by their lower-case form, made once per schema. */
+const lowerNamesOf = new WeakMap<object, Map<string, string>>();
+function lowerNames(schema: object, properties: Record<string, unknown>): Map<string, string> {
+  let names = lowerNamesOf.get(schema);
+  if (!names) lowerNamesOf.set(schema, (names = new Map(Object.keys(properties).map((k) => [k.toLowerCase(), k]))));
+  return names;
+}
+
 export function validateDag(source: DagSource): Validated {
   const keyMaps = new WeakMap<object, Map<string, string>>();
   const prunedPaths = new Set<string>();
@@ -83,7 +91,7 @@ export function validateDag(source: DagSource): Validated {
   }
 
   // Fold keys, collecting unknown and duplicate keys on the way.
-  const fold = (schema: TSchema, node: unknown, canon: Path, orig: Path, owner: string): unknown => {
+  const fold = (schema: TSchema, node: unknown, canon: Path, orig: Path, owner: Owner): unknown => {
     const s = schema as Json;
     if (Array.isArray(s.anyOf)) {
       const branch = (s.anyOf as Json[]).find((b) => accepts(b, node));
@@ -94,28 +102,37 @@ export function validateDag(source: DagSource): Validated {
       const valueSchema = isObject(s.patternProperties) ? Object.values(s.patternProperties)[0] : undefined;
       if (!valueSchema) return node;
       const out: Json = {};
-      for (const [k, v] of Object.entries(node)) out[k] = fold(valueSchema as TSchema, v, [...canon, k], [...orig, k], ownerOf(canon.concat(k), orig.concat(k), v, owner));
+      for (const [k, v] of Object.entries(node)) {
+        const childCanon = [...canon, k];
+        const childOrig = [...orig, k];
+        out[k] = fold(valueSchema as TSchema, v, childCanon, childOrig, ownerOf(childCanon, childOrig, v, owner));
+      }
       return out;
     }
     if (s.type === 'array' && Array.isArray(node) && isObject(s.items)) {
-      return node.map((item, i) => fold(s.items as TSchema, item, [...canon, i], [...orig, i], ownerOf(canon.concat(i), orig.concat(i), item, owner)));
+      return node.map((item, i) => {
+        const childCanon = [...canon, i];
+        const childOrig = [...orig, i];
+        return fold(s.items as TSchema, item, childCanon, childOrig, ownerOf(childCanon, childOrig, item, owner));
+      });
     }
     return node;
   };
 
-  const foldObject = (s: Json, node: Json, canon: Path, orig: Path, owner: string): Json => {
+  const foldObject = (s: Json, node: Json, canon: Path, orig: Path, owner: Owner): Json => {
     const properties = s.properties as Record<string, TSchema>;
     const exact = EXACT_KEYS.has(s);
-    const byLower = new Map(Object.keys(properties).map((k) => [k.toLowerCase(), k]));
+    const byLower = lowerNames(s, properties);
     const out: Json = {};
     const keys = new Map<string, string>();
-    keyMaps.set(out, keys);
+    let respelled = false;
     const unsupported = canon.length === 0 ? UNSUPPORTED_DAG : stepPathLength(canon) === canon.length ? UNSUPPORTED_STEP : undefined;
     for (const [key, v] of Object.entries(node)) {
-      const name = exact ? (Object.hasOwn(properties, key) ? key : undefined) : byLower.get(key.toLowerCase());
-      const notSupported = unsupported?.get(key.toLowerCase());
+      const lower = key.toLowerCase();
+      const name = exact ? (Object.hasOwn(properties, key) ? key : undefined) : byLower.get(lower);
+      const notSupported = unsupported?.get(lower);
       if (notSupported !== undefined) {
-        const said = { path: formatPath([...orig, key]), message: unsupportedMessage(owner, key, notSupported), place: source.locateKey([...orig, key]) };
+        const said = { path: formatPath([...orig, key]), message: unsupportedMessage(owner(), key, notSupported), place: source.locateKey([...orig, key]) };
         (notSupported.refuse ? problems : warnings).push(said);
         // A step that calls another DAG has no command of its own: that is said by this, not by "command is required".
         if (notSupported.refuse && unsupported === UNSUPPORTED_STEP && /^(call|run)$/i.test(key)) prunedPaths.add(JSON.stringify([...canon, 'command']));
@@ -128,25 +145,28 @@ export function validateDag(source: DagSource): Validated {
         // Unknown keys are refused everywhere, continueOn's map included (Dagu ignores them there,
         // and `failed: true` for `failure: true` then aborts the run downstream).
         const hint = didYouMeanText(key, Object.keys(properties));
-        problems.push({ path: formatPath([...orig, key]), message: `${owner} has invalid key: ${key}${hint}`, place: source.locateKey([...orig, key]) });
+        problems.push({ path: formatPath([...orig, key]), message: `${owner()} has invalid key: ${key}${hint}`, place: source.locateKey([...orig, key]) });
         continue;
       }
       const first = keys.get(name);
       if (first !== undefined) {
-        problems.push({ path: formatPath([...orig, key]), message: `${owner} has duplicate key: ${key} (same as ${first})`, place: source.locateKey([...orig, key]) });
+        problems.push({ path: formatPath([...orig, key]), message: `${owner()} has duplicate key: ${key} (same as ${first})`, place: source.locateKey([...orig, key]) });
         continue;
       }
       keys.set(name, key);
+      if (name !== key) respelled = true;
       // `key:` with nothing after it is absent, as in Go's decoding into a struct.
       if (v === null) continue;
       const childCanon = [...canon, name];
       const childOrig = [...orig, key];
       out[name] = fold(properties[name]!, v, childCanon, childOrig, ownerOf(childCanon, childOrig, v, owner));
     }
+    // Only a map with a key written other than canonically needs its spellings kept.
+    if (respelled) keyMaps.set(out, keys);
     return out;
   };
 
-  root = fold(DagFileSchema, value, [], [], 'DAG');
+  root = fold(DagFileSchema, value, [], [], () => 'DAG');
   result.data = root as DagFile;
 
   if (!checkDag(root)) {
@@ -170,8 +190,15 @@ function checkDag(root: unknown): boolean {
   return compiled.Check(root);
 }
 
-/** Who owns a key, for messages: `DAG`, `step "build"`, `step "build" retryPolicy`, `handlerOn`. */
-function ownerOf(canon: Path, orig: Path, node: unknown, parentOwner: string): string {
+/** Who owns a key, for messages; worked out only when a message needs it (most files need none). */
+type Owner = () => string;
+
+/** `DAG`, `step "build"`, `step "build" retryPolicy`, `handlerOn`. */
+function ownerOf(canon: Path, orig: Path, node: unknown, parentOwner: Owner): Owner {
+  return () => ownerName(canon, orig, node, parentOwner);
+}
+
+function ownerName(canon: Path, orig: Path, node: unknown, parentOwner: Owner): string {
   const stepDepth = stepPathLength(canon);
   if (stepDepth !== undefined && canon.length === stepDepth) {
     const name = isObject(node) ? Object.entries(node).find(([k, v]) => k.toLowerCase() === 'name' && typeof v === 'string')?.[1] : undefined;
@@ -179,7 +206,7 @@ function ownerOf(canon: Path, orig: Path, node: unknown, parentOwner: string): s
     if (canon[0] === 'steps' && typeof canon[1] === 'string') return `step "${canon[1]}"`;
     return formatPath(orig);
   }
-  if (stepDepth !== undefined && canon.length > stepDepth) return `${parentOwner} ${String(canon[canon.length - 1])}`.replace(/ (\d+)$/, '[$1]');
+  if (stepDepth !== undefined && canon.length > stepDepth) return `${parentOwner()} ${String(canon[canon.length - 1])}`.replace(/ (\d+)$/, '[$1]');
   return canon.length === 0 ? 'DAG' : formatPath(orig);
 }
 
@@ -229,8 +256,6 @@ function pointerToPath(pointer: string, root: unknown): Path {
   return out;
 }
 
-const isPrefix = (prefix: Path, path: Path) => prefix.length < path.length && prefix.every((s, i) => s === path[i]);
-
 /**
  * One problem per failing value. A union reports every branch it tried; the deepest errors are
  * the ones about the branch that fits the value (a map where a step map is allowed), so errors
@@ -245,11 +270,17 @@ function describeErrors(
   const relevant = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'boolean' && e.keyword !== 'additionalProperties');
   // A `required` error is about the object itself (its path is the object's), so it is kept, and
   // it still shows that the branch taking that object was the one tried.
-  const kept = relevant.filter((e) => e.keyword === 'required' || !relevant.some((o) => isPrefix(e.path, o.path)));
+  // Paths with an error below them, gathered once (a file with an error in each of 100 000
+  // steps must not compare every error with every other).
+  const above = new Set<string>();
+  for (const e of relevant) for (let n = 0; n < e.path.length; n++) above.add(JSON.stringify(e.path.slice(0, n)));
   const groups = new Map<string, SchemaError[]>();
-  for (const e of kept) {
+  for (const e of relevant) {
     const key = JSON.stringify(e.path);
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    if (e.keyword !== 'required' && above.has(key)) continue;
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
   }
   const out: Problem[] = [];
   for (const group of groups.values()) {

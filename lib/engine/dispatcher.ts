@@ -2,7 +2,7 @@
 // followed log holds its connection for minutes and must not stall create/start (docs/engine-api.md
 // §1.1). Engine code receives a Dispatcher; only this file builds the live one.
 import { isIP, type Socket } from 'node:net';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import { Pool } from './undici.js';
 import type { EngineTarget } from './host.js';
 import { SshConnection } from './ssh.js';
@@ -25,7 +25,7 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
     // pool closes it like any socket (idle timeout, close, destroy), which stops the process.
     // They share one login (ssh-master.ts), which lives while one of them does.
     const master = SshMaster.wanted(target) ? new SshMaster(target) : undefined;
-    return new Pool('http://docker', {
+    return new SshPool(master, {
       ...common,
       // undici's type says net.Socket; it uses only the Duplex side and, when present, ref/unref.
       // It needs the callback on a later turn, as a real connect gives it.
@@ -54,4 +54,37 @@ export function createDispatcher(target: EngineTarget): Dispatcher {
       }),
     },
   });
+}
+
+/** The pool of an ssh engine: closing or destroying it also stops the shared login (ssh-master.ts). */
+class SshPool extends Pool {
+  readonly #master: SshMaster | undefined;
+
+  constructor(master: SshMaster | undefined, options: UndiciPool.Options) {
+    super('http://docker', options);
+    this.#master = master;
+  }
+
+  // undici's promise forms call the callback forms on `this`: only those add the master's stop.
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    if (!callback) return new Promise<void>((resolve) => this.close(resolve));
+    super.close(() => this.#stopMaster(callback));
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const [err, callback] = typeof a === 'function' ? [null, a] : [a ?? null, b];
+    if (!callback) return new Promise<void>((resolve) => this.destroy(err, resolve));
+    super.destroy(err, () => this.#stopMaster(callback));
+  }
+
+  #stopMaster(callback: () => void): void {
+    if (!this.#master) return callback();
+    this.#master.close().then(callback, callback);
+  }
 }

@@ -1,8 +1,9 @@
 // One ssh login shared by every connection of an engine (docs/engine-api.md §12.5): a master
-// `ssh -M -N` whose control socket the connections' own ssh processes go through, so a run pays
+// `ssh -M` whose control socket the connections' own ssh processes go through, so a run pays
 // the TCP handshake, key exchange and authentication once instead of once per connection (a
-// docker step opens three or more). It lives while a connection uses it: the first one starts
-// it, the last one to close stops it, and a process exit stops it with the rest.
+// docker step opens three or more). The first connection starts it; it stays while connections
+// come and go (undici drops a connection after every HEAD request) and a while after the last
+// one; the engine's pool stops it when it is closed, and a process exit stops it with the rest.
 //
 // Only an optimisation: a master that cannot log in, or a user who chose their own
 // ControlMaster/ControlPath, means connections log in on their own, exactly as without it, and
@@ -16,10 +17,13 @@ import { forgetProcess, trackProcess } from './ssh-processes.js';
 
 /** How often the control socket is looked for while the master logs in. */
 const POLL_MS = 10;
+/** How long an unused master waits for the next connection: as long as an idle connection would. */
+const LINGER_MS = 30_000;
 
 export class SshMaster {
   readonly #target: SshTarget;
   #users = 0;
+  #linger: NodeJS.Timeout | undefined;
   /** The master could not log in once: the connections log in on their own from then on. */
   #failed = false;
   #running: { child: ChildProcess; dir: string; ready: Promise<string | undefined> } | undefined;
@@ -39,15 +43,23 @@ export class SshMaster {
    */
   acquire(): Promise<string | undefined> {
     this.#users++;
+    clearTimeout(this.#linger);
     if (this.#failed) return Promise.resolve(undefined);
     this.#running ??= this.#start();
     return this.#running.ready;
   }
 
-  /** A connection closed: the last one stops the master; settles once the master has exited. */
-  release(): Promise<void> {
-    if (--this.#users > 0) return Promise.resolve();
+  /** A connection closed: after the last one, the master waits a while for the next. */
+  release(): void {
+    if (--this.#users > 0) return;
     this.#users = 0;
+    clearTimeout(this.#linger);
+    this.#linger = setTimeout(() => void this.#stop(), LINGER_MS).unref();
+  }
+
+  /** Stops the master now (the pool is closing); settles once it has exited. */
+  close(): Promise<void> {
+    clearTimeout(this.#linger);
     return this.#stop();
   }
 
@@ -56,8 +68,12 @@ export class SshMaster {
     const dir = mkdtempSync(join(tmpdir(), 'skiff-ssh-'));
     const socket = join(dir, 'master');
     const hostAt = this.#target.args.indexOf('--');
-    const login = this.#target.args.slice(0, hostAt + 2); // options, `--`, host: no remote command
-    const child = spawn('ssh', ['-M', '-N', '-S', socket, '-o', 'ControlPersist=no', ...login], { stdio: 'ignore', detached: true });
+    const login = this.#target.args.slice(0, hostAt + 2); // options, `--`, host
+    // Not `-N`: a master without a session of its own outlives a skiff that is SIGKILLed. Its
+    // session is `cat` reading our pipe: when skiff dies the pipe closes, `cat` ends, and the
+    // master exits once the sessions going through it have closed (ControlPersist=no).
+    const child = spawn('ssh', ['-M', '-S', socket, '-o', 'ControlPersist=no', ...login, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    child.stdin!.on('error', () => undefined);
     trackProcess(child);
     child.on('exit', () => {
       forgetProcess(child);
@@ -80,6 +96,7 @@ export class SshMaster {
         settled = true;
         // Logged in: an idle master never holds the process open; the connections using it do.
         child.unref();
+        (child.stdin as { unref?(): void } | null)?.unref?.();
         resolve(socket);
       };
       child.once('spawn', look);
@@ -95,6 +112,7 @@ export class SshMaster {
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.ref(); // its exit is waited for
+    child.stdin!.destroy();
     child.kill('SIGTERM');
     return exited;
   }

@@ -89,13 +89,10 @@ export class SshConnection extends Duplex {
     this.#releaseMaster();
   }
 
-  /** Settles once the master this connection used is released (and, when it was the last user, gone). */
-  #released: Promise<void> = Promise.resolve();
-
   #releaseMaster(): void {
     const master = this.#master;
     this.#master = undefined;
-    if (master) this.#released = master.release();
+    master?.release();
   }
 
   get #exited(): boolean {
@@ -128,9 +125,8 @@ export class SshConnection extends Duplex {
       this.#releaseUnstarted();
       return callback(error);
     }
-    if (this.#exited) return void this.#released.then(() => callback(error));
-    // After #forget (registered first), so the master's release is known by then.
-    child.once('exit', () => void this.#released.then(() => callback(error)));
+    if (this.#exited) return callback(error);
+    child.once('exit', () => callback(error));
     this.#stop(child);
   }
 

@@ -2,7 +2,7 @@
 // one ssh process per connection, every one gone when the engine is closed or the process ends
 // (closed or not). ssh's failures in words: ssh.test.ts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,20 @@ describe('ssh connections, live', () => {
     `socket.end();`,
     `process.exit(0);`,
   ].join('\n');
+  it('a process killed with SIGKILL (no exit hook runs) leaves no ssh process, the master included', T, async () => {
+    const script = join(work, 'killed.mjs');
+    const index = pathToFileURL(join(repoRoot, 'dist', 'lib', 'engine', 'index.js')).href;
+    writeFileSync(script, `import { openEngine } from ${JSON.stringify(index)};\nconst engine = openEngine({ host: ${JSON.stringify(SSH_URL)} });\nawait engine.version();\nprocess.stdout.write('ready\\n');\nsetInterval(() => undefined, 1000);\n`);
+    const child = spawn(process.execPath, [script], { env: { ...process.env, SKIFF_SSH_OPTS: `-F ${configFile}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`the child exited (${code}) before it was ready`)));
+    });
+    assert.equal(sshProcessesWith('-M').filter((pid) => sshProcessesWith(configFile).includes(pid)).length, 1, 'a master is up');
+    child.kill('SIGKILL');
+    assert.deepEqual(await noSshWithin(10_000), []);
+  });
+
   for (const [how, ending] of [
     ['ends without closing the engine (an idle connection)', ''],
     ['calls process.exit() during an exec', execThenExit],

@@ -14,8 +14,11 @@ type Path = Array<string | number>;
 
 interface SeenKey {
   key: string;
-  path: Path;
+  /** The path of the map the key is in (shared by its keys: a path is made only when one is named). */
+  base: Path;
 }
+
+const pathOf = (s: SeenKey): Path => [...s.base, s.key];
 
 /** Step keys that exist only in Dagu 2.x. */
 const V2_STEP_KEYS = new Set(['run', 'action', 'with', 'container']);
@@ -35,12 +38,35 @@ export interface Detection {
 }
 
 export function detectDialect(value: unknown, locateKey: Locate): Detection {
-  const seen: SeenKey[] = [];
   let v2 = false;
   if (!isObject(value)) return { dialect: 'dagu-1.2x', problems: [], mixed: new Set() };
 
+  // What the keys of Dagu's own maps tell, gathered as they are met (in file order): the first
+  // snake_case key, whether a 1.2x-only one is there, and the first of each spelling of a field.
+  // Each spelling is judged once: a large file repeats the same few keys in every step.
+  const kinds = new Map<string, { camel: boolean; snake: boolean }>();
+  const kind = (key: string) => {
+    let k = kinds.get(key);
+    if (!k) kinds.set(key, (k = { camel: isCamel(key), snake: isSnake(key) }));
+    return k;
+  };
+  let snake: SeenKey | undefined;
+  let v1Only = false;
+  const firstCamel = new Map<string, SeenKey>();
+  const firstSnake = new Map<string, SeenKey>();
   const note = (map: Record<string, unknown>, base: Path) => {
-    for (const key of Object.keys(map)) seen.push({ key, path: [...base, key] });
+    for (const key of Object.keys(map)) {
+      const k = kind(key);
+      if (k.snake) {
+        snake ??= { key, base };
+        if (!firstSnake.has(key)) firstSnake.set(key, { key, base });
+      }
+      if (k.camel) {
+        const field = snakeOf(key);
+        if (!firstCamel.has(field)) firstCamel.set(field, { key, base });
+      }
+      if (key === 'executor' || k.camel) v1Only = true;
+    }
   };
   let reason: string | undefined;
   const because = (path: Path) => {
@@ -76,17 +102,9 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
   // A snake_case key alone makes a 2.x file only when nothing in it is 1.2x-only (an `executor:`
   // or a camelCase key of Dagu's): in a 1.2x file it is a typo, which the 1.2x reader names with
   // a did-you-mean, instead of "executor has been removed" for every step.
-  const snake = seen.find((s) => isSnake(s.key));
-  const v1Only = seen.some((s) => s.key === 'executor' || isCamel(s.key));
-  if (snake && !v2 && !v1Only) because(snake.path);
+  if (snake && !v2 && !v1Only) because(pathOf(snake));
 
   // One field, two spellings: name both, once per field.
-  const firstCamel = new Map<string, SeenKey>();
-  const firstSnake = new Map<string, SeenKey>();
-  for (const s of seen) {
-    if (isCamel(s.key) && !firstCamel.has(snakeOf(s.key))) firstCamel.set(snakeOf(s.key), s);
-    if (isSnake(s.key) && !firstSnake.has(s.key)) firstSnake.set(s.key, s);
-  }
   const problems: Problem[] = [];
   const mixed = new Set<string>();
   for (const [snake, camel] of firstCamel) {
@@ -95,16 +113,16 @@ export function detectDialect(value: unknown, locateKey: Locate): Detection {
     mixed.add(camel.key);
     const [first, second] = inFileOrder(camel, other, locateKey);
     problems.push({
-      path: formatPath(second.path),
-      message: `${second.key} and ${first.key} (at ${formatPath(first.path)}) are two spellings of one field: write ${snake} everywhere (Dagu 2.x) or ${camel.key} everywhere (Dagu 1.2x)`,
-      place: locateKey(second.path),
+      path: formatPath(pathOf(second)),
+      message: `${second.key} and ${first.key} (at ${formatPath(pathOf(first))}) are two spellings of one field: write ${snake} everywhere (Dagu 2.x) or ${camel.key} everywhere (Dagu 1.2x)`,
+      place: locateKey(pathOf(second)),
     });
   }
   return { dialect: v2 ? 'dagu-2' : 'dagu-1.2x', problems, mixed, ...(v2 && reason ? { reason } : {}) };
 }
 
 function inFileOrder(a: SeenKey, b: SeenKey, locateKey: Locate): [SeenKey, SeenKey] {
-  const pa = locateKey(a.path);
-  const pb = locateKey(b.path);
+  const pa = locateKey(pathOf(a));
+  const pb = locateKey(pathOf(b));
   return pa.line < pb.line || (pa.line === pb.line && pa.col <= pb.col) ? [a, b] : [b, a];
 }
