@@ -11,9 +11,10 @@ export class LoadCommand extends VerbCommand {
   static override usage = Command.Usage({
     description: "load a pack's images into the engine",
     details: `
-      Checks every member of a pack written by \`skiff pack\` against its sha256, then loads into
-      the engine the images it does not have yet (an image is known by its id, whatever its name).
-      Nothing is loaded from a pack that is truncated or was changed.
+      Loads into the engine the images of a pack written by \`skiff pack\` that it does not have
+      yet (an image is known by its id, whatever its name), checking every member against its
+      sha256 as it is read: no byte that does not match reaches the engine, and nothing is loaded
+      from a pack that is truncated or was changed.
     `,
     examples: [['Load the images of a pack', '$0 load build.pack.tar']],
   });

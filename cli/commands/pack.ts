@@ -18,7 +18,7 @@ export class PackCommand extends VerbCommand {
       lacks, and writes one tar holding the DAG file, its dotenv file, what \`--include\` names
       (e.g. the sources of relative binds), the images, and a manifest with a sha256 per member.
 
-      On the other host, \`skiff run PACK\` checks every sha256, loads the images its engine lacks
+      On the other host, \`skiff run PACK\` checks every sha256 as it reads, loads the images its engine lacks
       and runs the DAG; \`skiff load PACK\` only loads the images.
 
       An image named through \`\${VAR}\` is resolved with the DAG's params and env, as a run

@@ -45,7 +45,7 @@ export function packEventLine(event: PackProgressEvent): string | undefined {
     case 'image-loaded':
       return `loaded ${event.image} (${event.id.slice(7, 19)})`;
     case 'verified':
-      return `checked ${event.pack}: ${event.files} file(s), ${event.images} image(s), every sha256 matches`;
+      return `opened ${event.pack}: ${event.files} file(s), every sha256 matches; ${event.images} image(s), each part checked as it is read`;
     case 'unpacked':
       return `unpacked the DAG into ${event.dir}`;
     default:

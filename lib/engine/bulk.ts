@@ -21,6 +21,11 @@ export interface BulkRequest {
   body?: { length: number; chunks: AsyncIterable<Buffer> };
   /** Views of one reused buffer, valid only during the call; a throw aborts the exchange. */
   onBody(chunk: Buffer): void;
+  /**
+   * The answer is not read before this resolves: the request goes at once, so the engine gets
+   * its answer ready meanwhile (an image export starts) and then waits on the socket.
+   */
+  ready?: Promise<void>;
   signal?: AbortSignal;
   what: string;
 }
@@ -100,6 +105,10 @@ export function bulkExchange(target: EngineTarget, request: BulkRequest): Promis
       if (errorText) finish(daemonError(status, messageOf(Buffer.concat(errorText).toString('utf8'), contentType), what));
       else finish();
     };
+    if (request.ready) {
+      socket.pause();
+      request.ready.then(() => settled || socket.resume(), () => {});
+    }
     socket.on('error', (err) => finish(unreachableError(target, err) ?? new SkiffError('protocol', `${what}: ${err.message}`, { cause: err })));
     socket.on('end', () => {
       if (!head && body.endOfStream()) end();

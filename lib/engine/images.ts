@@ -147,13 +147,16 @@ export class Images implements ImagesApi {
    * `GET /images/get` into `onChunk`, for archives too large to stream through undici cheaply:
    * on the live engine (Unix socket, plain TCP) the chunks are views of one reused buffer, valid
    * only during the call (bulk.ts); elsewhere they come from save(). Resolves at the archive's end.
+   * With `ready`, the archive is not read before it resolves, while the engine (which writes a
+   * whole export before its first byte) gets it ready: one save is prepared as another is read.
    */
-  async saveInto(names: readonly string[], onChunk: (chunk: Buffer) => void, options: Signalled = {}): Promise<void> {
+  async saveInto(names: readonly string[], onChunk: (chunk: Buffer) => void, options: Signalled & { ready?: Promise<void> } = {}): Promise<void> {
     const what = `save ${names.join(', ')}`;
     if (this.#t.ownsPool && canBorrow(this.#t.target)) {
       const path = await this.#t.fullPath({ path: '/images/get', query: { names }, signal: options.signal });
-      return bulkExchange(this.#t.target, { method: 'GET', path, onBody: onChunk, signal: options.signal, what });
+      return bulkExchange(this.#t.target, { method: 'GET', path, onBody: onChunk, signal: options.signal, ready: options.ready, what });
     }
+    await options.ready;
     for await (const chunk of await this.save(names, options)) onChunk(chunk as Buffer);
   }
 

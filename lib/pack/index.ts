@@ -7,7 +7,7 @@ import { withEngine } from './load.js';
 import { loadDag, type LoadOptions } from '../dag/index.js';
 import type { Dag } from '../common/model.js';
 import { pullMissingForPacked } from './pull-policy.js';
-import { verifyPack } from './read.js';
+import { openPack } from './read.js';
 import { defaultUnpackDir, loadPackImages, unpackFiles, type UnpackEvent, type LoadResult } from './unpack.js';
 import type { PackStage } from './load.js';
 
@@ -31,14 +31,15 @@ export interface PreparedRun extends LoadResult {
 }
 
 /**
- * Everything before a run from a pack: every sha256 checked, the DAG files unpacked, the DAG
- * loaded from there (so relative paths resolve as they did where it was packed), the images the
- * engine lacks loaded. Throws before any container exists when the pack is wrong.
+ * Everything before a run from a pack: the DAG files checked and unpacked, the DAG loaded from
+ * there (so relative paths resolve as they did where it was packed), the images the engine lacks
+ * loaded, every image part checked as it is read. Throws before any container exists when the
+ * pack is wrong, and leaves nothing of it behind.
  */
 export async function preparePackRun(pack: string, options: PreparePackOptions = {}): Promise<PreparedRun> {
   const path = resolve(pack);
   options.onEvent?.({ type: 'verify-start', pack: path });
-  const verified = await verifyPack(path, options.signal);
+  const verified = await openPack(path, options.signal);
   options.onEvent?.({ type: 'verified', pack: path, images: verified.head.images.length, files: verified.head.files.length });
   const dir = resolve(options.dir ?? defaultUnpackDir(path));
   const { dagFile, undo } = await unpackFiles(verified, dir, options.signal);
@@ -61,7 +62,7 @@ export async function preparePackRun(pack: string, options: PreparePackOptions =
 
 export { packNeeds, type PackNeeds, type NeededImage, type CarriedFile, type NeedsOptions } from './needs.js';
 export { writePack, type PackEvent, type WritePackOptions, type WrittenPack } from './write.js';
-export { verifyPack, isPackFile, type VerifiedPack } from './read.js';
+export { openPack, verifyPack, isPackFile, type VerifiedPack } from './read.js';
 export { loadPack, type PackStage } from './load.js';
 export { defaultUnpackDir, type UnpackEvent, type LoadResult } from './unpack.js';
 export { pullMissingForPacked } from './pull-policy.js';

@@ -102,13 +102,16 @@ export interface TarEntry {
 export interface TarVisitor {
   /** A member starts (empty ones too). */
   onEntry(entry: TarEntry): void;
-  /** Its data, in views of one reused buffer, valid only during the call. */
-  onData(entry: TarEntry, chunk: Buffer): void;
+  /**
+   * Its data, in views of one reused buffer, valid only during the call. Without it only the
+   * headers are read (an index of the file: one small read per member).
+   */
+  onData?(entry: TarEntry, chunk: Buffer): void;
 }
 
 /**
  * Reads the tar at `path` member by member, in order. A file that ends early throws a pack
- * error naming the member it ends in.
+ * error naming the member it ends in (from the sizes alone when only headers are read).
  */
 export async function scanTar(path: string, visit: TarVisitor, signal?: AbortSignal): Promise<TarEntry[]> {
   const fh = await openPack(path);
@@ -141,15 +144,19 @@ export async function scanTar(path: string, visit: TarVisitor, signal?: AbortSig
         pax = headers.decodePax(Buffer.from(buf.subarray(0, entry.size)));
       } else {
         visit.onEntry(entry);
-        let done = 0;
+        const onData = visit.onData?.bind(visit);
+        let done = onData ? 0 : Math.min(entry.size, available);
         while (done < entry.size) {
           const n = Math.min(READ_PIECE_BYTES, entry.size - done);
           if (done + n > available) {
-            if (available > done) visit.onData(entry, await readPiece(fh, buf, available - done, entry.offset + done));
-            throw packError(path, `the pack is truncated: it ends inside member ${entry.name} (${available} of ${entry.size} bytes)`, 'copy the pack again; its size must match the original');
+            if (available > done) onData!(entry, await readPiece(fh, buf, available - done, entry.offset + done));
+            break;
           }
-          visit.onData(entry, await readPiece(fh, buf, n, entry.offset + done));
+          onData!(entry, await readPiece(fh, buf, n, entry.offset + done));
           done += n;
+        }
+        if (available < entry.size) {
+          throw packError(path, `the pack is truncated: it ends inside member ${entry.name} (${available} of ${entry.size} bytes)`, 'copy the pack again; its size must match the original');
         }
         entries.push(entry);
       }
@@ -160,33 +167,47 @@ export async function scanTar(path: string, visit: TarVisitor, signal?: AbortSig
   }
 }
 
+/** What a reader of whole members does with each one as it is read: sees its pieces, then judges it (a throw refuses it). */
+export interface MemberCheck {
+  update(piece: Buffer): void;
+  end(): void;
+}
+
 /**
- * The data of members (file ranges from scanTar) as pieces of two reused buffers, the next piece
- * read while the last is in use: a piece may be reused once the next one is asked for.
+ * Members (from scanTar) whole, each read (in pieces of READ_PIECE_BYTES, each shown to its
+ * `check`) into one of the two `buffers` in turn and judged before it is handed out; the next one
+ * is read while the last is in use, so a member's buffer may be reused once the next one is
+ * asked for. Callers that read one set of members after another share the buffers. A member
+ * larger than a buffer is refused.
  */
-export async function* readRanges(path: string, ranges: readonly TarEntry[], signal?: AbortSignal): AsyncGenerator<Buffer> {
+export async function* readMembers(path: string, members: readonly TarEntry[], options: { buffers: readonly Buffer[]; check?(member: TarEntry): MemberCheck; signal?: AbortSignal }): AsyncGenerator<Buffer> {
+  const { buffers, signal } = options;
+  const cap = buffers[0]!.length;
   const fh = await openPack(path);
   try {
-    const buffers = [Buffer.allocUnsafe(READ_PIECE_BYTES), Buffer.allocUnsafe(READ_PIECE_BYTES)];
-    const pieces = (function* () {
-      for (const range of ranges) {
-        for (let done = 0; done < range.size; done += READ_PIECE_BYTES) yield { at: range.offset + done, n: Math.min(READ_PIECE_BYTES, range.size - done) };
-      }
-    })();
     let turn = 0;
-    const readNext = (): Promise<Buffer> | undefined => {
-      const next = pieces.next();
-      if (next.done) return undefined;
+    const readNext = async (member: TarEntry): Promise<Buffer> => {
+      if (member.size > cap) throw packError(path, `member ${member.name} holds ${member.size} bytes, more than the ${cap} of a part`);
       const buf = buffers[turn++ % 2]!;
-      return readPiece(fh, buf, next.value.n, next.value.at);
+      const check = options.check?.(member);
+      for (let done = 0; done < member.size; ) {
+        if (signal?.aborted) throw signal.reason;
+        const piece = await readPiece(fh, buf.subarray(done), Math.min(READ_PIECE_BYTES, member.size - done), member.offset + done);
+        check?.update(piece);
+        done += piece.length;
+      }
+      check?.end();
+      return buf.subarray(0, member.size);
     };
-    let pending = readNext();
+    let next = 0;
+    let pending = members.length > 0 ? readNext(members[next++]!) : undefined;
     while (pending) {
-      const piece = await pending;
+      const data = await pending;
       if (signal?.aborted) throw signal.reason;
-      pending = readNext();
+      pending = next < members.length ? readNext(members[next++]!) : undefined;
+      // Its failure is met when it is awaited, or not at all if the consumer stops first.
       pending?.catch(() => {});
-      yield piece;
+      yield data;
     }
   } finally {
     await fh.close();

@@ -8,8 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import type { Engine } from '../engine/index.js';
 import { SkiffError, isSkiffError } from '../common/errors.js';
 import { DAG_PREFIX, type PackImage } from './format.js';
-import type { VerifiedPack } from './read.js';
-import { readRanges, readSmall } from './tar-file.js';
+import { checkedParts, partBuffers, type VerifiedPack } from './read.js';
+import { readSmall } from './tar-file.js';
 import { parseReference } from '../engine/reference.js';
 
 /** Written last into an unpack directory: the identity of the pack it holds. */
@@ -88,66 +88,115 @@ export async function unpackFiles(pack: VerifiedPack, dir: string, signal?: Abor
 
 /**
  * Loads the images the engine lacks (by id) from the pack, and tags an image the engine has
- * under its id but not under the name the DAG uses. The pack must have been verified.
+ * under its id but not under the name the DAG uses. Every part of every image is checked against
+ * its sum: those of the images the engine has first, read for that alone; those of the others as
+ * they are sent (checkedParts: the engine is never sent a byte that did not match, and a load
+ * whose part does not match is cut off, so the engine loads nothing of it). One image is sent
+ * at a time, the next as soon as the last one's archive has gone: the engine takes in one while
+ * it registers the layers of the one before, as it does with all of a `docker load` at once.
  */
 export async function loadPackImages(engine: Engine, pack: VerifiedPack, options: { signal?: AbortSignal; onEvent?(event: UnpackEvent): void } = {}): Promise<LoadResult> {
   const emit = options.onEvent ?? (() => {});
-  const wanted = new Map<string, PackImage>();
+  const wanted: PackImage[] = [];
   const present: PackImage[] = [];
+  const untagged = new Set<PackImage>();
   for (const image of pack.head.images) {
-    const byName = await engine.images.find(image.ref, { signal: options.signal });
-    if (byName?.Id === image.id) {
+    if ((await engine.images.find(image.ref, { signal: options.signal }))?.Id === image.id) {
       present.push(image);
-      emit({ type: 'image-present', image: image.ref, id: image.id });
     } else if (await engine.images.find(image.id, { signal: options.signal })) {
-      await tagAs(engine, image, options.signal);
       present.push(image);
-      emit({ type: 'image-tagged', image: image.ref, id: image.id });
+      untagged.add(image);
     } else {
-      wanted.set(image.prefix, image);
+      wanted.push(image);
     }
   }
-  if (wanted.size === 0) return { loaded: [], present };
+  // One image's parts are read at a time (the next image's once the last one's have gone): one pair of buffers serves all.
+  const buffers = partBuffers();
+  // What is not loaded is checked all the same, before anything is loaded: a changed pack fails whole.
+  for (const image of present) for await (const _ of checkedParts(pack, pack.parts.get(image.prefix)!, buffers, options.signal));
+  for (const image of present) {
+    if (untagged.has(image)) await tagAs(engine, image, options.signal);
+    emit({ type: untagged.has(image) ? 'image-tagged' : 'image-present', image: image.ref, id: image.id });
+  }
+  if (wanted.length === 0) return { loaded: [], present };
 
-  const loaded: PackImage[] = [];
-  try {
-    for (const image of wanted.values()) {
-      const parts = pack.parts.get(image.prefix)!;
-      const total = parts.reduce((n, p) => n + p.size, 0);
-      emit({ type: 'load-start', image: image.ref, bytes: total });
-      let sent = 0;
-      let last = 0;
-      const chunks = (async function* () {
-        for await (const piece of readRanges(pack.path, parts, options.signal)) {
-          yield piece;
-          sent += piece.length;
-          if (Date.now() - last >= PROGRESS_EVERY_MS) {
-            last = Date.now();
-            emit({ type: 'load-progress', image: image.ref, bytes: sent, total });
-          }
-        }
-      })();
-      try {
-        await engine.images.loadArchive({ length: total, chunks }, { signal: options.signal });
-      } catch (err) {
-        if (isSkiffError(err, 'aborted')) throw err;
-        throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
-      }
-      const after = await engine.images.find(image.ref, { signal: options.signal });
-      if (after?.Id !== image.id) {
-        if (!(await engine.images.find(image.id, { signal: options.signal }))) throw new SkiffError('engine', `the engine loaded ${image.ref} from the pack, but does not list its id ${image.id}`);
-        await tagAs(engine, image, options.signal);
-      }
-      loaded.push(image);
-      emit({ type: 'image-loaded', image: image.ref, id: image.id });
-    }
-  } catch (err) {
+  const loads: Array<Promise<PackImage>> = [];
+  const sending: AbortController[] = [];
+  let failed = false;
+  for (const image of wanted) {
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const { done, sent } = loadImage(engine, pack, image, buffers, signal, emit);
+    sending.push(stop);
+    const load = done.catch((err: unknown) => {
+      // The loads still sending stop (they can never complete); those whose archive went are let finish, then removed.
+      if (!failed) for (const other of sending) other.abort();
+      failed = true;
+      throw err;
+    });
+    // Met by allSettled below; until then it must not count as unhandled.
+    load.catch(() => {});
+    loads.push(load);
+    await Promise.race([sent, done]).catch(() => {});
+    sending.splice(sending.indexOf(stop), 1);
+    if (failed) break;
+  }
+  const results = await Promise.allSettled(loads);
+  const loaded = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
     // The images this call loaded came from a pack that failed halfway: they go too (by id: the
     // engine lacked each of them before), so a failed load leaves nothing behind.
     for (const image of loaded) await engine.images.remove(image.id, { force: true }).catch(() => {});
-    throw err;
+    throw failure.reason;
   }
   return { loaded, present };
+}
+
+/** One image's load: `sent` once its whole archive has gone to the engine, `done` once the engine has it under its name. */
+function loadImage(engine: Engine, pack: VerifiedPack, image: PackImage, buffers: readonly Buffer[], signal: AbortSignal, emit: (event: UnpackEvent) => void): { done: Promise<PackImage>; sent: Promise<void> } {
+  const parts = pack.parts.get(image.prefix)!;
+  const total = parts.reduce((n, p) => n + p.size, 0);
+  let markSent!: () => void;
+  const sent = new Promise<void>((resolve) => (markSent = resolve));
+  let fault: unknown;
+  const chunks = (async function* () {
+    let bytes = 0;
+    let shown = 0;
+    try {
+      for await (const part of checkedParts(pack, parts, buffers, signal)) {
+        yield part;
+        bytes += part.length;
+        if (Date.now() - shown >= PROGRESS_EVERY_MS) {
+          shown = Date.now();
+          emit({ type: 'load-progress', image: image.ref, bytes, total });
+        }
+      }
+    } catch (err) {
+      fault = err;
+      throw err;
+    }
+    markSent();
+  })();
+  const done = (async () => {
+    emit({ type: 'load-start', image: image.ref, bytes: total });
+    try {
+      await engine.images.loadArchive({ length: total, chunks }, { signal });
+    } catch (err) {
+      // A part that did not match (or a pack cut short) is the pack's fault, said as such.
+      if (fault !== undefined) throw fault;
+      if (isSkiffError(err, 'aborted')) throw err;
+      throw new SkiffError('engine', `the engine refused image ${image.ref} from the pack: ${(err as Error).message}`, { cause: err });
+    }
+    const after = await engine.images.find(image.ref, { signal });
+    if (after?.Id !== image.id) {
+      if (!(await engine.images.find(image.id, { signal }))) throw new SkiffError('engine', `the engine loaded ${image.ref} from the pack, but does not list its id ${image.id}`);
+      await tagAs(engine, image, signal);
+    }
+    emit({ type: 'image-loaded', image: image.ref, id: image.id });
+    return image;
+  })();
+  return { done, sent };
 }
 
 const PROGRESS_EVERY_MS = 100;

@@ -69,11 +69,7 @@ export async function writePack(engine: Engine, dag: Dag, needs: PackNeeds, opti
     };
     add(HEAD_MEMBER, Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
     for (const file of needs.files) sums.push([file.member, addFile(tar, file.path, file.member)]);
-    for (const image of images) {
-      const parts = new PartWriter(tar, image.prefix, !inPlace, sums, (bytes) => emit({ type: 'save-progress', image: image.ref, bytes }));
-      await engine.images.saveInto([image.ref], (chunk) => parts.write(chunk), { signal: options.signal });
-      emit({ type: 'save-done', image: image.ref, bytes: parts.end() });
-    }
+    await saveImages(engine, images, tar, { seekable: !inPlace, sums, signal: options.signal, emit });
     add(SUMS_MEMBER, Buffer.from(formatSums(sums)));
     tar.finish();
     closeSync(fd);
@@ -84,6 +80,35 @@ export async function writePack(engine: Engine, dag: Dag, needs: PackNeeds, opti
     if (fd !== undefined) closeSync(fd);
     if (!inPlace) await rm(temp, { force: true });
     throw writeError(err, options.out);
+  }
+}
+
+/**
+ * Each image's `docker save` archive into the pack, one after another. The engine writes a whole
+ * export before it sends its first byte, so the next image's save is asked for as soon as the
+ * last one's is (its answer left unread on the socket until its turn): the engine exports one
+ * image while the one before is written. Its export is work the engine does for the images of
+ * one `docker save` too, before that archive's first byte.
+ */
+async function saveImages(engine: Engine, images: readonly PackImage[], tar: TarFileWriter, options: { seekable: boolean; sums: Array<[string, string]>; signal?: AbortSignal; emit(event: PackEvent): void }): Promise<void> {
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const save = (image: PackImage, ready: Promise<void>): Promise<void> => {
+    const parts = new PartWriter(tar, image.prefix, options.seekable, options.sums, (bytes) => options.emit({ type: 'save-progress', image: image.ref, bytes }));
+    return engine.images.saveInto([image.ref], (chunk) => parts.write(chunk), { signal, ready }).then(() => options.emit({ type: 'save-done', image: image.ref, bytes: parts.end() }));
+  };
+  let next: Promise<void> | undefined = images.length > 0 ? save(images[0]!, Promise.resolve()) : undefined;
+  try {
+    for (let i = 0; next; i++) {
+      const current: Promise<void> = next;
+      next = i + 1 < images.length ? save(images[i + 1]!, current) : undefined;
+      next?.catch(() => {});
+      await current;
+    }
+  } finally {
+    // A failure stops the save asked for ahead; it is over (its socket closed) before the caller removes the file.
+    stop.abort();
+    await next?.catch(() => {});
   }
 }
 

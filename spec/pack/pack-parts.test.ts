@@ -14,7 +14,7 @@ import { isSkiffError } from '../../lib/common/errors.js';
 import { packNeeds } from '../../lib/pack/needs.js';
 import { parseHead } from '../../lib/pack/format.js';
 import { pullMissingForPacked } from '../../lib/pack/pull-policy.js';
-import { TarFileWriter, readRanges, scanTar, type TarEntry } from '../../lib/pack/tar-file.js';
+import { TarFileWriter, readMembers, scanTar, type MemberCheck, type TarEntry } from '../../lib/pack/tar-file.js';
 import { bulkExchange } from '../../lib/engine/bulk.js';
 
 const ENV = { HOME: '/home/tester', PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -149,12 +149,35 @@ describe('the pack file', () => {
     assert.deepEqual(seen, ['one.txt', long, 'empty']);
     assert.equal(data.get(long), 'world\n');
     assert.equal(entries[1]!.mode, 0o755);
-    const pieces: string[] = [];
-    for await (const piece of readRanges(path, entries.slice(0, 2) as TarEntry[])) pieces.push(piece.toString());
-    assert.equal(pieces.join(''), 'helloworld\n');
+    const members: string[] = [];
+    const seenPieces: string[] = [];
+    const check = (m: TarEntry): MemberCheck => ({ update: (piece) => void seenPieces.push(piece.toString()), end: () => void seenPieces.push(`end ${m.name.length}`) });
+    const buffers = [Buffer.alloc(6), Buffer.alloc(6)];
+    for await (const member of readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers, check })) members.push(member.toString());
+    assert.deepEqual(members, ['hello', 'world\n'], 'each member whole');
+    assert.deepEqual(seenPieces, ['hello', 'end 7', 'world\n', `end ${long.length}`], 'each checked before it is handed out');
+    const refused = readMembers(path, entries.slice(0, 2) as TarEntry[], { buffers: [Buffer.alloc(5), Buffer.alloc(5)] });
+    await assert.rejects(async () => {
+      for await (const _ of refused);
+    }, new RegExp(`member ${long} holds 6 bytes, more than the 5 of a part`));
+    const failing = readMembers(path, entries.slice(0, 2) as TarEntry[], {
+      buffers,
+      check: (m) => ({
+        update() {},
+        end() {
+          if (m.name === long) throw new Error('bad');
+        },
+      }),
+    });
+    const before: string[] = [];
+    await assert.rejects(async () => {
+      for await (const m of failing) before.push(m.toString());
+    }, /bad/);
+    assert.deepEqual(before, ['hello'], 'nothing of a member that fails its check is handed out');
 
     truncateSync(path, entries[1]!.offset + 3);
     await assert.rejects(scanTar(path, { onEntry() {}, onData() {} }), new RegExp(`the pack is truncated: it ends inside member ${long} \\(3 of 6 bytes\\)`));
+    await assert.rejects(scanTar(path, { onEntry() {} }), new RegExp(`the pack is truncated: it ends inside member ${long} \\(3 of 6 bytes\\)`), 'from the headers alone too');
     assert.ok(readFileSync(path).length > 0);
   });
 });

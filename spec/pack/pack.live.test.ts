@@ -295,12 +295,14 @@ describe('skiff pack fails cleanly', () => {
     assert.match(full.stderr, /cannot write the pack \/dev\/full: the disk is full/);
   });
 
-  test('Ctrl-C while the pack is being written: exit 130, and no pack nor partial file left', async () => {
+  test('Ctrl-C while the pack is being written (the next image asked for ahead): exit 130, and no pack nor partial file left', async () => {
     const ref = `skiff-pack-test-big-${PID}:1`;
+    const next = `skiff-pack-test-next-${PID}:1`;
     ids.push(await buildMarkedImage(engine, ref, `big-${PID}`, 96 * 1024 * 1024));
+    ids.push(await buildMarkedImage(engine, next, `next-${PID}`));
     const sub = join(dir, 'interrupted');
     await mkdir(sub);
-    await writeDag(sub, 'big.yaml', `steps:\n  - name: s\n    executor:\n      type: docker\n      config:\n        image: ${ref}\n    command: "true"\n`);
+    await writeDag(sub, 'big.yaml', `steps:\n${dockerStep('s', ref)}${dockerStep('t', next)}`);
     let interrupted = false;
     const result = await skiff(['pack', 'big.yaml', '-o', 'big.pack.tar'], {
       cwd: sub,
@@ -329,6 +331,62 @@ describe('skiff pack fails cleanly', () => {
     assert.match(result.stderr, /warning: dynamic\.yaml:9:9: step "use": image \$\{IMG\} depends on something only the run knows/);
   });
 });
+
+describe('a pack is checked as it is loaded: nothing of a changed image reaches the engine whole', () => {
+  test('the engine: a load cut off before its last bytes (the end of the archive held back) leaves no image and no tag', async () => {
+    const ref = `skiff-pack-test-cut-${PID}:1`;
+    const id = await buildMarkedImage(engine, ref, `cut-${PID}`);
+    ids.push(id);
+    const saved: Buffer[] = [];
+    await engine.images.saveInto([ref], (chunk) => saved.push(Buffer.from(chunk)));
+    const archive = Buffer.concat(saved);
+    await engine.images.remove(id, { force: true });
+    // Everything but the two zero blocks that end the tar: every member of the archive has gone.
+    assert.ok(archive.subarray(-1024).equals(Buffer.alloc(1024)), 'a docker save archive ends with its end-of-archive blocks');
+    const chunks = (async function* () {
+      yield archive.subarray(0, archive.length - 1024);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      throw new Error('part did not match');
+    })();
+    await assert.rejects(engine.images.loadArchive({ length: archive.length, chunks }), /part did not match/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(await engine.images.find(id), undefined, 'no image');
+    assert.equal(await engine.images.find(ref), undefined, 'no tag');
+  });
+
+  test('skiff load of a pack changed in the last part of an image: the member, expected and got; no image loaded, the one before removed', async () => {
+    const small = `skiff-pack-test-late-small-${PID}:1`;
+    const big = `skiff-pack-test-late-big-${PID}:1`;
+    ids.push(await buildMarkedImage(engine, small, `late-small-${PID}`));
+    ids.push(await buildMarkedImage(engine, big, `late-big-${PID}`, 10 * 1024 * 1024));
+    const sub = join(dir, 'late');
+    await mkdir(sub);
+    await writeDag(sub, 'late.yaml', `steps:\n${dockerStep('small', small)}${dockerStep('big', big)}`);
+    const packed = await skiff(['pack', '-q', 'late.yaml', '-o', 'late.pack.tar'], { cwd: sub });
+    assert.equal(packed.code, 0, show(packed));
+    const bytes = await readFile(join(sub, 'late.pack.tar'));
+    const parts = execFileSync('tar', ['tf', join(sub, 'late.pack.tar')], { encoding: 'utf8' }).split('\n').filter((n) => n.startsWith('images/2/'));
+    assert.ok(parts.length >= 3, `the big image takes several parts: ${parts.join(' ')}`);
+    const last = parts.at(-1)!;
+    const at = memberOffset(bytes, last) + 100;
+    bytes[at] = bytes[at]! ^ 0xff;
+    await writeFile(join(sub, 'late.pack.tar'), bytes);
+    for (const ref of [small, big]) await engine.images.remove(ref, { force: true });
+
+    const result = await skiff(['load', 'late.pack.tar'], { cwd: sub });
+    assert.equal(result.code, 2, show(result));
+    assert.match(result.stderr, new RegExp(`member ${last.replace(/\//g, '\\/')} is damaged or was changed: sha256 expected [0-9a-f]{64}, got [0-9a-f]{64}`));
+    assert.match(result.stderr, new RegExp(`loaded ${small}`), 'the image before was loaded (and so had to be removed)');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const ref of [small, big]) assert.equal(await engine.images.find(ref), undefined, `${ref} is not in the engine`);
+    for (const id of ids.slice(-2)) assert.equal(await engine.images.find(id), undefined, `${id} is not in the engine`);
+  });
+});
+
+/** A DAG step that runs `true` in `image`. */
+function dockerStep(name: string, image: string): string {
+  return `  - name: ${name}\n    executor:\n      type: docker\n      config:\n        image: ${image}\n    command: "true"\n`;
+}
 
 /** Byte offset of a member's data in a tar held in memory (its header is the 512 bytes before). */
 function memberOffset(bytes: Buffer, name: string): number {
