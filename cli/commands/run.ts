@@ -358,8 +358,9 @@ function watchStopRequests(
  * file. 'not a pack' for anything else, which is then loaded as a DAG file.
  */
 async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | { dag: Dag; notice?: string }> {
-  const { isPackFile, preparePackRun } = await import('../../lib/pack/index.js');
+  const { isPackFile } = await import('../../lib/pack/detect.js');
   if (!(await isPackFile(opts.file))) return 'not a pack';
+  const { preparePackRun } = await import('../../lib/pack/index.js');
   const [{ createPackProgress }, { trapInterrupts }] = await Promise.all([import('../render/pack-progress.js'), import('../signals.js')]);
   const view = createPackProgress(io.stderr, { quiet: opts.quiet });
   const interrupts = trapInterrupts({ onCancel: () => view.line('cancelling…') });

@@ -10,11 +10,12 @@
 import Type, { type Static } from 'typebox';
 import { Check } from 'typebox/value';
 import { SkiffError } from '../common/errors.js';
+import { PACK_HEAD_MEMBER } from './detect.js';
 
 /** Bumped when a reader of the previous format could not read the new one. */
 export const PACK_FORMAT = 1;
 
-export const HEAD_MEMBER = 'skiff-pack.json';
+export const HEAD_MEMBER = PACK_HEAD_MEMBER;
 export const SUMS_MEMBER = 'skiff-pack.sha256';
 export const DAG_PREFIX = 'dag/';
 export const IMAGE_PREFIX = 'images/';

@@ -25,23 +25,7 @@ export interface VerifiedPack {
 
 const TEXT_CAP = 16 * 1024 * 1024;
 
-/** True when the file is a tar whose first member is a pack head (what `skiff run` tells apart by). */
-export async function isPackFile(path: string): Promise<boolean> {
-  let file;
-  try {
-    file = await open(path, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const header = Buffer.alloc(512);
-    const { bytesRead } = await file.read(header, 0, 512, 0);
-    if (bytesRead < 512 || header.toString('latin1', 257, 262) !== 'ustar') return false;
-    return header.toString('utf8', 0, 100).replace(/\0.*$/s, '') === HEAD_MEMBER;
-  } finally {
-    await file.close();
-  }
-}
+export { isPackFile } from './detect.js';
 
 /**
  * Opens a pack for use: its layout from the tar headers, its head and sums, every listed member

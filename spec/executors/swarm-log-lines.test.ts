@@ -1,9 +1,13 @@
 // A service log read twice: followed until cut (mid-message, as an abort cuts it), then read
 // whole; every message reaches its target once, in order, without the swarm's context prefix.
+// And a task taken over midway by its container's own log (node-logs.ts): each of its messages
+// still once and in order, also when that read fails and the service log takes it back.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DemuxStream } from '../../lib/engine/demux.js';
 import { LogProgress, ServiceLogLines } from '../../lib/executors/swarm/log-lines.js';
+import { NodeLogs } from '../../lib/executors/swarm/node-logs.js';
+import { Readable } from 'node:stream';
 import { Collect } from '../support/live.js';
 
 const ctx = (task: string) => `com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=${task}`;
@@ -26,9 +30,9 @@ const LOG = Buffer.concat([
   frame(1, `${ctx('t2')} out e\n`),
 ]);
 
-async function read(bytes: Buffer, out: Collect, err: Collect, progress: LogProgress, catchUp: boolean, chunk = 7): Promise<void> {
-  const o = new ServiceLogLines(out, 'out', progress, catchUp);
-  const e = new ServiceLogLines(err, 'err', progress, catchUp);
+async function read(bytes: Buffer, out: Collect, err: Collect, progress: LogProgress, catchUp: boolean, chunk = 7, elsewhere?: (task: string) => boolean): Promise<void> {
+  const o = new ServiceLogLines(out, 'out', progress, catchUp, { elsewhere });
+  const e = new ServiceLogLines(err, 'err', progress, catchUp, { elsewhere });
   const demux = new DemuxStream(o, e);
   for (let i = 0; i < bytes.length; i += chunk) await new Promise<void>((resolve) => demux.write(bytes.subarray(i, i + chunk), () => resolve()));
   if (catchUp) {
@@ -57,4 +61,60 @@ describe('service log lines', () => {
       assert.equal(err.text(), 'err a\nerr d\n');
     });
   }
+
+  /** t1's container log: its messages, with no swarm context; `failAfter` bytes then an error. */
+  const containerLog = (failAfter?: number) => {
+    const bytes = Buffer.concat([frame(1, 'out a\n'), frame(2, 'err a\n'), frame(1, 'out c has spaces\n')]);
+    return {
+      async logs(id: string): Promise<Readable> {
+        assert.equal(id, 'c1');
+        if (failAfter === undefined) return Readable.from([bytes.subarray(0, 9), bytes.subarray(9)]);
+        return new Readable({
+          read() {
+            this.push(bytes.subarray(0, failAfter));
+            this.destroy(new Error('connection reset'));
+          },
+        });
+      },
+    };
+  };
+  const linesOf = (text: string, task: 't1' | 't2') => text.split('\n').filter((l) => (task === 't1' ? /^(out|err) [ac]/ : /^(out|err) [bde]/).test(l));
+
+  for (const cut of [0, 40, 120, 200, LOG.length]) {
+    for (const fails of [false, true]) {
+      it(`t1 taken over by its container's log after ${cut} bytes of the service log${fails ? ', whose read then fails' : ''}: each message once, in order`, async () => {
+        const out = new Collect();
+        const err = new Collect();
+        const progress = new LogProgress();
+        const here = new NodeLogs(containerLog(fails ? 20 : undefined), { stdout: out, stderr: err, progress, signal: AbortSignal.timeout(5_000) });
+        // One followed read, t1 taken over after `cut` bytes of it.
+        const elsewhere = (task: string) => here.taken(task);
+        const followed = new DemuxStream(new ServiceLogLines(out, 'out', progress, false, { elsewhere }), new ServiceLogLines(err, 'err', progress, false, { elsewhere }));
+        const feed = async (bytes: Buffer) => {
+          for (let i = 0; i < bytes.length; i += 7) await new Promise<void>((resolve) => followed.write(bytes.subarray(i, i + 7), () => resolve()));
+        };
+        await feed(LOG.subarray(0, cut));
+        here.take('t1', 'c1');
+        await feed(LOG.subarray(cut));
+        const whole = await here.complete(['t1', 't2']);
+        assert.equal(whole, false, 't2 was never taken over: the service log is read to its end');
+        await read(LOG, out, err, progress, true, 7, (task) => here.has(task));
+        assert.deepEqual(linesOf(out.text(), 't1'), ['out a', 'out c has spaces']);
+        assert.deepEqual(linesOf(err.text(), 't1'), ['err a']);
+        assert.deepEqual(linesOf(out.text(), 't2'), ['out b', 'out e']);
+        assert.deepEqual(linesOf(err.text(), 't2'), ['err d']);
+        assert.equal(here.has('t1'), !fails);
+      });
+    }
+  }
+
+  it('every task read whole from its container: no need to read the service log to its end', async () => {
+    const progress = new LogProgress();
+    const out = new Collect();
+    const here = new NodeLogs(containerLog(), { stdout: out, stderr: new Collect(), progress, signal: AbortSignal.timeout(5_000) });
+    here.take('t1', 'c1');
+    here.take('t1', 'c1');
+    assert.equal(await here.complete(['t1']), true);
+    assert.equal(out.text(), 'out a\nout c has spaces\n', 'taken once');
+  });
 });

@@ -61,14 +61,14 @@ afterEach(() => {
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('swarm task wait', () => {
-  it('follows only die events of the run, and ends a task whose container exits 0 here while the swarm still shows it running', async () => {
+  it('follows only start and die events of the run, and ends a task whose container exits 0 here while the swarm still shows it running', async () => {
     const events = new ScriptedEvents();
     const tasks = scriptedTasks([task('pending'), task('starting'), task('running')], (poll) => {
       if (poll === 2) events.dieOfTask('task-1', 0);
     });
     const exits = await exitsOn(events, tasks);
     const ended = await waitForTasks(tasks.api, 'svc', { total: 1, signal: AbortSignal.timeout(20_000), exits });
-    assert.deepEqual(events.queries[0]!.filters, { type: ['container'], event: ['die'], label: ['dev.skiff.run=run-1'] });
+    assert.deepEqual(events.queries[0]!.filters, { type: ['container'], event: ['start', 'die'], label: ['dev.skiff.run=run-1'] });
     assert.equal(ended.length, 1);
     assert.equal(ended[0]!.complete, true);
     assert.equal(ended[0]!.task.Status.State, 'running');
@@ -156,5 +156,34 @@ describe('swarm task wait', () => {
     await wait(100);
     stop.abort(new Error('stopped'));
     await assert.rejects(ended, /stopped/);
+  });
+
+  it('tells each service of its task containers that start here, those seen before it asked first, until it is done', async () => {
+    const events = new ScriptedEvents();
+    const tasks = scriptedTasks([task('running')]);
+    const exits = await exitsOn(events, tasks);
+    events.startOfTask('t1', 'svc-a', 'c-a1');
+    events.startOfTask('t9', 'svc-b', 'c-b9');
+    await wait(10);
+    const seen: string[] = [];
+    exits.onStart('svc-a', (s) => seen.push(`${s.task}@${s.container}`));
+    events.startOfTask('t2', 'svc-a', 'c-a2');
+    events.startOfTask('t2', 'svc-a', 'c-a2');
+    await wait(10);
+    assert.deepEqual(seen, ['t1@c-a1', 't2@c-a2'], 'earlier starts first, later ones as they come, each task once, none of another service');
+    exits.forgetService('svc-a');
+    events.startOfTask('t3', 'svc-a', 'c-a3');
+    await wait(10);
+    assert.deepEqual(seen, ['t1@c-a1', 't2@c-a2'], 'nothing after the service is done');
+  });
+
+  it('tells when a poll shows every task running or ended', async () => {
+    const events = new ScriptedEvents();
+    const elsewhere = { node: 'node-there' };
+    const tasks = scriptedTasks([task('pending'), task('starting', elsewhere), task('running', elsewhere), task('complete', elsewhere)]);
+    const exits = await exitsOn(events, tasks);
+    const toldAt: number[] = [];
+    await waitForTasks(tasks.api, 'svc', { total: 1, signal: AbortSignal.timeout(20_000), exits, onStarted: () => toldAt.push(tasks.polls.length) });
+    assert.equal(toldAt[0], 3, 'first told after the poll that showed it running');
   });
 });

@@ -1,4 +1,4 @@
-// A daemon's event stream (GET /events) fed by a test: `die` events pushed one at a time, an end,
+// A daemon's event stream (GET /events) fed by a test: `start` and `die` events pushed one at a time, an end,
 // or a refusal to answer.
 import type { EngineEvent, EventsQuery } from '../../lib/engine/events.js';
 import type { Signalled } from '../../lib/engine/containers.js';
@@ -34,6 +34,12 @@ export class ScriptedEvents {
   /** A container's death, with whatever other attributes it carries. */
   die(containerId: string, exitCode: number, attributes: Record<string, string> = {}): void {
     this.#queue.push({ Type: 'container', Action: 'die', Actor: { ID: containerId, Attributes: { ...attributes, exitCode: String(exitCode) } } });
+    this.#wake?.();
+  }
+
+  /** A swarm task's container starting. */
+  startOfTask(taskId: string, serviceId: string, containerId: string): void {
+    this.#queue.push({ Type: 'container', Action: 'start', Actor: { ID: containerId, Attributes: { 'com.docker.swarm.task.id': taskId, 'com.docker.swarm.service.id': serviceId } } });
     this.#wake?.();
   }
 

@@ -5,6 +5,11 @@
 // stream, and only whole messages are written, so nothing is lost or written twice. Each message
 // starts with the swarm's context (`com.docker.swarm.node.id=…,…task.id=… `), dropped here
 // (docs/engine-api.md §13.4).
+//
+// A task whose container runs on the node skiff talks to is read from that container's own log
+// instead (node-logs.ts): the same messages in the same order, counted the same way, so a task
+// can change source midway: the new source skips what the old one wrote, and the service log
+// then passes that task's messages by.
 import { Writable } from 'node:stream';
 
 /** Counts of messages written, per task and stream, shared by the followed and the catch-up read. */
@@ -21,12 +26,23 @@ export class ServiceLogLines extends Writable {
   readonly #skip: Map<string, number>;
   #partial: Buffer[] = [];
 
-  constructor(target: Writable, stream: 'out' | 'err', progress: LogProgress, catchUp: boolean) {
+  /** Set for a container's own log: its messages carry no context, and all are this task's. */
+  readonly #task: string | undefined;
+  /** Tasks whose messages are taken from elsewhere (their container's log): passed by here. */
+  readonly #elsewhere: (task: string) => boolean;
+
+  /**
+   * `catchUp`: skip what was written so far (a second read of the same log). `task`: the log of
+   * that one task's container. `elsewhere`: tasks this log must pass by.
+   */
+  constructor(target: Writable, stream: 'out' | 'err', progress: LogProgress, catchUp: boolean, options: { task?: string; elsewhere?: (task: string) => boolean } = {}) {
     super();
     this.#target = target;
     this.#stream = stream;
     this.#progress = progress;
-    this.#skip = catchUp ? new Map(progress.written) : new Map();
+    this.#task = options.task;
+    this.#elsewhere = options.elsewhere ?? (() => false);
+    this.#skip = !catchUp ? new Map() : options.task === undefined ? new Map(progress.written) : new Map([[`${options.task}/${stream}`, progress.written.get(`${options.task}/${stream}`) ?? 0]]);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -58,10 +74,16 @@ export class ServiceLogLines extends Writable {
   }
 
   #message(line: Buffer): Promise<void> | undefined {
-    const space = line.indexOf(32);
-    const context = space === -1 ? '' : line.subarray(0, space).toString('latin1');
-    const hasContext = context.includes('com.docker.swarm.');
-    const task = hasContext ? (/com\.docker\.swarm\.task\.id=([^,]*)/.exec(context)?.[1] ?? '') : '';
+    let task = this.#task;
+    let text = line;
+    if (task === undefined) {
+      const space = line.indexOf(32);
+      const context = space === -1 ? '' : line.subarray(0, space).toString('latin1');
+      const hasContext = context.includes('com.docker.swarm.');
+      task = hasContext ? (/com\.docker\.swarm\.task\.id=([^,]*)/.exec(context)?.[1] ?? '') : '';
+      if (hasContext) text = line.subarray(space + 1);
+      if (task !== '' && this.#elsewhere(task)) return undefined;
+    }
     const key = `${task}/${this.#stream}`;
     const skip = this.#skip.get(key) ?? 0;
     if (skip > 0) {
@@ -69,7 +91,6 @@ export class ServiceLogLines extends Writable {
       return undefined;
     }
     this.#progress.written.set(key, (this.#progress.written.get(key) ?? 0) + 1);
-    const text = hasContext ? line.subarray(space + 1) : line;
     if (this.#target.writableEnded || this.#target.destroyed) return undefined;
     return new Promise((resolve) => this.#target.write(text, () => resolve()));
   }

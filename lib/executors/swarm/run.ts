@@ -1,5 +1,6 @@
 // One service of run-once tasks (spec.ts) from create to removal, owned here on every path: its output read
-// from the service log as it comes (log-lines.ts), its tasks watched until every replica has
+// from the service log as it comes (log-lines.ts), or from a task container's own log when it
+// runs on the node skiff talks to (node-logs.ts), its tasks watched until every replica has
 // ended (task-wait.ts), and the service removed when the job ends, fails, or is stopped (no
 // service left, ever).
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +10,7 @@ import { DemuxStream } from '../../engine/demux.js';
 import { SkiffError } from '../../common/errors.js';
 import type { ServiceSpec } from '../../engine/services.js';
 import { LogProgress, ServiceLogLines } from './log-lines.js';
+import { NodeLogs } from './node-logs.js';
 import { forceSignalOf } from '../contract.js';
 import { waitForTasks, type EndedTask } from './task-wait.js';
 import type { TaskExits } from './task-exits.js';
@@ -26,15 +28,17 @@ export interface RunServiceOptions {
   /** Called once the service exists. */
   onCreated?(id: string, warnings: string[]): void;
   /**
-   * With it, a service whose tasks have all ended is removed while the caller goes on: the
-   * promise (never rejecting) settles once it is gone, and the caller must await it before it
-   * says the run is over. Without it, or after a stop, the run ends at the removal.
+   * With it, the removal of a service whose tasks have all ended is handed over: `remove` (never
+   * rejecting) removes it, and the caller must call it and await it before it says the run is
+   * over. Without it, or after a stop, the run ends at the removal.
    */
-  onRemoval?(removed: Promise<void>): void;
+  onRemoval?(remove: () => Promise<void>): void;
   /** Told once when a task waits for a node (no node fits its constraints, resources, platform). */
   onPending?(message: string): void;
   /** Told once per node a task is placed on, as soon as it is known. */
   onNode?(nodeId: string): void;
+  /** Told once when every task has started (or ended, or the service is done): cleanup may go on. */
+  onStarted?(): void;
 }
 
 export interface RunServiceResult {
@@ -50,7 +54,7 @@ export interface RunServiceResult {
 export interface SwarmEngine {
   readonly services: Pick<ServicesApi, 'create' | 'remove' | 'logs'>;
   readonly tasks: Pick<TasksApi, 'list'>;
-  readonly containers: Pick<ContainersApi, 'list' | 'kill'>;
+  readonly containers: Pick<ContainersApi, 'list' | 'kill' | 'logs'>;
 }
 
 const CLEANUP_MS = 30_000;
@@ -61,25 +65,51 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
   // never learn. The abort is honoured right after, with the id in hand.
   const created = await engine.services.create(options.spec, { registryAuth: options.registryAuth });
   const id = created.ID;
+  const { exits } = options;
+  let toldStarted = false;
+  const started = () => {
+    if (toldStarted) return;
+    toldStarted = true;
+    options.onStarted?.();
+  };
   try {
     options.onCreated?.(id, created.Warnings ?? []);
     if (signal.aborted) throw new SkiffError('aborted', 'swarm step cancelled before its service started');
+    const total = Number((options.spec.Mode.Replicated as { Replicas?: number } | undefined)?.Replicas ?? 1);
     const progress = new LogProgress();
+    const here = new NodeLogs(engine.containers, { stdout: options.stdout, stderr: options.stderr, progress, signal });
+    let startsHere = 0;
+    exits.onStart(id, (start) => {
+      here.take(start.task, start.container);
+      if (++startsHere >= total) started();
+    });
+    // The service log is followed for tasks that are not seen starting here: from the first one
+    // placed on another node, or from the start without the event stream.
     const follow = new AbortController();
-    const followed = readLogs(engine, id, options, progress, true, AbortSignal.any([follow.signal, signal]));
-    followed.catch(() => undefined);
+    let followed: Promise<void> | undefined;
+    const followLog = () => {
+      followed ??= readLogs(engine, id, options, progress, { follow: true, elsewhere: (task) => here.taken(task) }, AbortSignal.any([follow.signal, signal]));
+      followed.catch(() => undefined);
+    };
+    if (!exits.live) followLog();
     let ended: EndedTask[];
     try {
-      const total = Number((options.spec.Mode.Replicated as { Replicas?: number } | undefined)?.Replicas ?? 1);
-      ended = await waitForTasks(engine.tasks, id, { total, signal, exits: options.exits, onPending: options.onPending, onNode: options.onNode });
+      const onNode = (node: string) => {
+        options.onNode?.(node);
+        void exits.self().then((self) => {
+          if (node !== self && !follow.signal.aborted) followLog();
+        });
+      };
+      ended = await waitForTasks(engine.tasks, id, { total, signal, exits, onPending: options.onPending, onNode, onStarted: started });
     } finally {
       follow.abort();
     }
-    await followed.catch(() => undefined);
-    // What the followed read had not delivered yet, from a complete read of the same log. After
-    // an exit seen from its die event, this read waits until the node's daemon has torn the
-    // container down (docs/engine-api.md §13.4): only then is the output known to be complete.
-    await readLogs(engine, id, options, progress, false, signal);
+    await followed?.catch(() => undefined);
+    // What the followed read had not delivered yet, from a complete read of the same log, unless
+    // every task's whole output came from its container here. After an exit seen from its die
+    // event, this read waits until the node's daemon has torn the container down
+    // (docs/engine-api.md §13.4): only then is the output known to be complete.
+    if (!(await here.complete(ended.map((e) => e.task.ID)))) await readLogs(engine, id, options, progress, { follow: false, elsewhere: (task) => here.has(task) }, signal);
     const failed = ended.find((e) => !e.complete)?.task;
     const nodes = [...new Set(ended.map((e) => e.task.NodeID).filter((n): n is string => !!n))];
     if (!failed) return { id, exitCode: 0, nodes };
@@ -93,13 +123,18 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
     if (signal.aborted) throw new SkiffError('aborted', 'swarm step cancelled', { cause: err });
     throw err;
   } finally {
+    exits.forgetService(id);
+    started();
     // Removing the service stops its tasks (StopSignal, then SIGKILL after StopGracePeriod).
-    const removal = engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).catch(() => undefined);
+    const remove = () => engine.services.remove(id, { signal: AbortSignal.timeout(CLEANUP_MS) }).then(
+      () => undefined,
+      () => undefined,
+    );
     if (signal.aborted) {
-      await removal;
+      await remove();
       await stoppedHere(engine, id, options.graceSec, forceSignalOf(signal));
-    } else if (options.onRemoval) options.onRemoval(removal);
-    else await removal;
+    } else if (options.onRemoval) options.onRemoval(remove);
+    else await remove();
   }
 }
 
@@ -128,10 +163,11 @@ async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number, fo
   }
 }
 
-async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOptions, progress: LogProgress, follow: boolean, signal: AbortSignal): Promise<void> {
+async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOptions, progress: LogProgress, read: { follow: boolean; elsewhere: (task: string) => boolean }, signal: AbortSignal): Promise<void> {
+  const { follow, elsewhere } = read;
   const body = await engine.services.logs(id, { follow, details: true }, { signal });
-  const out = new ServiceLogLines(options.stdout, 'out', progress, !follow);
-  const err = new ServiceLogLines(options.stderr, 'err', progress, !follow);
+  const out = new ServiceLogLines(options.stdout, 'out', progress, !follow, { elsewhere });
+  const err = new ServiceLogLines(options.stderr, 'err', progress, !follow, { elsewhere });
   await pipeline(body, new DemuxStream(out, err), { signal });
   await Promise.all([endOf(out), endOf(err)]);
 }

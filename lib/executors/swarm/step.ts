@@ -12,12 +12,13 @@ import { TailWriter } from '../tail.js';
 import { normalizeSwarmStepConfig, type NormalizedSwarmConfig } from './config.js';
 import { runService } from './run.js';
 import { TaskExits } from './task-exits.js';
+import { Removals } from './removals.js';
 import { serviceSpec } from './spec.js';
 
 export class SwarmStepExecutor implements Executor {
   readonly #runtime: DockerRuntime;
-  /** Services of finished steps that the swarm is still removing. */
-  readonly #removals = new Set<Promise<void>>();
+  /** Removals of the services of finished steps, held while others start. */
+  readonly #removals = new Removals();
   /** Node ID → its name for the step log. */
   readonly #nodes = new Map<string, Promise<string>>();
   /** Services made so far per step, for their names. */
@@ -36,7 +37,7 @@ export class SwarmStepExecutor implements Executor {
   /** Waits until every service whose removal was handed over is gone (never rejects). */
   async close(): Promise<void> {
     this.#exits?.close();
-    await Promise.all(this.#removals);
+    await this.#removals.close();
   }
 
   async run(ctx: StepContext): Promise<StepResult> {
@@ -54,35 +55,38 @@ export class SwarmStepExecutor implements Executor {
     // At most maxConcurrent replicas at once: in waves of that many, each a service of its own.
     let result = { exitCode: 0, nodes: [] as string[] };
     for (let done = 0; done < config.replicas && result.exitCode === 0; done += config.maxConcurrent) {
-      result = await runService(engine, {
-        spec: serviceSpec({
-          config,
-          image,
-          step: step.name,
-          runId: ctx.runId,
-          serial: this.#serial(step.name),
-          args: argvOf(ctx.command),
-          labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
-          stopSignal: step.signalOnStop,
+      const started = this.#removals.starting();
+      try {
+        result = await runService(engine, {
+          spec: serviceSpec({
+            config,
+            image,
+            step: step.name,
+            runId: ctx.runId,
+            serial: this.#serial(step.name),
+            args: argvOf(ctx.command),
+            labels: skiffLabels({ runId: ctx.runId, dag: dag.name, step: step.name }),
+            stopSignal: step.signalOnStop,
+            graceSec: dag.maxCleanUpTimeSec,
+            replicas: Math.min(config.maxConcurrent, config.replicas - done),
+          }),
+          registryAuth,
+          exits,
+          stdout: ctx.stdout,
+          stderr,
+          signal: ctx.signal,
           graceSec: dag.maxCleanUpTimeSec,
-          replicas: Math.min(config.maxConcurrent, config.replicas - done),
-        }),
-        registryAuth,
-        exits,
-        stdout: ctx.stdout,
-        stderr,
-        signal: ctx.signal,
-        graceSec: dag.maxCleanUpTimeSec,
-        onCreated: (_id, warnings) => warnings.forEach(warn),
-        onPending: warn,
-        // Asked while the task runs, so the step's end does not wait for it.
-        onNode: (node) => void this.#nodeName(engine, node, ctx.signal),
-        // The next step starts while the swarm removes this service; the run waits for it at close.
-        onRemoval: (removed) => {
-          this.#removals.add(removed);
-          void removed.then(() => this.#removals.delete(removed));
-        },
-      });
+          onCreated: (_id, warnings) => warnings.forEach(warn),
+          onPending: warn,
+          // Asked while the task runs, so the step's end does not wait for it.
+          onNode: (node) => void this.#nodeName(engine, node, ctx.signal),
+          onStarted: started,
+          // The next step starts while the swarm removes this service; the run waits for it at close.
+          onRemoval: (remove) => this.#removals.add(remove),
+        });
+      } finally {
+        started();
+      }
       for (const node of result.nodes) ctx.emit({ type: 'info', step: step.name, message: `ran on swarm node ${await this.#nodeName(engine, node, ctx.signal)}` });
     }
     if (result.exitCode === 0) return { exitCode: 0 };

@@ -1,5 +1,7 @@
-// The exits of a run's task containers on the node skiff talks to, from one event stream per run
-// (GET /events: `die` of containers labelled with the run's id). A daemon tells of a container's
+// The starts and exits of a run's task containers on the node skiff talks to, from one event
+// stream per run (GET /events: `start` and `die` of containers labelled with the run's id). A
+// start tells which container runs a task here, so its output can be read from the container's
+// own log (node-logs.ts). A daemon tells of a container's
 // death a few hundred milliseconds before a wait on it returns and the node's swarm agent reports
 // the task ended (it tears down the container's network and mounts in between), and the manager
 // takes that report in later still (docs/engine-api.md §13.4). Tasks on other nodes are not seen
@@ -10,6 +12,12 @@ import { LABEL_RUN } from '../docker/labels.js';
 export interface TaskExitsEngine {
   readonly events: EventsApi;
   readonly tasks: Pick<TasksApi, 'selfNode'>;
+}
+
+/** A task container of the run that started on this node. */
+export interface TaskStart {
+  task: string;
+  container: string;
 }
 
 interface Waiter {
@@ -32,6 +40,9 @@ export class TaskExits {
   #opened: Promise<void> | undefined;
   #self: Promise<string | undefined> | undefined;
   #live = false;
+  /** Starts by service ID, until the service is done with them (forgetService). */
+  readonly #starts = new Map<string, TaskStart[]>();
+  readonly #startListeners = new Map<string, (start: TaskStart) => void>();
 
   constructor(engine: TaskExitsEngine, runId: string) {
     this.#engine = engine;
@@ -51,7 +62,7 @@ export class TaskExits {
   #open(): Promise<void> {
     const answered = this.#engine.events
       .stream(
-        { filters: { type: ['container'], event: ['die'], label: [`${LABEL_RUN}=${this.#runId}`] }, since: Date.now() / 1000 - SINCE_MARGIN_SEC },
+        { filters: { type: ['container'], event: ['start', 'die'], label: [`${LABEL_RUN}=${this.#runId}`] }, since: Date.now() / 1000 - SINCE_MARGIN_SEC },
         { signal: this.#stop.signal },
       )
       .then(
@@ -113,16 +124,44 @@ export class TaskExits {
     for (const t of tasks) this.#exits.delete(t);
   }
 
+  /**
+   * Tells `listener` of each task container of `service` that starts on this node, those seen
+   * already first; until `forgetService`.
+   */
+  onStart(service: string, listener: (start: TaskStart) => void): void {
+    this.#startListeners.set(service, listener);
+    for (const start of this.#starts.get(service) ?? []) listener(start);
+  }
+
+  forgetService(service: string): void {
+    this.#startListeners.delete(service);
+    this.#starts.delete(service);
+  }
+
   close(): void {
     this.#stop.abort();
   }
 
-  async #follow(events: AsyncIterable<{ Action: string; Actor: { Attributes?: Record<string, string> | null } }>): Promise<void> {
+  #started(service: string | undefined, start: TaskStart): void {
+    if (!service || !start.container) return;
+    const seen = this.#starts.get(service) ?? [];
+    if (seen.some((s) => s.task === start.task)) return;
+    seen.push(start);
+    this.#starts.set(service, seen);
+    this.#startListeners.get(service)?.(start);
+  }
+
+  async #follow(events: AsyncIterable<{ Action: string; Actor: { ID: string; Attributes?: Record<string, string> | null } }>): Promise<void> {
     try {
       for await (const event of events) {
         const task = event.Actor.Attributes?.['com.docker.swarm.task.id'];
+        if (!task) continue;
+        if (event.Action === 'start') {
+          this.#started(event.Actor.Attributes?.['com.docker.swarm.service.id'], { task, container: event.Actor.ID });
+          continue;
+        }
         const code = Number(event.Actor.Attributes?.exitCode);
-        if (event.Action !== 'die' || !task || !Number.isInteger(code)) continue;
+        if (event.Action !== 'die' || !Number.isInteger(code)) continue;
         this.#exits.set(task, code);
         for (const w of [...this.#waiters]) if (w.tasks.has(task)) w.wake();
       }

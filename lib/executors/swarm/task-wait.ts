@@ -23,6 +23,8 @@ export interface TaskWaitOptions {
   onPending?(message: string): void;
   /** Told once per node a task is placed on, as soon as it is known. */
   onNode?(nodeId: string): void;
+  /** Told when a poll shows every task running or ended (maybe more than once). */
+  onStarted?(): void;
 }
 
 export interface EndedTask {
@@ -67,6 +69,7 @@ export async function waitForTasks(tasks: Pick<TasksApi, 'list'>, id: string, op
           options.onNode?.(t.NodeID);
         }
       }
+      if (last.length >= options.total && last.every((t) => t.Status.State === 'running' || TERMINAL_TASK_STATES.has(t.Status.State))) options.onStarted?.();
       const pending = last.find((t) => t.Status.State === 'pending' && t.Status.Err);
       if (pending && !toldPending) {
         toldPending = true;

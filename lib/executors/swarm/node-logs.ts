@@ -1,0 +1,86 @@
+// The output of a service's tasks that run on the node skiff talks to, read from each task
+// container's own log (GET /containers/{id}/logs, followed) from the moment its start is seen.
+// Engine 20.10 closes a container's log before it sends the `die` and tears the container down
+// (docs/engine-api.md §6.9), so this read ends with the task's whole output a few milliseconds
+// after the exit, where the service log can only be read to its end once the teardown is over
+// and the swarm has been told. The messages are those of the service log, counted the same way
+// (log-lines.ts): a task taken over here after the service log wrote some of its messages skips
+// those, and one whose read fails goes back to the service log, which skips what was written here.
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import type { ContainersApi } from '../../engine/facets.js';
+import { DemuxStream } from '../../engine/demux.js';
+import { LogProgress, ServiceLogLines } from './log-lines.js';
+
+export interface NodeLogsOptions {
+  stdout: Writable;
+  stderr: Writable;
+  progress: LogProgress;
+  signal: AbortSignal;
+}
+
+export class NodeLogs {
+  readonly #containers: Pick<ContainersApi, 'logs'>;
+  readonly #options: NodeLogsOptions;
+  /** Reads by task ID: resolves true once the task's whole output is written, false if the read failed. */
+  readonly #reads = new Map<string, Promise<boolean>>();
+  /** Tasks read here, until a read fails. */
+  readonly #here = new Set<string>();
+
+  constructor(containers: Pick<ContainersApi, 'logs'>, options: NodeLogsOptions) {
+    this.#containers = containers;
+    this.#options = options;
+  }
+
+  /** Takes over a task's output from its container's log (once per task). */
+  take(task: string, container: string): void {
+    if (this.#reads.has(task) || this.#options.signal.aborted) return;
+    this.#here.add(task);
+    const read = this.#read(task, container).then(
+      () => true,
+      () => {
+        this.#here.delete(task);
+        return false;
+      },
+    );
+    this.#reads.set(task, read);
+  }
+
+  /**
+   * The task was taken over here: a followed service log passes its messages by from now on,
+   * even if the read here fails (it is then read from the service log to its end, which skips
+   * by count: a followed read, midway, cannot).
+   */
+  taken(task: string): boolean {
+    return this.#reads.has(task);
+  }
+
+  /** The task's output is read here, or being read: a complete service log read passes it by. */
+  has(task: string): boolean {
+    return this.#here.has(task);
+  }
+
+  /**
+   * Waits for every read taken over; true when each of `tasks` was read to its end here, so the
+   * service log has nothing more to give for them.
+   */
+  async complete(tasks: readonly string[]): Promise<boolean> {
+    await Promise.all(this.#reads.values());
+    return tasks.every((t) => this.#here.has(t));
+  }
+
+  async #read(task: string, container: string): Promise<void> {
+    const { progress, signal } = this.#options;
+    // The skip counts are taken now, with the service log's last message for this task written:
+    // from here on it passes them by.
+    const out = new ServiceLogLines(this.#options.stdout, 'out', progress, true, { task });
+    const err = new ServiceLogLines(this.#options.stderr, 'err', progress, true, { task });
+    const body = await this.#containers.logs(container, { follow: true, stdout: true, stderr: true }, { signal });
+    await pipeline(body, new DemuxStream(out, err), { signal });
+    await Promise.all([endOf(out), endOf(err)]);
+  }
+}
+
+function endOf(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
