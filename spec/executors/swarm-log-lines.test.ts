@@ -117,4 +117,22 @@ describe('service log lines', () => {
     assert.equal(await here.complete(['t1']), true);
     assert.equal(out.text(), 'out a\nout c has spaces\n', 'taken once');
   });
+
+  it('a container log that does not end once the tasks have: cut, and the task read from the service log, once', async () => {
+    const progress = new LogProgress();
+    const out = new Collect();
+    const err = new Collect();
+    // t1's first message, then nothing more and no end.
+    const body = new Readable({ read() {} });
+    body.push(frame(1, 'out a\n'));
+    const stuck = { logs: async () => body };
+    const here = new NodeLogs(stuck, { stdout: out, stderr: err, progress, signal: AbortSignal.timeout(5_000), endWaitMs: 50 });
+    here.take('t1', 'c1');
+    const t0 = performance.now();
+    assert.equal(await here.complete(['t1']), false, 'not read whole here');
+    assert.ok(performance.now() - t0 < 2_000, 'cut after the wait, not left hanging');
+    await read(LOG, out, err, progress, true, 7, (task) => here.has(task));
+    assert.deepEqual(linesOf(out.text(), 't1'), ['out a', 'out c has spaces']);
+    assert.deepEqual(linesOf(err.text(), 't1'), ['err a']);
+  });
 });

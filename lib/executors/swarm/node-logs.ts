@@ -17,7 +17,16 @@ export interface NodeLogsOptions {
   stderr: Writable;
   progress: LogProgress;
   signal: AbortSignal;
+  /** How long the reads may go on once the tasks have ended (END_WAIT_MS). */
+  endWaitMs?: number;
 }
+
+/**
+ * How long the reads may go on once every task has ended. A container's log ends with the
+ * container; should one not (a daemon that never closes it), the read is cut and the task's
+ * output taken from the service log instead, rather than the step waiting on it for ever.
+ */
+const END_WAIT_MS = 5_000;
 
 export class NodeLogs {
   readonly #containers: Pick<ContainersApi, 'logs'>;
@@ -26,6 +35,8 @@ export class NodeLogs {
   readonly #reads = new Map<string, Promise<boolean>>();
   /** Tasks read here, until a read fails. */
   readonly #here = new Set<string>();
+  /** Cuts the reads still going on END_WAIT_MS after the tasks ended. */
+  readonly #cut = new AbortController();
 
   constructor(containers: Pick<ContainersApi, 'logs'>, options: NodeLogsOptions) {
     this.#containers = containers;
@@ -65,12 +76,18 @@ export class NodeLogs {
    * service log has nothing more to give for them.
    */
   async complete(tasks: readonly string[]): Promise<boolean> {
-    await Promise.all(this.#reads.values());
+    const timer = setTimeout(() => this.#cut.abort(), this.#options.endWaitMs ?? END_WAIT_MS);
+    try {
+      await Promise.all(this.#reads.values());
+    } finally {
+      clearTimeout(timer);
+    }
     return tasks.every((t) => this.#here.has(t));
   }
 
   async #read(task: string, container: string): Promise<void> {
-    const { progress, signal } = this.#options;
+    const { progress } = this.#options;
+    const signal = AbortSignal.any([this.#options.signal, this.#cut.signal]);
     // The skip counts are taken now, with the service log's last message for this task written:
     // from here on it passes them by.
     const out = new ServiceLogLines(this.#options.stdout, 'out', progress, true, { task });
