@@ -10,7 +10,9 @@
 // instead (node-logs.ts): the same messages in the same order, counted the same way, so a task
 // can change source midway: the new source skips what the old one wrote, and the service log
 // then passes that task's messages by.
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DemuxStream } from '../../engine/demux.js';
 
 /** Counts of messages written, per task and stream, shared by the followed and the catch-up read. */
 export class LogProgress {
@@ -94,4 +96,14 @@ export class ServiceLogLines extends Writable {
     if (this.#target.writableEnded || this.#target.destroyed) return undefined;
     return new Promise((resolve) => this.#target.write(text, () => resolve()));
   }
+}
+
+/** Reads a framed log (stdout and stderr) into its two line writers to its end, and ends them. */
+export async function readLines(body: Readable, out: ServiceLogLines, err: ServiceLogLines, signal: AbortSignal): Promise<void> {
+  await pipeline(body, new DemuxStream(out, err), { signal });
+  await Promise.all([endOf(out), endOf(err)]);
+}
+
+function endOf(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }

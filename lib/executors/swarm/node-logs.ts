@@ -6,11 +6,9 @@
 // and the swarm has been told. The messages are those of the service log, counted the same way
 // (log-lines.ts): a task taken over here after the service log wrote some of its messages skips
 // those, and one whose read fails goes back to the service log, which skips what was written here.
-import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { ContainersApi } from '../../engine/facets.js';
-import { DemuxStream } from '../../engine/demux.js';
-import { LogProgress, ServiceLogLines } from './log-lines.js';
+import { LogProgress, ServiceLogLines, readLines } from './log-lines.js';
 
 export interface NodeLogsOptions {
   stdout: Writable;
@@ -31,8 +29,8 @@ const END_WAIT_MS = 5_000;
 export class NodeLogs {
   readonly #containers: Pick<ContainersApi, 'logs'>;
   readonly #options: NodeLogsOptions;
-  /** Reads by task ID: resolves true once the task's whole output is written, false if the read failed. */
-  readonly #reads = new Map<string, Promise<boolean>>();
+  /** Reads by task ID, each settled (never rejecting) once it has ended or failed. */
+  readonly #reads = new Map<string, Promise<void>>();
   /** Tasks read here, until a read fails. */
   readonly #here = new Set<string>();
   /** Cuts the reads still going on END_WAIT_MS after the tasks ended. */
@@ -47,13 +45,9 @@ export class NodeLogs {
   take(task: string, container: string): void {
     if (this.#reads.has(task) || this.#options.signal.aborted) return;
     this.#here.add(task);
-    const read = this.#read(task, container).then(
-      () => true,
-      () => {
-        this.#here.delete(task);
-        return false;
-      },
-    );
+    const read = this.#read(task, container).catch(() => {
+      this.#here.delete(task);
+    });
     this.#reads.set(task, read);
   }
 
@@ -93,11 +87,6 @@ export class NodeLogs {
     const out = new ServiceLogLines(this.#options.stdout, 'out', progress, true, { task });
     const err = new ServiceLogLines(this.#options.stderr, 'err', progress, true, { task });
     const body = await this.#containers.logs(container, { follow: true, stdout: true, stderr: true }, { signal });
-    await pipeline(body, new DemuxStream(out, err), { signal });
-    await Promise.all([endOf(out), endOf(err)]);
+    await readLines(body, out, err, signal);
   }
-}
-
-function endOf(w: Writable): Promise<void> {
-  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }

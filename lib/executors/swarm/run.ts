@@ -3,13 +3,11 @@
 // runs on the node skiff talks to (node-logs.ts), its tasks watched until every replica has
 // ended (task-wait.ts), and the service removed when the job ends, fails, or is stopped (no
 // service left, ever).
-import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { ContainersApi, ServicesApi, TasksApi } from '../../engine/facets.js';
-import { DemuxStream } from '../../engine/demux.js';
 import { SkiffError } from '../../common/errors.js';
 import type { ServiceSpec } from '../../engine/services.js';
-import { LogProgress, ServiceLogLines } from './log-lines.js';
+import { LogProgress, ServiceLogLines, readLines } from './log-lines.js';
 import { NodeLogs } from './node-logs.js';
 import { forceSignalOf } from '../contract.js';
 import { waitForTasks, type EndedTask } from './task-wait.js';
@@ -166,12 +164,5 @@ async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number, fo
 async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOptions, progress: LogProgress, read: { follow: boolean; elsewhere: (task: string) => boolean }, signal: AbortSignal): Promise<void> {
   const { follow, elsewhere } = read;
   const body = await engine.services.logs(id, { follow, details: true }, { signal });
-  const out = new ServiceLogLines(options.stdout, 'out', progress, !follow, { elsewhere });
-  const err = new ServiceLogLines(options.stderr, 'err', progress, !follow, { elsewhere });
-  await pipeline(body, new DemuxStream(out, err), { signal });
-  await Promise.all([endOf(out), endOf(err)]);
-}
-
-function endOf(w: Writable): Promise<void> {
-  return new Promise((resolve, reject) => w.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  await readLines(body, new ServiceLogLines(options.stdout, 'out', progress, !follow, { elsewhere }), new ServiceLogLines(options.stderr, 'err', progress, !follow, { elsewhere }), signal);
 }
