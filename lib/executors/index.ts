@@ -79,13 +79,18 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   const hasSwarm = steps.some((step) => step.executor.type === 'swarm');
   const shared = dag.container ? new DagContainerRun(dag.container, runtime) : undefined;
   const inContainer = shared ? new DagContainerExecutor(shared, runtime.engine) : undefined;
-  const needsEngine = shared !== undefined || hasSwarm || steps.some((step) => step.executor.type === 'docker');
+  // Containers made here are made for the daemon's platform; a swarm step's service never is.
+  const needsPlatform = shared !== undefined || steps.some((step) => step.executor.type === 'docker');
+  const needsEngine = needsPlatform || hasSwarm;
   const checkEngine = (options.checkEngine ?? true) && needsEngine;
+  // Whether the engine is there: the platform when containers will be made here, else the API
+  // version alone (one ping), so a swarm-only run asks nothing it will not use before its first service.
+  const reachable = (signal?: AbortSignal): Promise<unknown> => (needsPlatform ? runtime.platform(signal) : open().version(signal));
   // Start-up overlap: what the first container waits for and no step decides (the API version,
   // the daemon's platform, leftovers of dead runs, the DAG-level container) begins now, while
   // the rest of start-up (run directory, renderer, scheduler) goes on. Events wait for setup().
   const events = new HeldEvents();
-  const version = needsEngine ? runtime.platform() : undefined;
+  const version = needsEngine ? reachable() : undefined;
   version?.catch(() => undefined); // an engine that is not there is reported once, by setup()
   // Reaping waits for the engine's answer: none, and set-up says so once, with no warning besides.
   const reaping = needsEngine && (options.reap ?? true) ? version!.then(() => reap(open(), hasSwarm, events.emit), () => undefined) : undefined;
@@ -94,8 +99,8 @@ export function createExecutors(dag: Dag, options: CreateExecutorsOptions): Exec
   early?.catch(() => undefined); // awaited in setup(), or by close() if setup never comes
   const setup: ExecutorSet['setup'] = async (ctx) => {
     events.release(ctx.emit);
-    // The version is needed anyway (a pull's platform); asked first, it tells whether the engine is there.
-    if (checkEngine) await runtime.platform(ctx.signal);
+    // Needed anyway (a pull's platform, the API version); asked first, it tells whether the engine is there.
+    if (checkEngine) await reachable(ctx.signal);
     // With a DAG-level container no step pulls: its own image is pulled by its set-up below.
     if (!shared) {
       // The docker steps, and the exit handler, which always runs; the others may never be needed.

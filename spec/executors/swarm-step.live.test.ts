@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
@@ -165,6 +166,11 @@ steps:
     const res = await recordAndReplay(file, { env: SWARM });
     assert.equal(res.report!.steps[1]!.exitCode, 4);
     assert.deepEqual(res.replayed.report!.steps[0]!.outputs, { MADE: 'made' });
+    // A swarm-only run asks the engine nothing it does not use: the ping (the API version) says the
+    // engine is there; the daemon's platform, which only containers made here need, is not asked.
+    const paths = [...readFileSync(join(res.recordDir, 'engine.jsonl'), 'utf8').matchAll(/"path":"([^"?]*)/g)].map((m) => m[1]!);
+    assert.ok(paths.includes('/_ping'), paths.join(' '));
+    assert.ok(!paths.some((p) => p.endsWith('/version')), paths.join(' '));
   });
 
   test('retryPolicy: every attempt is a service of its own, and none is left', T, async () => {
