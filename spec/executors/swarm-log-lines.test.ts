@@ -118,6 +118,28 @@ describe('service log lines', () => {
     assert.equal(out.text(), 'out a\nout c has spaces\n', 'taken once');
   });
 
+  it('a followed container log that ends without its last messages (Engine 20.10): the unfollowed read after it writes them, each once', async () => {
+    const progress = new LogProgress();
+    const out = new Collect();
+    const err = new Collect();
+    const whole = Buffer.concat([frame(1, 'out a\n'), frame(2, 'err a\n'), frame(1, 'out c has spaces\n'), frame(2, 'err z\n')]);
+    const reads: boolean[] = [];
+    const shortFollow = {
+      async logs(id: string, options: { follow?: boolean }): Promise<Readable> {
+        assert.equal(id, 'c1');
+        reads.push(options.follow === true);
+        // The followed read ends after the first two messages; the unfollowed one has them all.
+        return Readable.from([options.follow ? whole.subarray(0, 28) : whole]);
+      },
+    };
+    const here = new NodeLogs(shortFollow, { stdout: out, stderr: err, progress, signal: AbortSignal.timeout(5_000) });
+    here.take('t1', 'c1');
+    assert.equal(await here.complete(['t1']), true);
+    assert.deepEqual(reads, [true, false], 'followed, then read whole');
+    assert.equal(out.text(), 'out a\nout c has spaces\n');
+    assert.equal(err.text(), 'err a\nerr z\n');
+  });
+
   it('a container log that does not end once the tasks have: cut, and the task read from the service log, once', async () => {
     const progress = new LogProgress();
     const out = new Collect();

@@ -1,11 +1,12 @@
 // The output of a service's tasks that run on the node skiff talks to, read from each task
-// container's own log (GET /containers/{id}/logs, followed) from the moment its start is seen.
-// Engine 20.10 closes a container's log before it sends the `die` and tears the container down
-// (docs/engine-api.md §6.9), so this read ends with the task's whole output a few milliseconds
-// after the exit, where the service log can only be read to its end once the teardown is over
-// and the swarm has been told. The messages are those of the service log, counted the same way
-// (log-lines.ts): a task taken over here after the service log wrote some of its messages skips
-// those, and one whose read fails goes back to the service log, which skips what was written here.
+// container's own log (GET /containers/{id}/logs, followed) from the moment its start is seen,
+// so it comes as the task runs. Engine 20.10's followed read can end without the last messages
+// of a task that writes up to its exit (docs/engine-api.md §13.4): so once it has ended, the
+// same log is read again unfollowed, which gives all of it, and only the messages the followed
+// read had not written are written. The messages are those of the service log, counted the same
+// way (log-lines.ts): a task taken over here after the service log wrote some of its messages
+// skips those, and one whose read fails goes back to the service log, which skips what was
+// written here.
 import type { Writable } from 'node:stream';
 import type { ContainersApi } from '../../engine/facets.js';
 import { LogProgress, ServiceLogLines, readLines } from './log-lines.js';
@@ -88,5 +89,11 @@ export class NodeLogs {
     const err = new ServiceLogLines(this.#options.stderr, 'err', progress, true, { task });
     const body = await this.#containers.logs(container, { follow: true, stdout: true, stderr: true }, { signal });
     await readLines(body, out, err, signal);
+    // What the followed read may have missed at the end: the skip counts are taken once all it
+    // wrote is written.
+    const restOut = new ServiceLogLines(this.#options.stdout, 'out', progress, true, { task });
+    const restErr = new ServiceLogLines(this.#options.stderr, 'err', progress, true, { task });
+    const whole = await this.#containers.logs(container, { follow: false, stdout: true, stderr: true }, { signal });
+    await readLines(whole, restOut, restErr, signal);
   }
 }
