@@ -81,19 +81,18 @@ export class NodeLogs {
   }
 
   async #read(task: string, container: string): Promise<void> {
-    const { progress } = this.#options;
     const signal = AbortSignal.any([this.#options.signal, this.#cut.signal]);
-    // The skip counts are taken now, with the service log's last message for this task written:
-    // from here on it passes them by.
-    const out = new ServiceLogLines(this.#options.stdout, 'out', progress, true, { task });
-    const err = new ServiceLogLines(this.#options.stderr, 'err', progress, true, { task });
-    const body = await this.#containers.logs(container, { follow: true, stdout: true, stderr: true }, { signal });
-    await readLines(body, out, err, signal);
-    // What the followed read may have missed at the end: the skip counts are taken once all it
-    // wrote is written.
-    const restOut = new ServiceLogLines(this.#options.stdout, 'out', progress, true, { task });
-    const restErr = new ServiceLogLines(this.#options.stderr, 'err', progress, true, { task });
-    const whole = await this.#containers.logs(container, { follow: false, stdout: true, stderr: true }, { signal });
-    await readLines(whole, restOut, restErr, signal);
+    // Each read skips the task's messages written before it starts: the first, those the service
+    // log wrote (which passes them by from now on); the second, those the first wrote.
+    const readFrom = async (follow: boolean) => {
+      const { stdout, stderr, progress } = this.#options;
+      const out = new ServiceLogLines(stdout, 'out', progress, true, { task });
+      const err = new ServiceLogLines(stderr, 'err', progress, true, { task });
+      const body = await this.#containers.logs(container, { follow, stdout: true, stderr: true }, { signal });
+      await readLines(body, out, err, signal);
+    };
+    await readFrom(true);
+    // What the followed read may have missed at the end.
+    await readFrom(false);
   }
 }
