@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import { DemuxStream } from '../../lib/engine/demux.js';
 import { LogProgress, ServiceLogLines } from '../../lib/executors/swarm/log-lines.js';
 import { NodeLogs } from '../../lib/executors/swarm/node-logs.js';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import type { ContainerInfo, ContainerState } from '../../lib/engine/containers.js';
+import type { Hijacked } from '../../lib/engine/hijack.js';
 import { Collect } from '../support/live.js';
 
 const ctx = (task: string) => `com.docker.swarm.node.id=n1,com.docker.swarm.service.id=s1,com.docker.swarm.task.id=${task}`;
@@ -19,6 +21,12 @@ function frame(stream: 1 | 2, payload: string): Buffer {
   header.writeUInt32BE(body.length, 4);
   return Buffer.concat([header, body]);
 }
+
+/** A container engine whose tasks are only ever read from their logs. */
+const notAttached = {
+  attach: (): Promise<Hijacked> => assert.fail('attached'),
+  inspect: (): Promise<ContainerInfo> => assert.fail('inspected'),
+};
 
 /** The whole log: task t1 and t2 interleaved, stdout and stderr. */
 const LOG = Buffer.concat([
@@ -66,6 +74,7 @@ describe('service log lines', () => {
   const containerLog = (failAfter?: number) => {
     const bytes = Buffer.concat([frame(1, 'out a\n'), frame(2, 'err a\n'), frame(1, 'out c has spaces\n')]);
     return {
+      ...notAttached,
       async logs(id: string): Promise<Readable> {
         assert.equal(id, 'c1');
         if (failAfter === undefined) return Readable.from([bytes.subarray(0, 9), bytes.subarray(9)]);
@@ -125,6 +134,7 @@ describe('service log lines', () => {
     const whole = Buffer.concat([frame(1, 'out a\n'), frame(2, 'err a\n'), frame(1, 'out c has spaces\n'), frame(2, 'err z\n')]);
     const reads: boolean[] = [];
     const shortFollow = {
+      ...notAttached,
       async logs(id: string, options: { follow?: boolean }): Promise<Readable> {
         assert.equal(id, 'c1');
         reads.push(options.follow === true);
@@ -147,7 +157,7 @@ describe('service log lines', () => {
     // t1's first message, then nothing more and no end.
     const body = new Readable({ read() {} });
     body.push(frame(1, 'out a\n'));
-    const stuck = { logs: async () => body };
+    const stuck = { ...notAttached, logs: async () => body };
     const here = new NodeLogs(stuck, { stdout: out, stderr: err, progress, signal: AbortSignal.timeout(5_000), endWaitMs: 50 });
     here.take('t1', 'c1');
     const t0 = performance.now();
@@ -157,4 +167,87 @@ describe('service log lines', () => {
     assert.deepEqual(linesOf(out.text(), 't1'), ['out a', 'out c has spaces']);
     assert.deepEqual(linesOf(err.text(), 't1'), ['err a']);
   });
+});
+
+describe('task output read by attaching to its container before it starts', () => {
+  /** t1's output, its last message without a newline. */
+  const OUTPUT = Buffer.concat([frame(1, 'out a\n'), frame(2, 'err a\n'), frame(1, 'out c has spaces\n'), frame(2, 'err z')]);
+
+  /** An engine whose container c1 is in `state` when inspected; its attach carries OUTPUT unless told otherwise. */
+  function engine(state: Partial<ContainerState>, attach: 'output' | 'refused' | 'silent' = 'output') {
+    const calls: string[] = [];
+    const sockets: PassThrough[] = [];
+    const api = {
+      async attach(id: string): Promise<Hijacked> {
+        calls.push(`attach ${id}`);
+        if (attach === 'refused') throw new Error('attach refused');
+        const socket = new PassThrough();
+        sockets.push(socket);
+        if (attach === 'output') setImmediate(() => socket.end(OUTPUT));
+        return { socket, headers: {} };
+      },
+      async inspect(id: string): Promise<ContainerInfo> {
+        calls.push(`inspect ${id}`);
+        return { Id: id, Name: '/task', State: { Status: 'created', Running: false, ExitCode: 0, ...state }, Config: {}, HostConfig: {} };
+      },
+      async logs(id: string, query: { follow?: boolean }): Promise<Readable> {
+        calls.push(`logs ${id} ${query.follow ? 'followed' : 'whole'}`);
+        return Readable.from([OUTPUT]);
+      },
+    };
+    return { api, calls, sockets };
+  }
+
+  it('attached while the container is still created: all its output from the attach, its log never read', async () => {
+    const { api, calls, sockets } = engine({});
+    const out = new Collect();
+    const err = new Collect();
+    const here = new NodeLogs(api, { stdout: out, stderr: err, progress: new LogProgress(), signal: AbortSignal.timeout(5_000) });
+    here.attach('t1', 'c1');
+    // Its start, seen next, changes nothing.
+    here.take('t1', 'c1');
+    assert.equal(await here.complete(['t1']), true);
+    assert.deepEqual(calls, ['attach c1', 'inspect c1']);
+    assert.equal(out.text(), 'out a\nout c has spaces\n');
+    assert.equal(err.text(), 'err a\nerr z');
+    assert.equal(sockets[0]!.destroyed, true, 'the attach is closed');
+  });
+
+  for (const [how, state] of [
+    ['running', { Status: 'running', Running: true }],
+    ['exited', { Status: 'exited', ExitCode: 3 }],
+    ['failed to start', { Error: 'exec: "nope": executable file not found in $PATH', ExitCode: 128 }],
+  ] as const) {
+    it(`attached when the container had ${how === 'failed to start' ? how : `started (${how})`}: the attach dropped, its log read instead, each message once`, async () => {
+      const { api, calls, sockets } = engine(state);
+      const out = new Collect();
+      const err = new Collect();
+      const here = new NodeLogs(api, { stdout: out, stderr: err, progress: new LogProgress(), signal: AbortSignal.timeout(5_000) });
+      here.attach('t1', 'c1');
+      assert.equal(await here.complete(['t1']), true);
+      assert.deepEqual(calls, ['attach c1', 'inspect c1', 'logs c1 followed', 'logs c1 whole']);
+      assert.equal(out.text(), 'out a\nout c has spaces\n');
+      assert.equal(err.text(), 'err a\nerr z');
+      assert.equal(sockets[0]!.destroyed, true);
+    });
+  }
+
+  for (const attach of ['refused', 'silent'] as const) {
+    it(`an attach ${attach === 'refused' ? 'refused' : 'that never ends'}: the task goes back to the service log, each message once`, async () => {
+      const { api, calls, sockets } = engine({}, attach);
+      const out = new Collect();
+      const err = new Collect();
+      const progress = new LogProgress();
+      const here = new NodeLogs(api, { stdout: out, stderr: err, progress, signal: AbortSignal.timeout(5_000), endWaitMs: 50 });
+      here.attach('t1', 'c1');
+      here.take('t1', 'c1');
+      assert.equal(await here.complete(['t1']), false);
+      assert.equal(here.taken('t1'), true, 'a followed service log still passes it by');
+      assert.deepEqual(calls, attach === 'refused' ? ['attach c1'] : ['attach c1', 'inspect c1'], 'its log is not read in its place');
+      if (attach === 'silent') assert.equal(sockets[0]!.destroyed, true, 'the attach is closed once cut');
+      await read(LOG, out, err, progress, true, 7, (task) => here.has(task));
+      assert.deepEqual(out.text().split('\n').filter((l) => /^out [ac]/.test(l)), ['out a', 'out c has spaces']);
+      assert.deepEqual(err.text().split('\n').filter((l) => /^err a/.test(l)), ['err a']);
+    });
+  }
 });

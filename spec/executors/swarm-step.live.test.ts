@@ -171,6 +171,8 @@ steps:
     const paths = [...readFileSync(join(res.recordDir, 'engine.jsonl'), 'utf8').matchAll(/"path":"([^"?]*)/g)].map((m) => m[1]!);
     assert.ok(paths.includes('/_ping'), paths.join(' '));
     assert.ok(!paths.some((p) => p.endsWith('/version')), paths.join(' '));
+    // Each task container, made on the node skiff talks to, is attached to as it is made.
+    assert.equal(paths.filter((p) => /\/containers\/[0-9a-f]{64}\/attach$/.test(p)).length, 2, paths.join(' '));
   });
 
   test('retryPolicy: every attempt is a service of its own, and none is left', T, async () => {

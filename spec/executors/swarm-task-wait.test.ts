@@ -61,14 +61,14 @@ afterEach(() => {
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('swarm task wait', () => {
-  it('follows only start and die events of the run, and ends a task whose container exits 0 here while the swarm still shows it running', async () => {
+  it('follows only create, start and die events of the run, and ends a task whose container exits 0 here while the swarm still shows it running', async () => {
     const events = new ScriptedEvents();
     const tasks = scriptedTasks([task('pending'), task('starting'), task('running')], (poll) => {
       if (poll === 2) events.dieOfTask('task-1', 0);
     });
     const exits = await exitsOn(events, tasks);
     const ended = await waitForTasks(tasks.api, 'svc', { total: 1, signal: AbortSignal.timeout(20_000), exits });
-    assert.deepEqual(events.queries[0]!.filters, { type: ['container'], event: ['start', 'die'], label: ['dev.skiff.run=run-1'] });
+    assert.deepEqual(events.queries[0]!.filters, { type: ['container'], event: ['create', 'start', 'die'], label: ['dev.skiff.run=run-1'] });
     assert.equal(ended.length, 1);
     assert.equal(ended[0]!.complete, true);
     assert.equal(ended[0]!.task.Status.State, 'running');
@@ -158,23 +158,28 @@ describe('swarm task wait', () => {
     await assert.rejects(ended, /stopped/);
   });
 
-  it('tells each service of its task containers that start here, those seen before it asked first, until it is done', async () => {
+  it('tells each service of its task containers made and started here, those seen before it asked first, until it is done', async () => {
     const events = new ScriptedEvents();
     const tasks = scriptedTasks([task('running')]);
     const exits = await exitsOn(events, tasks);
+    events.createOfTask('t1', 'svc-a', 'c-a1');
     events.startOfTask('t1', 'svc-a', 'c-a1');
     events.startOfTask('t9', 'svc-b', 'c-b9');
     await wait(10);
     const seen: string[] = [];
-    exits.onStart('svc-a', (s) => seen.push(`${s.task}@${s.container}`));
+    exits.onContainer('svc-a', (s) => seen.push(`${s.action} ${s.task}@${s.container}`));
+    events.createOfTask('t2', 'svc-a', 'c-a2');
+    events.createOfTask('t2', 'svc-a', 'c-a2');
     events.startOfTask('t2', 'svc-a', 'c-a2');
     events.startOfTask('t2', 'svc-a', 'c-a2');
     await wait(10);
-    assert.deepEqual(seen, ['t1@c-a1', 't2@c-a2'], 'earlier starts first, later ones as they come, each task once, none of another service');
+    const told = ['create t1@c-a1', 'start t1@c-a1', 'create t2@c-a2', 'start t2@c-a2'];
+    assert.deepEqual(seen, told, 'earlier ones first, later ones as they come, each create and start of a task once, none of another service');
     exits.forgetService('svc-a');
+    events.createOfTask('t3', 'svc-a', 'c-a3');
     events.startOfTask('t3', 'svc-a', 'c-a3');
     await wait(10);
-    assert.deepEqual(seen, ['t1@c-a1', 't2@c-a2'], 'nothing after the service is done');
+    assert.deepEqual(seen, told, 'nothing after the service is done');
   });
 
   it('tells when a poll shows every task running or ended', async () => {

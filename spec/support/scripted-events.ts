@@ -39,7 +39,16 @@ export class ScriptedEvents {
 
   /** A swarm task's container starting. */
   startOfTask(taskId: string, serviceId: string, containerId: string): void {
-    this.#queue.push({ Type: 'container', Action: 'start', Actor: { ID: containerId, Attributes: { 'com.docker.swarm.task.id': taskId, 'com.docker.swarm.service.id': serviceId } } });
+    this.#ofTask('start', taskId, serviceId, containerId);
+  }
+
+  /** A swarm task's container made. */
+  createOfTask(taskId: string, serviceId: string, containerId: string): void {
+    this.#ofTask('create', taskId, serviceId, containerId);
+  }
+
+  #ofTask(action: string, taskId: string, serviceId: string, containerId: string): void {
+    this.#queue.push({ Type: 'container', Action: action, Actor: { ID: containerId, Attributes: { 'com.docker.swarm.task.id': taskId, 'com.docker.swarm.service.id': serviceId } } });
     this.#wake?.();
   }
 

@@ -1,13 +1,17 @@
 // The output of a service's tasks that run on the node skiff talks to, read from each task
-// container's own log (GET /containers/{id}/logs, followed) from the moment its start is seen,
-// so it comes as the task runs. Engine 20.10's followed read can end without the last messages
-// of a task that writes up to its exit (docs/engine-api.md §13.4): so once it has ended, the
-// same log is read again unfollowed, which gives all of it, and only the messages the followed
-// read had not written are written. The messages are those of the service log, counted the same
-// way (log-lines.ts): a task taken over here after the service log wrote some of its messages
-// skips those, and one whose read fails goes back to the service log, which skips what was
-// written here.
-import type { Writable } from 'node:stream';
+// container itself, so it comes as the task runs. As a `docker run` does, a container seen made
+// (its `create` event) is attached to before it starts: the attach then carries all its output
+// and ends as the process does, before the daemon tears the container down. Whether the attach
+// came in time is told by inspecting the container once attached: a container still `created`
+// then has written nothing yet (docs/engine-api.md §13.4). One attached too late, or seen only
+// as it starts, is read from its log (GET /containers/{id}/logs, followed); Engine 20.10's
+// followed read can end without the last messages of a task that writes up to its exit (§13.4),
+// so once it has ended the same log is read again unfollowed, which gives all of it (after the
+// teardown), and only the messages the followed read had not written are written. The messages
+// are those of the service log, counted the same way (log-lines.ts): a task taken over here
+// after the service log wrote some of its messages skips those, and one whose read fails goes
+// back to the service log, which skips what was written here.
+import type { Readable, Writable } from 'node:stream';
 import type { ContainersApi } from '../../engine/facets.js';
 import { LogProgress, ServiceLogLines, readLines } from './log-lines.js';
 
@@ -28,7 +32,7 @@ export interface NodeLogsOptions {
 const END_WAIT_MS = 5_000;
 
 export class NodeLogs {
-  readonly #containers: Pick<ContainersApi, 'logs'>;
+  readonly #containers: Pick<ContainersApi, 'logs' | 'attach' | 'inspect'>;
   readonly #options: NodeLogsOptions;
   /** Reads by task ID, each settled (never rejecting) once it has ended or failed. */
   readonly #reads = new Map<string, Promise<void>>();
@@ -37,19 +41,30 @@ export class NodeLogs {
   /** Cuts the reads still going on END_WAIT_MS after the tasks ended. */
   readonly #cut = new AbortController();
 
-  constructor(containers: Pick<ContainersApi, 'logs'>, options: NodeLogsOptions) {
+  constructor(containers: Pick<ContainersApi, 'logs' | 'attach' | 'inspect'>, options: NodeLogsOptions) {
     this.#containers = containers;
     this.#options = options;
   }
 
-  /** Takes over a task's output from its container's log (once per task). */
+  /** Takes over a task's output by attaching to its container, just made (once per task). */
+  attach(task: string, container: string): void {
+    this.#begin(task, () => this.#readAttached(task, container));
+  }
+
+  /** Takes over a task's output from its container's log, as it starts (once per task). */
   take(task: string, container: string): void {
+    this.#begin(task, () => this.#readLog(task, container));
+  }
+
+  #begin(task: string, read: () => Promise<void>): void {
     if (this.#reads.has(task) || this.#options.signal.aborted) return;
     this.#here.add(task);
-    const read = this.#read(task, container).catch(() => {
-      this.#here.delete(task);
-    });
-    this.#reads.set(task, read);
+    this.#reads.set(
+      task,
+      read().catch(() => {
+        this.#here.delete(task);
+      }),
+    );
   }
 
   /**
@@ -80,19 +95,43 @@ export class NodeLogs {
     return tasks.every((t) => this.#here.has(t));
   }
 
-  async #read(task: string, container: string): Promise<void> {
-    const signal = AbortSignal.any([this.#options.signal, this.#cut.signal]);
-    // Each read skips the task's messages written before it starts: the first, those the service
-    // log wrote (which passes them by from now on); the second, those the first wrote.
-    const readFrom = async (follow: boolean) => {
-      const { stdout, stderr, progress } = this.#options;
-      const out = new ServiceLogLines(stdout, 'out', progress, true, { task });
-      const err = new ServiceLogLines(stderr, 'err', progress, true, { task });
-      const body = await this.#containers.logs(container, { follow, stdout: true, stderr: true }, { signal });
-      await readLines(body, out, err, signal);
-    };
+  get #signal(): AbortSignal {
+    return AbortSignal.any([this.#options.signal, this.#cut.signal]);
+  }
+
+  async #readAttached(task: string, container: string): Promise<void> {
+    const signal = this.#signal;
+    // Should the attach fail, the task goes back to the service log: the container's own log
+    // cannot stand in before it starts (a log read of a container not running ends at once).
+    const { socket } = await this.#containers.attach(container, { stdout: true, stderr: true }, { signal });
+    try {
+      const { State } = await this.#containers.inspect(container, { signal });
+      // Started (or failed to start) before the inspect: the attach may have come after some output.
+      if (State.Status !== 'created' || State.Error) {
+        socket.destroy();
+        return await this.#readLog(task, container);
+      }
+      await this.#lines(task, socket, signal);
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  async #readLog(task: string, container: string): Promise<void> {
+    const signal = this.#signal;
+    const readFrom = async (follow: boolean) => this.#lines(task, await this.#containers.logs(container, { follow, stdout: true, stderr: true }, { signal }), signal);
     await readFrom(true);
     // What the followed read may have missed at the end.
     await readFrom(false);
+  }
+
+  /**
+   * One read of the task's output to its end. Each read skips the task's messages written before
+   * it starts: those the service log wrote (which passes them by from now on), or those an
+   * earlier read here wrote.
+   */
+  async #lines(task: string, body: Readable, signal: AbortSignal): Promise<void> {
+    const { stdout, stderr, progress } = this.#options;
+    await readLines(body, new ServiceLogLines(stdout, 'out', progress, true, { task }), new ServiceLogLines(stderr, 'err', progress, true, { task }), signal);
   }
 }

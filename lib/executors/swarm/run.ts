@@ -1,5 +1,5 @@
 // One service of run-once tasks (spec.ts) from create to removal, owned here on every path: its output read
-// from the service log as it comes (log-lines.ts), or from a task container's own log when it
+// from the service log as it comes (log-lines.ts), or from a task container itself when it
 // runs on the node skiff talks to (node-logs.ts), its tasks watched until every replica has
 // ended (task-wait.ts), and the service removed when the job ends, fails, or is stopped (no
 // service left, ever).
@@ -52,7 +52,7 @@ export interface RunServiceResult {
 export interface SwarmEngine {
   readonly services: Pick<ServicesApi, 'create' | 'remove' | 'logs'>;
   readonly tasks: Pick<TasksApi, 'list'>;
-  readonly containers: Pick<ContainersApi, 'list' | 'kill' | 'logs'>;
+  readonly containers: Pick<ContainersApi, 'list' | 'kill' | 'logs' | 'attach' | 'inspect'>;
 }
 
 const CLEANUP_MS = 30_000;
@@ -77,8 +77,9 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
     const progress = new LogProgress();
     const here = new NodeLogs(engine.containers, { stdout: options.stdout, stderr: options.stderr, progress, signal });
     let startsHere = 0;
-    exits.onStart(id, (start) => {
-      here.take(start.task, start.container);
+    exits.onContainer(id, (event) => {
+      if (event.action === 'create') return here.attach(event.task, event.container);
+      here.take(event.task, event.container);
       if (++startsHere >= total) started();
     });
     // The service log is followed for tasks that are not seen starting here: from the first one

@@ -1,7 +1,8 @@
-// The starts and exits of a run's task containers on the node skiff talks to, from one event
-// stream per run (GET /events: `start` and `die` of containers labelled with the run's id). A
-// start tells which container runs a task here, so its output can be read from the container's
-// own log (node-logs.ts). A daemon tells of a container's
+// The task containers of a run on the node skiff talks to, from one event stream per run (GET
+// /events: `create`, `start` and `die` of containers labelled with the run's id). A create or a
+// start tells which container runs a task here, so its output can be read from the container
+// itself (node-logs.ts): attached to between its create and its start, or from its log once it
+// has started. A daemon tells of a container's
 // death a few hundred milliseconds before a wait on it returns and the node's swarm agent reports
 // the task ended (it tears down the container's network and mounts in between), and the manager
 // takes that report in later still (docs/engine-api.md §13.4). Tasks on other nodes are not seen
@@ -14,10 +15,11 @@ export interface TaskExitsEngine {
   readonly tasks: Pick<TasksApi, 'selfNode'>;
 }
 
-/** A task container of the run that started on this node. */
-export interface TaskStart {
+/** A task container of the run made (`create`) or started (`start`) on this node. */
+export interface TaskContainer {
   task: string;
   container: string;
+  action: 'create' | 'start';
 }
 
 interface Waiter {
@@ -40,9 +42,9 @@ export class TaskExits {
   #opened: Promise<void> | undefined;
   #self: Promise<string | undefined> | undefined;
   #live = false;
-  /** Starts by service ID, until the service is done with them (forgetService). */
-  readonly #starts = new Map<string, TaskStart[]>();
-  readonly #startListeners = new Map<string, (start: TaskStart) => void>();
+  /** Creates and starts by service ID, until the service is done with them (forgetService). */
+  readonly #seen = new Map<string, TaskContainer[]>();
+  readonly #listeners = new Map<string, (event: TaskContainer) => void>();
 
   constructor(engine: TaskExitsEngine, runId: string) {
     this.#engine = engine;
@@ -62,7 +64,7 @@ export class TaskExits {
   #open(): Promise<void> {
     const answered = this.#engine.events
       .stream(
-        { filters: { type: ['container'], event: ['start', 'die'], label: [`${LABEL_RUN}=${this.#runId}`] }, since: Date.now() / 1000 - SINCE_MARGIN_SEC },
+        { filters: { type: ['container'], event: ['create', 'start', 'die'], label: [`${LABEL_RUN}=${this.#runId}`] }, since: Date.now() / 1000 - SINCE_MARGIN_SEC },
         { signal: this.#stop.signal },
       )
       .then(
@@ -125,30 +127,30 @@ export class TaskExits {
   }
 
   /**
-   * Tells `listener` of each task container of `service` that starts on this node, those seen
-   * already first; until `forgetService`.
+   * Tells `listener` of each task container of `service` made and started on this node, those
+   * seen already first (each create and start once); until `forgetService`.
    */
-  onStart(service: string, listener: (start: TaskStart) => void): void {
-    this.#startListeners.set(service, listener);
-    for (const start of this.#starts.get(service) ?? []) listener(start);
+  onContainer(service: string, listener: (event: TaskContainer) => void): void {
+    this.#listeners.set(service, listener);
+    for (const event of this.#seen.get(service) ?? []) listener(event);
   }
 
   forgetService(service: string): void {
-    this.#startListeners.delete(service);
-    this.#starts.delete(service);
+    this.#listeners.delete(service);
+    this.#seen.delete(service);
   }
 
   close(): void {
     this.#stop.abort();
   }
 
-  #started(service: string | undefined, start: TaskStart): void {
-    if (!service || !start.container) return;
-    const seen = this.#starts.get(service) ?? [];
-    if (seen.some((s) => s.task === start.task)) return;
-    seen.push(start);
-    this.#starts.set(service, seen);
-    this.#startListeners.get(service)?.(start);
+  #told(service: string | undefined, event: TaskContainer): void {
+    if (!service || !event.container) return;
+    const seen = this.#seen.get(service) ?? [];
+    if (seen.some((s) => s.task === event.task && s.action === event.action)) return;
+    seen.push(event);
+    this.#seen.set(service, seen);
+    this.#listeners.get(service)?.(event);
   }
 
   async #follow(events: AsyncIterable<{ Action: string; Actor: { ID: string; Attributes?: Record<string, string> | null } }>): Promise<void> {
@@ -156,8 +158,8 @@ export class TaskExits {
       for await (const event of events) {
         const task = event.Actor.Attributes?.['com.docker.swarm.task.id'];
         if (!task) continue;
-        if (event.Action === 'start') {
-          this.#started(event.Actor.Attributes?.['com.docker.swarm.service.id'], { task, container: event.Actor.ID });
+        if (event.Action === 'create' || event.Action === 'start') {
+          this.#told(event.Actor.Attributes?.['com.docker.swarm.service.id'], { task, container: event.Actor.ID, action: event.Action });
           continue;
         }
         const code = Number(event.Actor.Attributes?.exitCode);
