@@ -25,9 +25,10 @@ export interface NodeLogsOptions {
 }
 
 /**
- * How long the reads may go on once every task has ended. A container's log ends with the
- * container; should one not (a daemon that never closes it), the read is cut and the task's
- * output taken from the service log instead, rather than the step waiting on it for ever.
+ * How long the reads may go on once every task has ended. A container's log and an attach end
+ * with the container's process; should one not (a daemon that never closes it, or a task ended
+ * by the swarm before its container was started), the read is cut and the task's output taken
+ * from the service log instead, rather than the step waiting on it for ever.
  */
 const END_WAIT_MS = 5_000;
 
