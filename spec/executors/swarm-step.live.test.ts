@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import tar from 'tar-stream';
 import { after, before, describe, test } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { skiffLabels } from '../../lib/executors/docker/labels.js';
@@ -16,6 +17,8 @@ const SWARM = { DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! };
 const REGISTRY_IMAGE = `${engineEnv.SKIFF_REGISTRY}/busybox:latest`;
 const AUTH_IMAGE = `${engineEnv.SKIFF_AUTH_REGISTRY}/busybox:latest`;
 const T = { timeout: 120_000 };
+/** An image with no /bin/sh, made on the swarm's engine by the test that needs it. */
+const NO_SH_IMAGE = `skiff-swarm-nosh:${process.pid}`;
 /** The test image, already on the swarm's node: pinned by ID, so nothing is pulled. */
 const LOCAL = `{type: swarm, config: {image: ${TEST_IMAGE}, pull: never}}`;
 
@@ -215,6 +218,46 @@ steps:
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.report!.steps[0]!.error!, /create service skiff-s-\S+: Error response from daemon: This node is not a swarm manager/);
     assert.doesNotMatch(res.stderr, /^\s+at /m);
+  });
+
+  test('a task container that cannot start: the swarm\'s reason in the step error, as a docker step has the daemon\'s; no /bin/sh gets the list-form advice', T, async () => {
+    // An image with a single static binary and no /bin/sh, on the swarm's own engine.
+    const pack = tar.pack();
+    pack.entry({ name: 'busybox', mode: 0o755 }, readFileSync('/bin/busybox'));
+    pack.finalize();
+    await engine.images.import(pack, { repo: NO_SH_IMAGE.split(':')[0]!, tag: NO_SH_IMAGE.split(':')[1]! });
+    try {
+      const noSh = `{type: swarm, config: {image: ${NO_SH_IMAGE}, pull: never}}`;
+      const res = await runOnSwarm(
+        'swarm-nostart',
+        `  - name: baduser
+    executor: {type: swarm, config: {image: ${TEST_IMAGE}, pull: never, container: {user: nosuchuser}}}
+    command: echo hi
+  - name: nosuch
+    executor: ${LOCAL}
+    command: ["/no/such/program"]
+  - name: noshell
+    executor: ${noSh}
+    command: echo hi
+  - name: listform
+    executor: ${noSh}
+    command: ["/busybox", "echo", "from a list"]
+`,
+        { prefix: 'type: graph\n' },
+      );
+      assert.equal(res.code, 1, res.stderr);
+      const step = (name: string) => res.report!.steps.find((s) => s.name === name)!;
+      assert.match(step('baduser').error!, /^swarm task \S+ failed: starting container failed: unable to find user nosuchuser/);
+      assert.equal(step('baduser').exitCode, 1, 'no command ran: no exit code of it');
+      assert.match(step('nosuch').error!, /^swarm task \S+ failed: starting container failed: .*\/no\/such\/program/);
+      assert.equal(step('noshell').error, `image ${NO_SH_IMAGE} has no /bin/sh, so a string command cannot run in a shell: write the command as a list (exec form), e.g. command: ["/app", "--flag"]`);
+      assert.equal(step('listform').status, 'succeeded');
+      assert.equal(readFileSync(step('listform').stdoutFile!, 'utf8'), 'from a list\n');
+      assert.doesNotMatch(res.stderr, /^\s+at /m);
+      assert.deepEqual(await servicesOf('swarm-nostart'), []);
+    } finally {
+      await engine.images.remove(NO_SH_IMAGE, { force: true }).catch(() => undefined);
+    }
   });
 
   test('replicas and maxConcurrent: a job that fans out runs every replica', T, async () => {

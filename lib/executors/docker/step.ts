@@ -285,7 +285,8 @@ async function findByName(engine: EngineApi, name: string, signal: AbortSignal):
   return info.Name === `/${name}` || info.Id === name ? info : undefined;
 }
 
-function explainStartFailure(err: unknown, image: string, command: Command | undefined): unknown {
+/** A start that failed for want of `/bin/sh`, told as what to write instead (swarm steps too). */
+export function explainStartFailure(err: unknown, image: string, command: Command | undefined): unknown {
   if (!isSkiffError(err) || command?.form !== 'shell') return err;
   if (isMissingShell(err.message)) return new SkiffError('config', noShellAdvice(`image ${image}`), { cause: err });
   return err;

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { ContainersApi, ServicesApi, TasksApi } from '../../engine/facets.js';
 import { SkiffError } from '../../common/errors.js';
-import type { ServiceSpec } from '../../engine/services.js';
+import type { ServiceSpec, TaskInfo } from '../../engine/services.js';
 import { LogProgress, ServiceLogLines, readLines } from './log-lines.js';
 import { NodeLogs } from './node-logs.js';
 import { forceSignalOf } from '../contract.js';
@@ -113,8 +113,10 @@ export async function runService(engine: SwarmEngine, options: RunServiceOptions
     const nodes = [...new Set(ended.map((e) => e.task.NodeID).filter((n): n is string => !!n))];
     if (!failed) return { id, exitCode: 0, nodes };
     const exitCode = failed.Status.ContainerStatus?.ExitCode;
-    if (exitCode === undefined || exitCode === 0) {
-      // No process ran, or it was stopped from outside: the swarm's own words say why.
+    if (exitCode === undefined || exitCode === 0 || startFailed(failed)) {
+      // No process ran (its container did not start: the daemon's 126–128 is no exit of the
+      // command), or it was stopped from outside: the swarm's own words say why, as a docker
+      // step's failed start has the daemon's.
       throw new SkiffError('engine', `swarm task ${failed.ID} ${failed.Status.State}: ${failed.Status.Err || failed.Status.Message || 'no reason given'}`);
     }
     return { id, exitCode, error: failed.Status.Err, nodes };
@@ -160,6 +162,11 @@ async function stoppedHere(engine: SwarmEngine, id: string, graceSec: number, fo
       force?.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+/** The node could not start the task's container (the swarm agent's words, docs/engine-api.md §13.4). */
+function startFailed(task: TaskInfo): boolean {
+  return task.Status.Err?.startsWith('starting container failed') ?? false;
 }
 
 async function readLogs(engine: SwarmEngine, id: string, options: RunServiceOptions, progress: LogProgress, read: { follow: boolean; elsewhere: (task: string) => boolean }, signal: AbortSignal): Promise<void> {

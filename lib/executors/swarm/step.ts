@@ -7,7 +7,7 @@ import { registryOf } from '../../engine/credentials.js';
 import type { EngineApi } from '../../engine/facets.js';
 import type { Executor, StepContext, StepResult } from '../contract.js';
 import { skiffLabels } from '../docker/labels.js';
-import { argvOf, type DockerRuntime } from '../docker/step.js';
+import { argvOf, explainStartFailure, type DockerRuntime } from '../docker/step.js';
 import { TailWriter } from '../tail.js';
 import { normalizeSwarmStepConfig, type NormalizedSwarmConfig } from './config.js';
 import { runService } from './run.js';
@@ -84,6 +84,8 @@ export class SwarmStepExecutor implements Executor {
           // The next step starts while the swarm removes this service; the run waits for it at close.
           onRemoval: (remove) => this.#removals.add(remove),
         });
+      } catch (err) {
+        throw explainStartFailure(err, config.image, ctx.command);
       } finally {
         started();
       }
