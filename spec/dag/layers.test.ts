@@ -91,7 +91,7 @@ describe('layers', () => {
     // The contract brings the executors' load-time checks (pure decoding) and nothing that runs a step.
     const executors = reached.filter((f) => f.startsWith('dist/lib/executors/'));
     assert.deepEqual(
-      executors.filter((f) => !/^dist\/lib\/executors\/(contract|docker\/(checks|config|container-config|decode|keys|key-schemas)|swarm\/(checks|config))\.js$/.test(f)),
+      executors.filter((f) => !/^dist\/lib\/executors\/(contract|docker\/(checks|config|container-config|decode|keys|key-schemas)|swarm\/(checks|config|constraints))\.js$/.test(f)),
       [],
     );
     assert.ok(executors.includes('dist/lib/executors/contract.js'));

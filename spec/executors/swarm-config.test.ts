@@ -88,6 +88,42 @@ describe('swarm step config at load', () => {
     );
   });
 
+  it('placement constraints as the swarm reads them, each at its place: syntax, and keys no node would ever match', () => {
+    assert.deepEqual(
+      problems(`
+        steps:
+          - name: job
+            executor:
+              type: swarm
+              config:
+                image: busybox
+                placement:
+                  Constraints:
+                    - node.role == manager
+                    - node.labels.zone!=eu-1
+                    - "Engine.Labels.disk==ssd"
+                    - node.foo ~~ bar
+                    - node.lables.zone==eu
+                    - node.hostname == a<b
+                    - "== x"
+                    - "node.id==\${NODE}"
+          - name: one
+            executor: {type: swarm, config: {image: busybox, placement: {constraints: node.labels.==x}}}
+      `),
+      [
+        '12:15: steps[0].executor.config.placement.Constraints[3]: invalid placement constraint "node.foo ~~ bar": expected <key>==<value> or <key>!=<value>',
+        '13:15: steps[0].executor.config.placement.Constraints[4]: unknown key "node.lables.zone" in placement constraint "node.lables.zone==eu": no node would ever match it (known: node.id, node.hostname, node.ip, node.role, node.platform.os, node.platform.arch, node.labels.<label>, engine.labels.<label>)',
+        '14:15: steps[0].executor.config.placement.Constraints[5]: invalid value "a<b" in placement constraint "node.hostname == a<b": letters, digits, spaces and : - _ . * ( ) ? + [ ] \\ ^ $ | / only',
+        '15:15: steps[0].executor.config.placement.Constraints[6]: invalid key "" in placement constraint "== x": expected <key>==<value> or <key>!=<value>',
+        '18:79: steps[1].executor.config.placement.constraints: unknown key "node.labels." in placement constraint "node.labels.==x": no node would ever match it (known: node.id, node.hostname, node.ip, node.role, node.platform.os, node.platform.arch, node.labels.<label>, engine.labels.<label>)',
+      ],
+    );
+    assert.throws(
+      () => normalizeSwarmStepConfig({ image: 'busybox', placement: { constraints: ['node.id=abc'] } }, { dir: '/d' }),
+      /invalid placement constraint "node.id=abc": expected <key>==<value> or <key>!=<value>/,
+    );
+  });
+
   it('a swarm step needs an image and a config', () => {
     assert.deepEqual(
       problems(`

@@ -2,10 +2,11 @@
 // starts, after its string leaves were `${}`-expanded. The keys are the docker executor's where
 // they mean the same for a service (`image`, `platform`, `pull`, `container.env/workingDir/user`,
 // `host.binds/mounts` and resource limits), decoded by the same weakly typed decoder, plus what
-// only a swarm has: `resources` (limits and reservations), `placement`, `replicas`,
-// `maxConcurrent`. A key that only means something to one engine (`containerName`, `exec`,
-// `network`, `autoRemove`) is an error that says so, as is any unknown key: this executor is
-// new, so nothing written for it needs to load with keys it ignores.
+// only a swarm has: `resources` (limits and reservations), `placement` (its constraints checked
+// as the swarm reads them: constraints.ts), `replicas`, `maxConcurrent`. A key that only means
+// something to one engine (`containerName`, `exec`, `network`, `autoRemove`) is an error that
+// says so, as is any unknown key: this executor is new, so nothing written for it needs to load
+// with keys it ignores.
 import Type, { type TSchema } from 'typebox';
 import { SkiffError } from '../../common/errors.js';
 import { goKind, isPlainMap } from '../../common/go-values.js';
@@ -15,6 +16,7 @@ import { normalizePlatform, platformError, pullPolicyOf, resolveHostPath, type N
 import { decodeBlock, isDynamic, type DecodeIssue } from '../docker/decode.js';
 import { caseInsensitiveObject, schemaOfTable } from '../docker/key-schemas.js';
 import { MOUNT, matchKeys, type StructTable } from '../docker/keys.js';
+import { constraintProblem } from './constraints.js';
 
 const table = (name: string, fields: StructTable['fields']): StructTable => ({ name, fields });
 
@@ -139,8 +141,23 @@ function analyse(raw: unknown, mode: { deferDynamic: boolean; dir?: string }): {
       return source!.startsWith('.') || source!.startsWith('~') ? [resolveHostPath(source!, dir), ...rest].join(':') : bind;
     });
   }
+  checkConstraints(get('placement'), at('placement'), mode, issues);
   if (!image) return { issues };
   return { issues, value: { image, pull, ...(platform ? { platform } : {}), container, host, resources, placement, replicas, maxConcurrent } };
+}
+
+/** Each placement constraint, at its place (a single string stands for a list of one). */
+function checkConstraints(placement: unknown, path: KeyPath, mode: { deferDynamic: boolean }, issues: DecodeIssue[]): void {
+  if (!isPlainMap(placement)) return;
+  const key = Object.keys(placement).find((k) => k.toLowerCase() === 'constraints');
+  if (key === undefined) return;
+  const value = placement[key];
+  const list = Array.isArray(value) ? value : [value];
+  list.forEach((expr, i) => {
+    if (typeof expr !== 'string' || (mode.deferDynamic && isDynamic(expr))) return;
+    const problem = constraintProblem(expr);
+    if (problem) issues.push({ path: Array.isArray(value) ? [...path, key, i] : [...path, key], message: problem });
+  });
 }
 
 /** A positive whole number, or a string that will be one once expanded. */
