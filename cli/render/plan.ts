@@ -1,7 +1,7 @@
 // `skiff dry`: the plan of a run that did not happen. Steps in the order they would start, each
-// with where it would run (the host, a new container, an exec into a running one), then the
-// images to pull and the containers to create or reuse, gathered.
-import type { Command } from '../../lib/common/model.js';
+// with where it would run (the host, a new container, an exec into a running one, a swarm
+// service), then the images to pull and the containers to create or reuse, gathered.
+import type { Command, PullPolicy } from '../../lib/common/model.js';
 import type { PlanItem, PullDecision } from '../../lib/executors/plan.js';
 import type { Paint } from './format.js';
 
@@ -31,6 +31,13 @@ const PULL_WORDS: Record<PullDecision, string> = {
   unknown: 'engine not reachable: image state unknown',
 };
 
+/** Who gets a swarm step's image, by its pull policy (the swarm executor's rule). */
+const SERVICE_PULL_WORDS: Record<PullPolicy, string> = {
+  missing: 'pinned to its registry digest, pulled by the nodes that lack it',
+  always: 'pinned to its registry digest as the step starts, pulled by the nodes that lack it',
+  never: "the manager's local image, pinned by ID, never pulled",
+};
+
 export function commandWords(command: Command | null): string {
   if (!command) return '(the image’s own command)';
   return command.form === 'shell' ? command.script.trim().replace(/\n/g, '\n      ') : JSON.stringify(command.argv);
@@ -46,6 +53,12 @@ function itemLine(item: PlanItem): string {
     }
     case 'exec':
       return `exec in the running container ${item.container}: ${commandWords(item.command)}`;
+    case 'service': {
+      const waves = Math.ceil(item.replicas / item.maxConcurrent);
+      const tasks = item.replicas === 1 ? 'one task' : waves === 1 ? `${item.replicas} tasks at once` : `${item.replicas} tasks, ${item.maxConcurrent} at a time, one service per wave`;
+      const facts = [tasks, SERVICE_PULL_WORDS[item.pull], ...(item.constraints.length ? [`on nodes where ${item.constraints.join(' and ')}`] : [])];
+      return `as ${waves > 1 ? `${waves} swarm services` : 'a swarm service'} from ${item.image} (${facts.join('; ')}), removed after: ${commandWords(item.command)}`;
+    }
     case 'in-dag-container':
       return `in the DAG container: ${commandWords(item.command)}`;
     case 'dag-container':
@@ -95,5 +108,8 @@ export function renderPlan(input: PlanInput): string {
   out.push('', `images to pull: ${pulls.length > 0 ? pulls.join(', ') : 'none'}`);
   out.push(`containers to create: ${creates.length > 0 ? `${creates.length} (${creates.join(', ')})` : 'none'}`);
   out.push(`containers to reuse: ${reuses.length > 0 ? reuses.join(', ') : 'none'}`);
+  const services = items.flatMap((i) => (i.kind === 'service' ? [{ step: i.step, waves: Math.ceil(i.replicas / i.maxConcurrent) }] : []));
+  const count = services.reduce((n, s) => n + s.waves, 0);
+  if (count > 0) out.push(`swarm services to create: ${count} (${services.map((s) => (s.waves > 1 ? `${s.step} ×${s.waves}` : s.step)).join(', ')}), each removed when its tasks end`);
   return `${out.join('\n')}\n`;
 }

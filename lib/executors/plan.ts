@@ -3,11 +3,13 @@
 // a run would decide them; but each step only says what it would do, as PlanItems, and succeeds.
 import type { Dag } from '../common/model.js';
 import { openEngine, type Engine, type EngineSelection } from '../engine/index.js';
-import { planDagContainer, planDockerStep, type PlanItem } from './docker/plan.js';
+import { planDagContainer, planDockerStep } from './docker/plan.js';
+import type { PlanItem } from './plan-items.js';
+import { planSwarmStep } from './swarm/plan.js';
 import type { ExecutorSet } from './contract.js';
 import { runProcess } from './local.js';
 
-export type { PlanItem, PullDecision } from './docker/plan.js';
+export type { PlanItem, PullDecision } from './plan-items.js';
 
 export interface PlanOptions {
   env: NodeJS.ProcessEnv;
@@ -33,6 +35,7 @@ export function createPlanExecutors(dag: Dag, options: PlanOptions): ExecutorSet
         const command = ctx.command ?? null;
         if (dag.container) options.onPlan({ kind: 'in-dag-container', step: step.name, command });
         else if (step.executor.type === 'docker') for (const item of await planDockerStep(ctx, deps)) options.onPlan(item);
+        else if (step.executor.type === 'swarm') options.onPlan(planSwarmStep(ctx));
         else options.onPlan({ kind: 'host', step: step.name, command, dir: step.dir });
         return { exitCode: 0 };
       },

@@ -7,7 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Engine } from '../../lib/engine/index.js';
-import { liveEngine } from '../support/live.js';
+import { openEngine } from '../../lib/engine/index.js';
+import { engineEnv, liveEngine } from '../support/live.js';
 import { engineEvents, leftovers, nowSeconds } from '../support/skiff-cli.js';
 import { fixture, runCli, sandbox, type Sandbox } from './run-cli.js';
 
@@ -56,6 +57,36 @@ describe('skiff dry', () => {
     assert.equal(existsSync(join(box.dir, 'host.ran')), true);
     const events = await engineEvents(engine, since, [DAG_LABEL]);
     assert.ok(events.some((e) => e.Type === 'container' && e.Action === 'create'), JSON.stringify(events));
+  });
+
+  it('swarm steps: the services each would make, one per wave, and none made on the swarm', T, async () => {
+    const file = join(box.dir, 'swarm.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      file,
+      `name: cli-dry-swarm
+type: graph
+steps:
+  - name: fan
+    executor: {type: swarm, config: {image: busybox:1, replicas: 5, maxConcurrent: 2, placement: {constraints: [node.role==manager]}}}
+    command: echo hi
+  - name: one
+    executor: {type: swarm, config: {image: "\${IMG}", pull: never}}
+    command: [echo, x]
+`,
+    );
+    const swarm = openEngine({ env: { DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! } });
+    try {
+      const res = await runCli(['dry', file, '--', 'IMG=skiff-busybox:latest'], { ...box.env, DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /\n +\d\. fan +as 3 swarm services from busybox:1 \(5 tasks, 2 at a time, one service per wave; pinned to its registry digest, pulled by the nodes that lack it; on nodes where node\.role==manager\), removed after: echo hi\n/);
+      assert.match(res.stdout, /\n +\d\. one +as a swarm service from skiff-busybox:latest \(one task; the manager's local image, pinned by ID, never pulled\), removed after: \["echo","x"\]\n/);
+      assert.match(res.stdout, /\nswarm services to create: 4 \((fan ×3, one|one, fan ×3)\), each removed when its tasks end\n$/);
+      assert.doesNotMatch(res.stdout, /on the host/);
+      assert.deepEqual(await swarm.services.list({ label: ['dev.skiff.dag=cli-dry-swarm'] }), [], 'no service made');
+    } finally {
+      await swarm.close();
+    }
   });
 
   it('a DAG precondition that is not met: the plan says the run would stop there (exit 0)', T, async () => {

@@ -7,19 +7,9 @@ import { normalizeDockerStepConfig } from './config.js';
 import type { Command, DagContainer, PullPolicy } from '../../common/model.js';
 import { SkiffError, isSkiffError } from '../../common/errors.js';
 import type { StepContext } from '../contract.js';
+import type { PlanItem, PullDecision } from '../plan-items.js';
 import { LABEL_DAG, isSkiffOwned } from './labels.js';
 import { matchesPlatform } from './pull.js';
-
-/** `pull`: the image is not here (or the policy is `always`); `present`; `never`: not pulled, whatever; `unknown`: the engine did not answer. */
-export type PullDecision = 'pull' | 'present' | 'never' | 'unknown';
-
-export type PlanItem =
-  | { kind: 'host'; step: string; command: Command | null; dir: string }
-  | { kind: 'create'; step: string; image: string; pull: PullDecision; name?: string; command: Command | null; removedAfter: boolean; replaces?: string }
-  | { kind: 'exec'; step: string; container: string; command: Command | null }
-  | { kind: 'in-dag-container'; step: string; command: Command | null }
-  | { kind: 'dag-container'; image: string; name?: string; action: 'create' | 'reuse'; pull: PullDecision; kept: boolean; replaces?: string }
-  | { kind: 'note'; step?: string; message: string };
 
 /** Only what inspects: the type itself keeps a dry run from creating, pulling or removing. */
 export interface InspectOnly {
