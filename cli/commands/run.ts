@@ -367,7 +367,13 @@ async function openPackRun(opts: RunOptions, io: RunIO): Promise<'not a pack' | 
   try {
     const prepared = await preparePackRun(opts.file, { dir: opts.unpackDir, params: opts.params, env: io.env, selection: opts.engine, signal: interrupts.signal, onEvent: (ev) => view.onEvent(ev) });
     if (prepared.loaded.length === 0 && !opts.quiet) view.line(`nothing to load: the engine has all ${prepared.present.length} image(s) of the pack`);
-    const notice = prepared.pullChanged.length === 0 ? undefined : `pull policy \`always\` is treated as \`missing\` for the images that came in the pack (${prepared.pullChanged.join(', ')}): nothing can be pulled here`;
+    const notices = [
+      ...(prepared.pullChanged.length === 0 ? [] : [`pull policy \`always\` is treated as \`missing\` for the images that came in the pack (${prepared.pullChanged.join(', ')}): nothing can be pulled here`]),
+      ...(prepared.swarmPinned.length === 0
+        ? []
+        : [`swarm steps run the engine's own copy of the images that came in the pack, as \`pull: never\` (${prepared.swarmPinned.join(', ')}): nothing can be pulled here, so a node other than this engine's runs them only if the pack was loaded there too`]),
+    ];
+    const notice = notices.length === 0 ? undefined : notices.join('\n');
     return { dag: prepared.dag, notice };
   } finally {
     view.done();

@@ -28,6 +28,8 @@ export interface PreparedRun extends LoadResult {
   dir: string;
   /** Steps (or `container`) whose pull policy `always` became `missing` for a packed image. */
   pullChanged: string[];
+  /** Swarm steps of a packed image, run as `pull: never` (the engine's own copy, pinned by ID). */
+  swarmPinned: string[];
 }
 
 /**
@@ -57,7 +59,7 @@ export async function preparePackRun(pack: string, options: PreparePackOptions =
     throw err;
   }
   const policy = pullMissingForPacked(dag, new Set(verified.head.images.map((i) => i.ref)), options.env);
-  return { ...result, dag: policy.dag, dir, pullChanged: policy.changed };
+  return { ...result, dag: policy.dag, dir, pullChanged: policy.changed, swarmPinned: policy.pinned };
 }
 
 export { packNeeds, type PackNeeds, type NeededImage, type CarriedFile, type NeedsOptions } from './needs.js';

@@ -1,5 +1,5 @@
 // What a DAG needs on a host that cannot fetch anything: the images its containers are created
-// from (the DAG-level container, else each docker step's `image` on its `platform`) and the files
+// from (the DAG-level container, else each docker or swarm step's `image` on its `platform`) and the files
 // beside it that `pack` can see (the DAG file, its dotenv, what the user asks for with --include).
 // `${VAR}` in an image is resolved as a run resolves it before any step has run: step env, params,
 // DAG env, the process environment. What only a running step can know is reported, with its place.
@@ -10,6 +10,7 @@ import type { Dag, PullPolicy, Step } from '../common/model.js';
 import { readDagSource } from '../dag/load.js';
 import { chainLookups, expand, expandLeaves, type Lookup } from '../common/expand.js';
 import { normalizeDockerStepConfig } from '../executors/docker/config.js';
+import { normalizeSwarmStepConfig } from '../executors/swarm/config.js';
 import { isDynamic } from '../executors/docker/decode.js';
 import { DAG_PREFIX } from './format.js';
 
@@ -21,6 +22,8 @@ export interface NeededImage {
   places: Place[];
   /** Steps that use it with pull policy `always` (or the DAG-level container, as `container`). */
   pullAlways: string[];
+  /** Swarm steps that run it as a service. */
+  swarm: string[];
 }
 
 export interface CarriedFile {
@@ -50,15 +53,16 @@ export function packNeeds(dag: Dag, options: NeedsOptions = {}): PackNeeds {
   const params = { ...Object.fromEntries(dag.params.positional.map((v, i) => [String(i + 1), v])), ...Object.fromEntries(dag.params.named) };
   const dagScope = chainLookups(params, Object.fromEntries(dag.env), env);
 
-  const add = (ref: string, platform: string | undefined, place: Place, always: string | undefined): void => {
+  const add = (ref: string, platform: string | undefined, place: Place, always: string | undefined, swarm?: string): void => {
     let image = needs.images.find((i) => i.ref === ref);
     if (image && platform !== undefined && image.platform !== undefined && image.platform !== platform) {
       throw new SkiffError('config', `image ${ref} is needed as ${image.platform} and as ${platform}: the engine keeps one platform per name, so a pack cannot carry both`, { place });
     }
-    if (!image) needs.images.push((image = { ref, platform, places: [], pullAlways: [] }));
+    if (!image) needs.images.push((image = { ref, platform, places: [], pullAlways: [], swarm: [] }));
     image.platform ??= platform;
     image.places.push(place);
     if (always !== undefined) image.pullAlways.push(always);
+    if (swarm !== undefined) image.swarm.push(swarm);
   };
 
   if (dag.container) {
@@ -69,6 +73,7 @@ export function packNeeds(dag: Dag, options: NeedsOptions = {}): PackNeeds {
       const image = stepImage(step, dagScope, dag.dir);
       if (image === undefined) continue;
       if ('unknown' in image) needs.unknown.push({ message: image.unknown, place: image.place });
+      else if (step.executor.type === 'swarm') add(image.ref, image.platform, image.place, undefined, step.name);
       else add(image.ref, image.platform, image.place, image.pull === 'always' ? step.name : undefined);
     }
   }
@@ -95,16 +100,18 @@ export function packNeeds(dag: Dag, options: NeedsOptions = {}): PackNeeds {
   return needs;
 }
 
-/** The image a docker step creates its container from, its platform and pull policy. */
+/** The image a docker step creates its container from, or a swarm step its service; its platform and pull policy. */
 function stepImage(step: Step, dagScope: Lookup, dir: string): { ref: string; platform: string | undefined; pull: PullPolicy; place: Place } | { unknown: string; place: Place } | undefined {
-  if (step.executor.type !== 'docker') return undefined;
+  const type = step.executor.type;
+  if (type !== 'docker' && type !== 'swarm') return undefined;
+  const normalize = type === 'swarm' ? normalizeSwarmStepConfig : normalizeDockerStepConfig;
   const place = step.executor.place;
   const stepEnv: Record<string, string> = {};
   const lookup = chainLookups(stepEnv, dagScope);
   for (const [name, value] of step.env) stepEnv[name] = expand(value, lookup);
   let config;
   try {
-    config = normalizeDockerStepConfig(expandLeaves(step.executor.config ?? {}, lookup), { dir });
+    config = normalize(expandLeaves(step.executor.config ?? {}, lookup), { dir });
   } catch (err) {
     return { unknown: `step "${step.name}": cannot tell which image it needs before it runs (${(err as Error).message})`, place };
   }

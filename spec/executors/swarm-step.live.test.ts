@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { openEngine, type Engine } from '../../lib/engine/index.js';
 import { skiffLabels } from '../../lib/executors/docker/labels.js';
 import { engineEnv, TEST_IMAGE } from '../support/live.js';
+import { buildMarkedImage } from '../support/pack-assets.js';
 import { eventually, recordAndReplay, removeTempDirs, skiff, tempDir, writeDag, type CliOptions } from '../support/skiff-cli.js';
 
 const SWARM = { DOCKER_HOST: engineEnv.SKIFF_SWARM_HOST! };
@@ -257,6 +258,29 @@ steps:
       assert.deepEqual(await servicesOf('swarm-nostart'), []);
     } finally {
       await engine.images.remove(NO_SH_IMAGE, { force: true }).catch(() => undefined);
+    }
+  });
+
+  test('a swarm step from a pack: its image carried and loaded into the swarm\'s engine, the step runs that copy with nothing pulled', T, async () => {
+    const image = `skiff-swarm-packed-${process.pid}:1`;
+    // An image of its own (a marker file on busybox), so its removal leaves nothing of it behind.
+    await buildMarkedImage(engine, image, `packed-${process.pid}`);
+    try {
+      const packDir = await tempDir('swarm-pack');
+      const file = await writeDag(packDir, 'packed.yaml', `name: swarm-packed\nsteps:\n  - name: job\n    executor: {type: swarm, config: {image: ${image}}}\n    command: cat /marker\n`);
+      const packed = await skiff(['pack', file], { env: SWARM, cwd: packDir });
+      assert.equal(packed.code, 0, packed.stderr);
+      await engine.images.remove(image);
+      assert.equal(await engine.images.find(image), undefined);
+      const res = await skiff(['run', join(packDir, 'packed.pack.tar')], { env: SWARM, cwd: packDir });
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, new RegExp(`loaded ${image}`));
+      assert.match(res.stdout + res.stderr, /swarm steps run the engine's own copy of the images that came in the pack, as `pull: never` \(job\)/);
+      assert.doesNotMatch(res.stdout + res.stderr, /could not be looked up in its registry/, 'no registry asked');
+      assert.equal(readFileSync(res.report!.steps[0]!.stdoutFile!, 'utf8'), `packed-${process.pid}\n`);
+      assert.deepEqual(await servicesOf('swarm-packed'), []);
+    } finally {
+      await engine.images.remove(image, { force: true }).catch(() => undefined);
     }
   });
 

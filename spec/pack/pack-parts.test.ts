@@ -121,6 +121,47 @@ steps:
   });
 });
 
+describe('swarm steps in a pack', () => {
+  it('a swarm step\'s image is packed like a docker step\'s; run from the pack, its steps run the engine\'s own copy (pull: never), others keep theirs', () => {
+    const dir = tempDir();
+    const file = join(dir, 'dag.yaml');
+    writeFileSync(
+      file,
+      `steps:
+  - name: job
+    executor: {type: swarm, config: {image: "\${IMG}", platform: linux/amd64}}
+    command: "true"
+  - name: again
+    executor: {type: swarm, config: {image: tools:1, platform: linux/amd64, Pull: always}}
+    command: "true"
+  - name: pinned
+    executor: {type: swarm, config: {image: tools:1, pull: never}}
+    command: "true"
+  - name: other
+    executor: {type: swarm, config: {image: elsewhere:1}}
+    command: "true"
+  - name: box
+    executor: {type: docker, config: {image: tools:1, pull: always}}
+    command: "true"
+`,
+    );
+    const loaded = loadDag(file, { env: { ...ENV, IMG: 'tools:1' } });
+    const needs = packNeeds(loaded, { env: { ...ENV, IMG: 'tools:1' } });
+    assert.deepEqual(needs.images.map((i) => [i.ref, i.platform, i.swarm, i.pullAlways]), [['tools:1', 'linux/amd64', ['job', 'again', 'pinned'], ['box']], ['elsewhere:1', undefined, ['other'], []]]);
+    assert.equal(needs.images[0]!.places[0]!.line, 3, 'the place of the swarm step config');
+
+    const { dag, changed, pinned } = pullMissingForPacked(loaded, new Set(['tools:1']), { ...ENV, IMG: 'tools:1' });
+    assert.deepEqual(pinned, ['job', 'again'], 'pull: never already needs no change');
+    assert.deepEqual(changed, ['box']);
+    const config = (i: number) => (dag.steps[i]!.executor as { config: Record<string, unknown> }).config;
+    assert.equal(config(0).pull, 'never');
+    assert.equal(config(1).Pull, 'never', "the key's spelling kept");
+    assert.equal(config(2).pull, 'never');
+    assert.equal(config(3).pull, undefined, 'an image the pack did not bring keeps its policy');
+    assert.equal(config(4).pull, 'missing');
+  });
+});
+
 describe('the pack file', () => {
   it('a head of a newer format names the skiff that made it', () => {
     assert.throws(() => parseHead(JSON.stringify({ format: 7, skiff: '3.0.0' }), 'p.tar'), /p\.tar: the pack was made by a newer skiff \(3\.0\.0\), in pack format 7/);
