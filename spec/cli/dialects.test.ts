@@ -64,6 +64,10 @@ describe('Dagu 1.2x and 2.x files through the CLI', () => {
     for (const key of ['working_dir', 'handler_on', 'consts', 'max_active_steps']) assert.ok(key in schema.properties, key);
     for (const key of ['run', 'action', 'with', 'container', 'continue_on', 'retry_policy']) assert.ok(key in schema.definitions.step.properties, key);
     assert.ok(!('executor' in schema.definitions.step.properties));
+    // Each container action's with offers its executor's keys, snake_cased: docker.run's and swarm.run's.
+    const withs = (schema.definitions.step.properties.with as { anyOf: Array<{ properties?: Record<string, unknown> }> }).anyOf.map((b) => Object.keys(b.properties ?? {}));
+    assert.ok(withs.some((keys) => ['image', 'container_name', 'auto_remove', 'host', 'working_dir', 'command'].every((k) => keys.includes(k))), JSON.stringify(withs));
+    assert.ok(withs.some((keys) => ['image', 'placement', 'replicas', 'max_concurrent', 'resources', 'command'].every((k) => keys.includes(k))), JSON.stringify(withs));
     const part = await runCli(['schema', 'dag', 'steps.retry_policy', '--dialect', '2'], box.env);
     assert.deepEqual(Object.keys((JSON.parse(part.stdout) as { properties: object }).properties), ['limit', 'interval_sec', 'exit_code', 'backoff', 'max_interval_sec']);
     const v1 = await runCli(['schema', 'steps.retryPolicy'], box.env);

@@ -79,6 +79,37 @@ describe('migrateText', () => {
     );
   });
 
+  it('a swarm executor becomes skiff\'s action: swarm.run, shaped as docker.run (maxConcurrent → max_concurrent)', () => {
+    const { text, notes } = migrate(`
+      steps:
+        - name: fan
+          executor:
+            type: swarm
+            config:
+              image: busybox
+              replicas: 4
+              MaxConcurrent: 2
+              placement: {constraints: [node.role==manager]}
+          command: echo hi
+    `);
+    assert.equal(
+      text,
+      yaml(`
+        steps:
+          - name: fan
+            action: swarm.run
+            with:
+              image: busybox
+              replicas: 4
+              max_concurrent: 2
+              placement: { constraints: [ node.role==manager ] }
+              shell: [ /bin/sh ]
+              command: echo hi
+      `),
+    );
+    assert.deepEqual(notes, []);
+  });
+
   it('exec form on the host becomes action: exec; in a container, one quoted string that sh splits back', () => {
     const host = migrate('steps:\n  - name: a\n    command: [printf, "%s\\n", "two words"]\n');
     assert.equal(host.text, 'steps:\n  - name: a\n    action: exec\n    with:\n      command: printf\n      args: [ "%s\\n", "two words" ]\n');

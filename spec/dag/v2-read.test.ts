@@ -222,6 +222,40 @@ describe('what a 2.x file becomes', () => {
     assert.equal(step.shell, undefined, 'no host shell for a container step');
   });
 
+  it('action: swarm.run (skiff\'s own) is the swarm executor, its with shaped as docker.run\'s; camelCase keys and what a swarm step cannot take are placed errors', () => {
+    const dag = load(`
+      type: graph
+      steps:
+        - name: fan
+          action: swarm.run
+          with:
+            image: busybox
+            replicas: 4
+            max_concurrent: 2
+            placement: {constraints: [node.role==manager]}
+            working_dir: /w
+            volumes: [/a:/b]
+            command: echo hi
+    `);
+    const step = dag.steps[0]!;
+    assert.equal(step.executor.type, 'swarm');
+    assert.deepEqual(step.executor.type === 'swarm' && step.executor.config, {
+      image: 'busybox',
+      replicas: 4,
+      maxConcurrent: 2,
+      placement: { constraints: ['node.role==manager'] },
+      container: { WorkingDir: '/w' },
+      host: { Binds: ['/a:/b'] },
+    });
+    assert.deepEqual(step.command, { form: 'shell', script: 'echo hi' });
+    assert.deepEqual(problems('steps:\n  - name: a\n    action: swarm.run\n    with: {image: busybox, maxConcurrent: 2, container_name: x, command: "true"}\n'), [
+      '4:28: with has invalid keys: maxConcurrent; use snake_case keys (maxConcurrent -> max_concurrent) (the file is read as Dagu 2.x because of steps[0].action)',
+    ]);
+    assert.deepEqual(problems('steps:\n  - name: a\n    action: swarm.run\n    with: {image: busybox, container_name: x, command: "true"}\n'), [
+      '4:44: container_name: exec into a running container is docker-only: a swarm step always runs as a new service',
+    ]);
+  });
+
   it('with.shell of a docker step may name sh (skiff runs the string with /bin/sh -c), nothing else', () => {
     const dag = load('steps:\n  - name: c\n    action: docker.run\n    with: {image: busybox, shell: [/bin/sh], command: echo a | tr a b}\n');
     assert.deepEqual(dag.steps[0]!.command, { form: 'shell', script: 'echo a | tr a b' });

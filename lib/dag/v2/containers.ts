@@ -1,5 +1,5 @@
 // The Docker parts of a Dagu 2.x step and DAG, in the 1.2x shape the docker executor checks: the
-// `with:` of `docker.run`/`container.run` (docs/dagu-dialects.md §2), a step-level `container:`
+// `with:` of `docker.run`/`container.run` (and skiff's `swarm.run`: docs/dagu-dialects.md §2), a step-level `container:`
 // (its own container, removed unless kept), and the DAG-level `container:` block.
 import { isObject } from '../validate.js';
 import type { Emit, Json, Path } from './emit.js';
@@ -14,13 +14,23 @@ const CONTAINER_KEYS_UNSUPPORTED = new Set(['exec', 'healthcheck', 'shell']);
 const STEP_CONTAINER_KEYS = new Set(['exec', 'name', 'image', 'pull_policy', 'env', 'volumes', 'user', 'working_dir', 'platform', 'network', 'keep_container']);
 const STEP_CONTAINER_UNSUPPORTED = new Set(['ports', 'startup', 'command', 'wait_for', 'log_pattern', 'restart_policy', 'healthcheck', 'shell']);
 const STEP_CONTAINER_NOT_WITH_EXEC = ['name', 'pull_policy', 'volumes', 'ports', 'network', 'platform', 'startup', 'command', 'wait_for', 'log_pattern', 'restart_policy', 'keep_container', 'healthcheck'];
-const DOCKER_WITH_KEYS = new Map([
+/** `with:` keys of `docker.run`/`container.run` → the docker executor's config keys. */
+export const DOCKER_WITH_KEYS = new Map([
   ['image', 'image'], ['container_name', 'containerName'], ['pull', 'pull'], ['auto_remove', 'autoRemove'],
   ['platform', 'platform'], ['container', 'container'], ['host', 'host'], ['network', 'network'], ['exec', 'exec'],
 ]);
 
-/** `with:` of a docker step → the 1.2x `executor.config` (camelCase top level, same blocks). */
-export function dockerWith(emit: Emit, out: Json, executor: Json, w: unknown, withPath: Path): void {
+/** `with:` keys of `swarm.run` (skiff's own action) → the swarm executor's config keys. */
+export const SWARM_WITH_KEYS = new Map([
+  ['image', 'image'], ['pull', 'pull'], ['platform', 'platform'], ['container', 'container'], ['host', 'host'],
+  ['resources', 'resources'], ['placement', 'placement'], ['replicas', 'replicas'], ['max_concurrent', 'maxConcurrent'],
+]);
+
+/**
+ * `with:` of a step that runs in a container (`docker.run`, `container.run`, `swarm.run`) → the
+ * 1.2x `executor.config` (camelCase top level, same blocks) of the executor `keys` belong to.
+ */
+export function dockerWith(emit: Emit, out: Json, executor: Json, w: unknown, withPath: Path, keys: ReadonlyMap<string, string> = DOCKER_WITH_KEYS): void {
   if (!isObject(w)) {
     emit.set(executor, 'config', w, withPath);
     return;
@@ -30,14 +40,14 @@ export function dockerWith(emit: Emit, out: Json, executor: Json, w: unknown, wi
   let volumes: unknown;
   for (const [key, value] of Object.entries(w)) {
     const at = [...withPath, key];
-    const mapped = DOCKER_WITH_KEYS.get(key);
+    const mapped = keys.get(key);
     if (mapped) emit.set(config, mapped, value, at);
     else if (key === 'command') emit.set(out, 'command', Array.isArray(value) ? freshShells(value.map(String)) : value, at);
     else if (key === 'working_dir') workingDir = value;
     else if (key === 'volumes') volumes = value;
     else if (key === 'shell') checkContainerShell(emit, value, at);
-    else if (isCamel(key) && DOCKER_WITH_KEYS.has(snakeOf(key))) emit.invalidKey('with', withPath, key, DOCKER_WITH_KEYS);
-    else emit.set(config, key, value, at); // the Docker config checker names it
+    else if (isCamel(key) && keys.has(snakeOf(key))) emit.invalidKey('with', withPath, key, keys);
+    else emit.set(config, key, value, at); // the executor's config checker names it
   }
   if (workingDir !== undefined) {
     const container = isObject(config.container) ? { ...config.container } : {};

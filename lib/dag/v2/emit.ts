@@ -10,7 +10,7 @@ export interface Emit {
   /** A problem placed on the value at `path` (on its key with `key: true`). */
   problem(path: Path, message: string, key?: boolean): void;
   /** An unknown key: with Dagu's snake_case hint when it is a 1.2x spelling of a known one. */
-  invalidKey(owner: string, path: Path, key: string, known: Set<string> | Map<string, string>): void;
+  invalidKey(owner: string, path: Path, key: string, known: ReadonlySet<string> | ReadonlyMap<string, string>): void;
   /** A Dagu 2.x key skiff does not run, refused by name. */
   unsupported(path: Path, key: string): void;
 }

@@ -36,7 +36,10 @@ const CONTAINER_KEYS = new Map(
 );
 const DOCKER_TOP = new Map([['containername', 'container_name'], ['autoremove', 'auto_remove'], ['image', 'image'], ['pull', 'pull'], ['platform', 'platform'], ['container', 'container'], ['host', 'host'], ['network', 'network'], ['exec', 'exec']]);
 const LOCAL_TYPES = new Set(['', 'shell', 'command', 'local']);
-const DOCKER_TYPES = new Map([['docker', 'docker.run'], ['container', 'container.run']]);
+const DOCKER_TYPES = new Map([['docker', 'docker.run'], ['container', 'container.run'], ['swarm', 'swarm.run']]);
+const SWARM_TOP = new Map<string, string>([...['image', 'pull', 'platform', 'container', 'host', 'resources', 'placement', 'replicas'].map((k): [string, string] => [k, k]), ['maxconcurrent', 'max_concurrent']]);
+/** The `with` keys of each action, from the 1.2x config's top-level keys (any letter case). */
+const TOP_KEYS = new Map([['docker.run', DOCKER_TOP], ['container.run', DOCKER_TOP], ['swarm.run', SWARM_TOP]]);
 
 export function migrateText(text: string): Migration {
   const doc = parseDocument(text, { keepSourceTokens: true });
@@ -243,7 +246,7 @@ class Migrator {
     if (dockerAction) {
       const index = step.items.indexOf(executorPair!);
       const withMap = isMap(config) ? config : new YAMLMap();
-      renameKeys(withMap, (k) => DOCKER_TOP.get(k.toLowerCase()) ?? k);
+      renameKeys(withMap, (k) => TOP_KEYS.get(dockerAction!)!.get(k.toLowerCase()) ?? k);
       const replacement: Pair[] = [new Pair(new Scalar('action'), new Scalar(dockerAction))];
       replacement[0]!.key = Object.assign(new Scalar('action'), { commentBefore: (executorPair!.key as Scalar).commentBefore });
       replacement.push(new Pair(new Scalar('with'), withMap));

@@ -27,8 +27,8 @@ const LogWith = Type.Object({ message: Type.String() }, { additionalProperties: 
 const Run = Type.Union([Type.String(), Type.Array(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())]))], {
   description: 'Shell text (a line break makes it a script); a list runs each entry in a fresh shell, stopping at the first failure. In a container skiff runs a string with /bin/sh -c',
 });
-const Action = Type.Union([Type.Literal('exec'), Type.Literal('docker.run'), Type.Literal('container.run'), Type.Literal('noop'), Type.Literal('log.write')], {
-  description: 'What the step runs; the actions skiff runs',
+const Action = Type.Union([Type.Literal('exec'), Type.Literal('docker.run'), Type.Literal('container.run'), Type.Literal('swarm.run'), Type.Literal('noop'), Type.Literal('log.write')], {
+  description: 'What the step runs; the actions skiff runs (swarm.run is skiff\'s own: a service of run-once tasks on a swarm)',
 });
 const StepContainer = Type.Union([
   Type.String({ description: 'Name of a running container to exec into' }),
@@ -86,19 +86,30 @@ function mapObjectBranch(schema: unknown, fn: (o: Json) => Json): Json {
   return { ...s, anyOf: (s.anyOf as Json[]).map((b) => (b.type === 'object' ? fn(b) : b)) };
 }
 
+function hasProps(branch: Json, ...names: string[]): boolean {
+  const props = branch.properties as Record<string, unknown> | undefined;
+  return props !== undefined && names.every((n) => n in props);
+}
+
 export function dagJsonSchemaV2(): object {
   const v1 = dagJsonSchema() as Json & { properties: Record<string, Json>; definitions: { step: Json } };
   const step = v1.definitions.step;
   const stepProps = step.properties as Record<string, Json>;
   const executor = stepProps.executor!;
-  const dockerConfig = ((executor.anyOf as Json[]).find((b) => b.type === 'object')!.properties as Record<string, Json>).config!;
-  const dockerWith = snakeObject(dockerConfig, {
+  // The executors' configs are one anyOf (docker's, swarm's): each action's with takes its own.
+  const config = ((executor.anyOf as Json[]).find((b) => b.type === 'object')!.properties as Record<string, Json>).config!;
+  const configs = (config.anyOf as Json[] | undefined) ?? [config];
+  const dockerConfig = configs.find((b) => hasProps(b, 'containerName', 'autoRemove')) ?? configs[0]!;
+  const swarmConfig = configs.find((b) => hasProps(b, 'replicas', 'placement'));
+  const containerWith = {
     working_dir: { type: 'string', description: 'Working directory in the container' },
     volumes: { type: 'array', items: { type: 'string' }, description: 'src:dst[:ro|rw] binds' },
     command: json(StringOrList),
-  });
+  };
+  const dockerWith = snakeObject(dockerConfig, containerWith);
+  const swarmWith = swarmConfig ? [snakeObject(swarmConfig, containerWith)] : [];
   // Dagu leaves the Docker config open (unknown keys ignored); editors may still flag typos.
-  const With = { anyOf: [dockerWith, json(ExecWith), json(LogWith), json(RunWith)], description: 'Inputs of the action (or the shell of run)' };
+  const With = { anyOf: [dockerWith, ...swarmWith, json(ExecWith), json(LogWith), json(RunWith)], description: 'Inputs of the action (or the shell of run)' };
 
   const stepV2 = snakeObject(
     {

@@ -9,7 +9,7 @@
 import { formatPath, type Locate, type Problem } from '../../common/problem.js';
 import { isObject } from '../validate.js';
 import { consts, substituteConsts } from './consts.js';
-import { dagContainer, dockerWith, stepContainer } from './containers.js';
+import { SWARM_WITH_KEYS, dagContainer, dockerWith, stepContainer } from './containers.js';
 import type { Emit, Json, Path } from './emit.js';
 import { continueOn, envNames, params, preconditions, retryPolicy } from './fields.js';
 import { errexit, freshShells, viaShebang } from './shell.js';
@@ -52,7 +52,7 @@ const EXCLUSIVE_WITH_RUN = [
   'call', 'command', 'config', 'exec', 'llm', 'messages', 'params', 'routes', 'script', 'shell', 'shell_args',
   'shell_packages', 'type', 'value',
 ];
-const ACTIONS_RUN = new Set(['exec', 'docker.run', 'container.run', 'noop', 'log.write']);
+const ACTIONS_RUN = new Set(['exec', 'docker.run', 'container.run', 'swarm.run', 'noop', 'log.write']);
 /** Action names Dagu knows that skiff does not run; anything else is unknown to Dagu too. */
 const ACTIONS_KNOWN = /^(http\.request|ssh\.run|jq\.filter|template\.render|file\.\w+|wait\.\w+|dag\.run|dag\.enqueue|outputs\.write|state\.\w+|git\.\w+|mail\.send|archive\.\w+|s3\.\w+|sftp\.\w+|postgres\.\w+|sqlite\.\w+|redis\.\w+|chat\.completion|harness\.run|human\.task|router\.route|k8s\.run|artifact\.\w+|data\.\w+)$/;
 const HANDLERS = new Map([['success', 'success'], ['failure', 'failure'], ['abort', 'abort'], ['exit', 'exit']]);
@@ -125,7 +125,7 @@ class Translator {
   }
 
   /** An unknown key: with Dagu's snake_case hint when it is a 1.2x spelling. */
-  #invalidKey(owner: string, path: Path, key: string, known: Set<string> | Map<string, string>): void {
+  #invalidKey(owner: string, path: Path, key: string, known: ReadonlySet<string> | ReadonlyMap<string, string>): void {
     const hint = isCamel(key) && known.has(snakeOf(key)) ? `; use snake_case keys (${key} -> ${snakeOf(key)})` : '';
     this.#problem([...path, key], `${owner} has invalid keys: ${key}${hint}`, true);
   }
@@ -392,6 +392,11 @@ class Translator {
       const executor: Json = { type: name === 'docker.run' ? 'docker' : 'container' };
       this.#set(out, 'executor', executor, [...path, 'action']);
       if (w !== undefined) dockerWith(this.#emit, out, executor, w, withPath);
+    } else if (name === 'swarm.run') {
+      // skiff's own action: the swarm executor, its `with` shaped as docker.run's.
+      const executor: Json = { type: 'swarm' };
+      this.#set(out, 'executor', executor, [...path, 'action']);
+      dockerWith(this.#emit, out, executor, w ?? withMap, withPath, SWARM_WITH_KEYS);
     } else if (name === 'noop') {
       if (withMap !== undefined) this.#problem(withPath, 'noop does not accept with', true);
       this.#set(out, 'command', ['true'], [...path, 'action']);

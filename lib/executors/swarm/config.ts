@@ -96,7 +96,8 @@ function analyse(raw: unknown, mode: { deferDynamic: boolean; dir?: string }): {
   const { found, unknown, duplicates } = matchKeys(raw, TOP_LEVEL);
   for (const d of duplicates) issues.push({ path: [d.key], message: `duplicate key ${d.key} (same field as ${d.first})` });
   for (const key of unknown) {
-    const why = DOCKER_ONLY[key.toLowerCase()];
+    // Also as Dagu 2.x spells it (`container_name`, `auto_remove`).
+    const why = DOCKER_ONLY[key.toLowerCase().replace(/_/g, '')];
     issues.push({ path: [key], message: why ? `${key}: ${why}` : `unknown key ${key} in the swarm executor config (known: ${TOP_LEVEL.join(', ')})` });
   }
   const get = (name: TopLevel): unknown => (found.has(name) ? raw[found.get(name)!] : undefined);
