@@ -251,6 +251,9 @@ describe('what a 2.x file becomes', () => {
     assert.deepEqual(problems('steps:\n  - name: a\n    action: swarm.run\n    with: {image: busybox, maxConcurrent: 2, container_name: x, command: "true"}\n'), [
       '4:28: with has invalid keys: maxConcurrent; use snake_case keys (maxConcurrent -> max_concurrent) (the file is read as Dagu 2.x because of steps[0].action)',
     ]);
+    assert.deepEqual(problems('steps:\n  - name: a\n    action: swarm.run\n    with: {image: busybox, command: "true"}\n    container: {image: busybox}\n'), [
+      '5:5: container cannot be used together with swarm.run: a swarm step runs a service of its own (its image goes under with)',
+    ]);
     assert.deepEqual(problems('steps:\n  - name: a\n    action: swarm.run\n    with: {image: busybox, container_name: x, command: "true"}\n'), [
       '4:44: container_name: exec into a running container is docker-only: a swarm step always runs as a new service',
     ]);

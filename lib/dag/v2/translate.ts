@@ -308,7 +308,10 @@ class Translator {
       }
     }
     if (raw.container !== undefined) {
-      if (out.executor !== undefined) this.#problem([...path, 'container'], 'container cannot be used together with a docker action or type', true);
+      if (out.executor !== undefined) {
+        const swarm = isObject(out.executor) && out.executor.type === 'swarm';
+        this.#problem([...path, 'container'], swarm ? 'container cannot be used together with swarm.run: a swarm step runs a service of its own (its image goes under with)' : 'container cannot be used together with a docker action or type', true);
+      }
       else stepContainer(this.#emit, out, sub(raw.container), [...path, 'container']);
     }
     this.#hostShell(out, raw, path);
