@@ -54,10 +54,9 @@ function itemLine(item: PlanItem): string {
     case 'exec':
       return `exec in the running container ${item.container}: ${commandWords(item.command)}`;
     case 'service': {
-      const waves = Math.ceil(item.replicas / item.maxConcurrent);
-      const tasks = item.replicas === 1 ? 'one task' : waves === 1 ? `${item.replicas} tasks at once` : `${item.replicas} tasks, ${item.maxConcurrent} at a time, one service per wave`;
+      const tasks = item.replicas === 1 ? 'one task' : item.services === 1 ? `${item.replicas} tasks at once` : `${item.replicas} tasks, ${item.maxConcurrent} at a time, one service per wave`;
       const facts = [tasks, SERVICE_PULL_WORDS[item.pull], ...(item.constraints.length ? [`on nodes where ${item.constraints.join(' and ')}`] : [])];
-      return `as ${waves > 1 ? `${waves} swarm services` : 'a swarm service'} from ${item.image} (${facts.join('; ')}), removed after: ${commandWords(item.command)}`;
+      return `as ${item.services > 1 ? `${item.services} swarm services` : 'a swarm service'} from ${item.image} (${facts.join('; ')}), removed after: ${commandWords(item.command)}`;
     }
     case 'in-dag-container':
       return `in the DAG container: ${commandWords(item.command)}`;
@@ -108,8 +107,8 @@ export function renderPlan(input: PlanInput): string {
   out.push('', `images to pull: ${pulls.length > 0 ? pulls.join(', ') : 'none'}`);
   out.push(`containers to create: ${creates.length > 0 ? `${creates.length} (${creates.join(', ')})` : 'none'}`);
   out.push(`containers to reuse: ${reuses.length > 0 ? reuses.join(', ') : 'none'}`);
-  const services = items.flatMap((i) => (i.kind === 'service' ? [{ step: i.step, waves: Math.ceil(i.replicas / i.maxConcurrent) }] : []));
-  const count = services.reduce((n, s) => n + s.waves, 0);
-  if (count > 0) out.push(`swarm services to create: ${count} (${services.map((s) => (s.waves > 1 ? `${s.step} ×${s.waves}` : s.step)).join(', ')}), each removed when its tasks end`);
+  const services = items.flatMap((i) => (i.kind === 'service' ? [i] : []));
+  const count = services.reduce((n, s) => n + s.services, 0);
+  if (count > 0) out.push(`swarm services to create: ${count} (${services.map((s) => (s.services > 1 ? `${s.step} ×${s.services}` : s.step)).join(', ')}), each removed when its tasks end`);
   return `${out.join('\n')}\n`;
 }

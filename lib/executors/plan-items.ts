@@ -11,5 +11,6 @@ export type PlanItem =
   | { kind: 'exec'; step: string; container: string; command: Command | null }
   | { kind: 'in-dag-container'; step: string; command: Command | null }
   | { kind: 'dag-container'; image: string; name?: string; action: 'create' | 'reuse'; pull: PullDecision; kept: boolean; replaces?: string }
-  | { kind: 'service'; step: string; image: string; pull: PullPolicy; replicas: number; maxConcurrent: number; constraints: string[]; command: Command | null }
+  /** A swarm step: `services` of them, one per wave of at most `maxConcurrent` of its `replicas` tasks. */
+  | { kind: 'service'; step: string; image: string; pull: PullPolicy; replicas: number; maxConcurrent: number; services: number; constraints: string[]; command: Command | null }
   | { kind: 'note'; step?: string; message: string };

@@ -5,7 +5,7 @@
 // try to pull it. Images the pack did not bring keep their policy.
 import type { Dag, Step } from '../common/model.js';
 import { matchKeys } from '../executors/docker/keys.js';
-import { packNeeds } from './needs.js';
+import { allSteps, packNeeds } from './needs.js';
 
 export interface PolicyChange {
   dag: Dag;
@@ -42,10 +42,6 @@ export function pullMissingForPacked(dag: Dag, packed: ReadonlySet<string>, env?
     changed: [...toMissing],
     pinned,
   };
-}
-
-function allSteps(dag: Dag): Step[] {
-  return [...dag.steps, ...Object.values(dag.handlerOn).filter((s): s is Step => s !== undefined)];
 }
 
 /** The step's `pull` as written, lower-cased, `false` as `never` (which needs no change). */

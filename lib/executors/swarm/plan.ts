@@ -12,13 +12,16 @@ export function planSwarmStep(ctx: StepContext): PlanItem {
   if (step.executor.type !== 'swarm') throw new SkiffError('config', `step "${step.name}" is not a swarm step`);
   const config = normalizeSwarmStepConfig(expandLeaves(step.executor.config ?? {}, ctx.lookup), { dir: ctx.dag.dir });
   const constraints = config.placement.Constraints;
+  const maxConcurrent = Math.min(config.maxConcurrent, config.replicas);
   return {
     kind: 'service',
     step: step.name,
     image: config.image,
     pull: config.pull,
     replicas: config.replicas,
-    maxConcurrent: Math.min(config.maxConcurrent, config.replicas),
+    maxConcurrent,
+    // As the executor runs them: in waves of maxConcurrent, each a service of its own.
+    services: Math.ceil(config.replicas / maxConcurrent),
     constraints: Array.isArray(constraints) ? constraints.map(String) : [],
     command: ctx.command ?? null,
   };
