@@ -5,6 +5,7 @@
 import { isMap, isPair, isScalar, isSeq, parseDocument, Pair, Scalar, YAMLMap, YAMLSeq, type Document, type Node } from 'yaml';
 import { formatPath } from '../../common/problem.js';
 import { DagFileSchema, StepFileSchema } from '../schema.js';
+import { DOCKER_WITH_KEYS, SWARM_WITH_KEYS } from './containers.js';
 import { snakeOf } from './spelling.js';
 
 export interface MigrationNote {
@@ -34,12 +35,13 @@ const stepKey = canonical(StepFileSchema);
 const CONTAINER_KEYS = new Map(
   ['name', 'image', 'pullPolicy', 'env', 'volumes', 'workingDir', 'user', 'platform', 'ports', 'network', 'keepContainer', 'startup', 'command', 'waitFor', 'logPattern', 'restartPolicy'].map((k) => [k.toLowerCase(), k]),
 );
-const DOCKER_TOP = new Map([['containername', 'container_name'], ['autoremove', 'auto_remove'], ['image', 'image'], ['pull', 'pull'], ['platform', 'platform'], ['container', 'container'], ['host', 'host'], ['network', 'network'], ['exec', 'exec']]);
 const LOCAL_TYPES = new Set(['', 'shell', 'command', 'local']);
 const DOCKER_TYPES = new Map([['docker', 'docker.run'], ['container', 'container.run'], ['swarm', 'swarm.run']]);
-const SWARM_TOP = new Map<string, string>([...['image', 'pull', 'platform', 'container', 'host', 'resources', 'placement', 'replicas'].map((k): [string, string] => [k, k]), ['maxconcurrent', 'max_concurrent']]);
+/** 1.2x config key (lower case) → `with` key: the reverse of what the 2.x reader maps. */
+const topKeys = (withKeys: ReadonlyMap<string, string>) => new Map([...withKeys].map(([snake, camel]) => [camel.toLowerCase(), snake]));
+const DOCKER_TOP = topKeys(DOCKER_WITH_KEYS);
 /** The `with` keys of each action, from the 1.2x config's top-level keys (any letter case). */
-const TOP_KEYS = new Map([['docker.run', DOCKER_TOP], ['container.run', DOCKER_TOP], ['swarm.run', SWARM_TOP]]);
+const TOP_KEYS = new Map([['docker.run', DOCKER_TOP], ['container.run', DOCKER_TOP], ['swarm.run', topKeys(SWARM_WITH_KEYS)]]);
 
 export function migrateText(text: string): Migration {
   const doc = parseDocument(text, { keepSourceTokens: true });
